@@ -1,0 +1,363 @@
+//! The one place where findings and errors become user-facing text: human (a rustc-style
+//! snippet), JSON Lines, SARIF 2.1.0 and GitHub workflow commands.
+
+use std::io::{self, Write};
+use std::ops::Range;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+
+use crate::lint::{Finding, RULES, Rule, Severity};
+use crate::source::{LineIndex, Position};
+
+/// A finding placed in its file: everything an emitter needs, so the file's bytes can be dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: String,
+    pub start: Position,
+    /// One past the last character, as SARIF's `endColumn`.
+    pub end: Position,
+    pub rule: &'static Rule,
+    pub message: String,
+    /// The source line, lossily decoded, and the span's byte range inside it.
+    line_text: String,
+    line_range: Range<usize>,
+}
+
+impl Diagnostic {
+    pub fn new(path: &str, index: &LineIndex<'_>, finding: Finding) -> Self {
+        let (line_start, line) = index.line_at(finding.span.start);
+        let start = index.position(finding.span.start);
+        // Spans never cross a line; a zero-width one (a missing part) is shown as one character.
+        let span_end = finding
+            .span
+            .end
+            .clamp(finding.span.start, line_start + line.len());
+        let mut end = index.position(span_end);
+        if end.column == start.column {
+            end.column += 1;
+        }
+        let before = &line[..finding.span.start - line_start];
+        let inside = &line[finding.span.start - line_start..span_end - line_start];
+        let from = String::from_utf8_lossy(before).len();
+        let to = from + String::from_utf8_lossy(inside).len();
+        Self {
+            path: path.to_owned(),
+            start,
+            end,
+            rule: finding.rule,
+            message: finding.message,
+            line_text: String::from_utf8_lossy(line).into_owned(),
+            line_range: from..to,
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.rule.severity
+    }
+}
+
+/// Output formats of `lint`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+/// Counts for the closing line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+    pub files: usize,
+}
+
+/// Writes diagnostics in one format. `finish` is called once, after the last one.
+pub trait Emitter {
+    fn emit(&mut self, out: &mut dyn Write, diagnostic: &Diagnostic) -> io::Result<()>;
+    fn finish(&mut self, out: &mut dyn Write, summary: &Summary) -> io::Result<()>;
+}
+
+pub fn emitter(format: Format) -> Box<dyn Emitter> {
+    match format {
+        Format::Human => Box::new(Human::new()),
+        Format::Json => Box::new(Json),
+        Format::Sarif => Box::new(Sarif::default()),
+        Format::Github => Box::new(Github),
+    }
+}
+
+/// `path:line:col: error[SM005]: message`, the line with a caret under the span, and a help
+/// line. Always styled: the caller's stream strips the colour when it is not a terminal or
+/// `NO_COLOR` is set.
+pub struct Human {
+    renderer: Renderer,
+}
+
+impl Human {
+    pub fn new() -> Self {
+        Self {
+            renderer: Renderer::styled(),
+        }
+    }
+}
+
+impl Default for Human {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn severity_style(severity: Severity) -> Style {
+    let color = match severity {
+        Severity::Error => AnsiColor::BrightRed,
+        Severity::Warning => AnsiColor::BrightYellow,
+    };
+    Style::new().fg_color(Some(color.into())).bold()
+}
+
+impl Emitter for Human {
+    fn emit(&mut self, out: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
+        let bold = Style::new().bold();
+        let level = severity_style(d.severity());
+        writeln!(
+            out,
+            "{bold}{}:{}:{}:{bold:#} {level}{}[{}]{level:#}: {bold}{}{bold:#}",
+            d.path,
+            d.start.line,
+            d.start.column,
+            d.severity(),
+            d.rule.id,
+            d.message
+        )?;
+        let annotation_level = match d.severity() {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let report = [Group::with_level(annotation_level)
+            .element(
+                Snippet::source(d.line_text.as_str())
+                    .line_start(d.start.line)
+                    .annotation(AnnotationKind::Primary.span(d.line_range.clone())),
+            )
+            .element(Level::HELP.message(d.rule.help))];
+        writeln!(out, "{}", self.renderer.render(&report))
+    }
+
+    fn finish(&mut self, out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+        if summary.errors + summary.warnings == 0 {
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "found {} and {} in {}",
+            plural(summary.errors, "error"),
+            plural(summary.warnings, "warning"),
+            plural(summary.files, "file")
+        )
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// One JSON object per line, with exactly these keys.
+pub struct Json;
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    path: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    rule: &'static str,
+    name: &'static str,
+    severity: &'static str,
+    message: &'a str,
+}
+
+impl Emitter for Json {
+    fn emit(&mut self, out: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
+        let record = JsonFinding {
+            path: &d.path,
+            line: d.start.line,
+            column: d.start.column,
+            end_line: d.end.line,
+            end_column: d.end.column,
+            rule: d.rule.id,
+            name: d.rule.name,
+            severity: d.severity().as_str(),
+            message: &d.message,
+        };
+        serde_json::to_writer(&mut *out, &record)?;
+        writeln!(out)
+    }
+
+    fn finish(&mut self, _: &mut dyn Write, _: &Summary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// GitHub Actions workflow commands, which annotate the pull request's diff.
+pub struct Github;
+
+/// Workflow-command escaping, as GitHub's `@actions/core` does it.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+impl Emitter for Github {
+    fn emit(&mut self, out: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
+        writeln!(
+            out,
+            "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+            d.severity(),
+            escape_property(&d.path),
+            d.start.line,
+            d.start.column,
+            d.end.line,
+            d.end.column,
+            escape_property(d.rule.id),
+            escape_data(&d.message)
+        )
+    }
+
+    fn finish(&mut self, _: &mut dyn Write, _: &Summary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One SARIF 2.1.0 log, written when the run is over.
+#[derive(Default)]
+pub struct Sarif {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Emitter for Sarif {
+    fn emit(&mut self, _: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
+        self.diagnostics.push(d.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut dyn Write, _: &Summary) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, &sarif::log(&self.diagnostics))?;
+        writeln!(out)
+    }
+}
+
+mod sarif {
+    use serde_sarif::sarif as s;
+
+    use super::{Diagnostic, RULES, Severity};
+
+    fn level(severity: Severity) -> s::ResultLevel {
+        match severity {
+            Severity::Error => s::ResultLevel::Error,
+            Severity::Warning => s::ResultLevel::Warning,
+        }
+    }
+
+    fn text(text: &str) -> s::MultiformatMessageString {
+        s::MultiformatMessageString::builder()
+            .text(text.to_owned())
+            .build()
+    }
+
+    pub(super) fn log(diagnostics: &[Diagnostic]) -> s::Sarif {
+        let rules: Vec<s::ReportingDescriptor> = RULES
+            .iter()
+            .map(|rule| {
+                s::ReportingDescriptor::builder()
+                    .id(rule.id)
+                    .name(rule.name)
+                    .short_description(text(rule.summary))
+                    .full_description(text(&format!("{}.", rule.summary)))
+                    .help(text(rule.help))
+                    .default_configuration(
+                        s::ReportingConfiguration::builder()
+                            .level(serde_json::json!(rule.severity.as_str()))
+                            .build(),
+                    )
+                    .build()
+            })
+            .collect();
+        let results: Vec<s::Result> = diagnostics
+            .iter()
+            .map(|d| {
+                let index = RULES
+                    .iter()
+                    .position(|r| r.id == d.rule.id)
+                    .expect("every rule is in RULES");
+                let region = s::Region::builder()
+                    .start_line(d.start.line as i64)
+                    .start_column(d.start.column as i64)
+                    .end_line(d.end.line as i64)
+                    .end_column(d.end.column as i64)
+                    .build();
+                let location = s::Location::builder()
+                    .physical_location(
+                        s::PhysicalLocation::builder()
+                            .artifact_location(
+                                s::ArtifactLocation::builder().uri(uri(&d.path)).build(),
+                            )
+                            .region(region)
+                            .build(),
+                    )
+                    .build();
+                s::Result::builder()
+                    .rule_id(d.rule.id)
+                    .rule_index(index as i64)
+                    .level(level(d.rule.severity))
+                    .message(s::Message::builder().text(d.message.clone()).build())
+                    .locations(vec![location])
+                    .build()
+            })
+            .collect();
+        let driver = s::ToolComponent::builder()
+            .name("secretmask")
+            .semantic_version(env!("CARGO_PKG_VERSION"))
+            .information_uri(env!("CARGO_PKG_REPOSITORY"))
+            .rules(rules)
+            .build();
+        s::Sarif::builder()
+            .version(serde_json::json!("2.1.0"))
+            .schema(s::SCHEMA_URL)
+            .runs(vec![
+                s::Run::builder()
+                    .tool(s::Tool::builder().driver(driver).build())
+                    .results(results)
+                    .build(),
+            ])
+            .build()
+    }
+
+    /// A relative URI reference for a path: `/` separators, and the characters RFC 3986 does not
+    /// allow in a path percent-encoded.
+    fn uri(path: &str) -> String {
+        let path = path.strip_prefix("./").unwrap_or(path);
+        let mut out = String::with_capacity(path.len());
+        for b in path.replace('\\', "/").bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+}

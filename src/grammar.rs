@@ -1,0 +1,403 @@
+//! The mask grammar (design §2, `grammar/mask.ebnf`): a scanner that finds candidates and a
+//! `nom` parser for each one.
+//!
+//! The scanner looks only for `workato:` with `memchr::memmem` and checks for an opener right
+//! before it, so a file without masks costs one pass at memory speed and Helm's `{{ .Values }}`,
+//! Actions' `${{ }}`, YAML merge keys `<<: *x` and heredocs `<<EOF` are never looked at.
+
+use std::sync::OnceLock;
+
+use memchr::memmem;
+use nom::{
+    IResult, Parser,
+    bytes::complete::{escaped, is_not},
+    character::complete::anychar,
+    combinator::{opt, recognize},
+};
+
+use crate::mask::{Delimiter, LocatorError, Mask, SecretRef, Store};
+use crate::source::Span;
+
+const MARKER: &[u8] = b"workato:";
+
+/// A candidate that is not a valid mask.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// Where the fault is; `mask` is the whole candidate.
+    pub span: Span,
+    pub mask: Span,
+    pub kind: ParseErrorKind,
+}
+
+/// Every near miss of design §2, named for the lint rule it becomes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParseErrorKind {
+    /// An opener and `workato:` with no closer on the same line.
+    Unterminated { opener: Delimiter },
+    /// `{{…>>` or `<<…}}`.
+    MismatchedCloser { opener: Delimiter },
+    /// `{{ workato:…}}`.
+    WhitespaceAfterOpener,
+    /// Whitespace between `workato:` and the closer.
+    WhitespaceInMask,
+    /// Bytes in the mask that are not UTF-8.
+    InvalidUtf8,
+    /// A store other than `sm`, `vault` and `akv` (empty included).
+    UnknownStore { store: String },
+    /// No `:` after the key, or nothing after it.
+    MissingLocator,
+    /// A character the key may only hold escaped.
+    InvalidKeyChar { ch: char },
+    /// A Vault mask must name a key (design §2).
+    EmptyVaultKey,
+    /// The locator breaks its store's rules.
+    Locator(crate::mask::LocatorErrorKind),
+}
+
+/// What the scanner found at one candidate.
+pub type Candidate = Result<Mask, ParseError>;
+
+fn finder() -> &'static memmem::Finder<'static> {
+    static FINDER: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    FINDER.get_or_init(|| memmem::Finder::new(MARKER))
+}
+
+/// Whether `bytes` holds anything the scanner would look at twice.
+pub fn has_candidates(bytes: &[u8]) -> bool {
+    finder().find(bytes).is_some()
+}
+
+/// Finds every mask and near miss in `bytes`, in order. Candidates never overlap.
+pub fn scan(bytes: &[u8]) -> Vec<Candidate> {
+    let mut found = Vec::new();
+    let mut resume = 0;
+    for hit in finder().find_iter(bytes) {
+        if hit < resume {
+            continue;
+        }
+        let Some((start, delimiter)) = opener_before(bytes, hit) else {
+            continue;
+        };
+        let candidate = parse_candidate(bytes, start, delimiter, hit);
+        resume = match &candidate {
+            Ok(mask) => mask.span.end,
+            Err(error) => error.mask.end,
+        };
+        found.push(candidate);
+    }
+    found
+}
+
+/// The opener before `workato:` at `hit`: right before it, or before spaces and tabs (a near
+/// miss). Anything else makes `workato:` plain text.
+fn opener_before(bytes: &[u8], hit: usize) -> Option<(usize, Delimiter)> {
+    let mut j = hit;
+    while j > 0 && matches!(bytes[j - 1], b' ' | b'\t') {
+        j -= 1;
+    }
+    let opener = bytes.get(j.checked_sub(2)?..j)?;
+    let delimiter = match opener {
+        b"{{" => Delimiter::Braces,
+        b"<<" => Delimiter::Angles,
+        _ => return None,
+    };
+    Some((j - 2, delimiter))
+}
+
+/// Where a candidate ends: the first closer on the line, read the way the grammar reads it
+/// (escapes count only in the key, the second field).
+enum Extent {
+    Closed { closer_at: usize, closer: Delimiter },
+    Open { end: usize },
+}
+
+fn extent(bytes: &[u8], body_start: usize) -> Extent {
+    let mut i = body_start;
+    let mut colons = 0;
+    let mut token_end = None;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' | b'\r' => break,
+            b'}' if bytes.get(i + 1) == Some(&b'}') => {
+                return Extent::Closed {
+                    closer_at: i,
+                    closer: Delimiter::Braces,
+                };
+            }
+            b'>' if bytes.get(i + 1) == Some(&b'>') => {
+                return Extent::Closed {
+                    closer_at: i,
+                    closer: Delimiter::Angles,
+                };
+            }
+            b'\\' if colons == 1 && !matches!(bytes.get(i + 1), None | Some(b'\n' | b'\r')) => {
+                i += 1;
+            }
+            b':' => colons += 1,
+            b' ' | b'\t' => {
+                token_end.get_or_insert(i);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Extent::Open {
+        end: token_end.unwrap_or(i),
+    }
+}
+
+fn parse_candidate(bytes: &[u8], start: usize, opener: Delimiter, hit: usize) -> Candidate {
+    let body_start = hit + MARKER.len();
+    let fail = |span: Span, mask: Span, kind| Err(ParseError { span, mask, kind });
+    let (closer_at, closer) = match extent(bytes, body_start) {
+        Extent::Closed { closer_at, closer } => (closer_at, closer),
+        Extent::Open { end } => {
+            let mask = Span::new(start, end);
+            return fail(mask, mask, ParseErrorKind::Unterminated { opener });
+        }
+    };
+    let mask = Span::new(start, closer_at + 2);
+    if closer != opener {
+        return fail(
+            Span::new(closer_at, closer_at + 2),
+            mask,
+            ParseErrorKind::MismatchedCloser { opener },
+        );
+    }
+    if start + 2 < hit {
+        return fail(
+            Span::new(start + 2, hit),
+            mask,
+            ParseErrorKind::WhitespaceAfterOpener,
+        );
+    }
+    let body = &bytes[body_start..closer_at];
+    if let Some((i, len)) = unescaped_whitespace(body) {
+        let at = body_start + i;
+        return fail(
+            Span::new(at, at + len),
+            mask,
+            ParseErrorKind::WhitespaceInMask,
+        );
+    }
+    let body = match std::str::from_utf8(body) {
+        Ok(body) => body,
+        Err(e) => {
+            let at = body_start + e.valid_up_to();
+            let len = e.error_len().unwrap_or(1);
+            return fail(Span::new(at, at + len), mask, ParseErrorKind::InvalidUtf8);
+        }
+    };
+    match parse_body(body) {
+        Ok((store, key, locator_at, locator)) => {
+            if store == Store::Vault && key.is_empty() {
+                return fail(mask, mask, ParseErrorKind::EmptyVaultKey);
+            }
+            let secret =
+                SecretRef::parse(store, locator).map_err(|LocatorError { span, kind }| {
+                    ParseError {
+                        span: span.shift(body_start + locator_at),
+                        mask,
+                        kind: ParseErrorKind::Locator(kind),
+                    }
+                })?;
+            Ok(Mask {
+                span: mask,
+                delimiter: opener,
+                key,
+                secret,
+            })
+        }
+        Err((span, kind)) => fail(span.shift(body_start), mask, kind),
+    }
+}
+
+/// The first run of whitespace in a mask's body that is not escaped in the key.
+fn unescaped_whitespace(body: &[u8]) -> Option<(usize, usize)> {
+    let mut colons = 0;
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'\\' if colons == 1 => i += 1,
+            b':' => colons += 1,
+            b if b.is_ascii_whitespace() => {
+                let len = body[i..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_whitespace())
+                    .count();
+                return Some((i, len));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A fault inside the body, with its span relative to the body.
+type BodyError = (Span, ParseErrorKind);
+
+/// `store ":" key ":" locator`, returning the unescaped key and the locator with its offset.
+fn parse_body(body: &str) -> Result<(Store, String, usize, &str), BodyError> {
+    let at = |part: &str| part.as_ptr() as usize - body.as_ptr() as usize;
+    let end = Span::new(body.len(), body.len());
+    let (store_text, after_store) = match body.split_once(':') {
+        Some((store, after)) => (store, Some(after)),
+        None => (body, None),
+    };
+    let Some(store) = Store::from_name(store_text) else {
+        return Err((
+            Span::new(0, store_text.len()),
+            ParseErrorKind::UnknownStore {
+                store: store_text.to_owned(),
+            },
+        ));
+    };
+    let key_input = after_store.ok_or((end, ParseErrorKind::MissingLocator))?;
+    let (key_text, locator) = key_field(key_input).map_err(|offset| {
+        let i = at(key_input) + offset;
+        (
+            Span::new(i, i + 1),
+            ParseErrorKind::InvalidKeyChar { ch: '\\' },
+        )
+    })?;
+    let Some(locator) = locator.strip_prefix(':') else {
+        return Err((end, ParseErrorKind::MissingLocator));
+    };
+    if let Some((i, ch)) = unescaped_chars(key_text)
+        .find(|&(_, c, escaped)| !escaped && reserved_in_key(c))
+        .map(|(i, c, _)| (i, c))
+    {
+        let i = at(key_text) + i;
+        return Err((
+            Span::new(i, i + ch.len_utf8()),
+            ParseErrorKind::InvalidKeyChar { ch },
+        ));
+    }
+    if locator.is_empty() {
+        return Err((end, ParseErrorKind::MissingLocator));
+    }
+    let key = unescaped_chars(key_text).map(|(_, c, _)| c).collect();
+    Ok((store, key, at(locator), locator))
+}
+
+/// The key as written (escapes kept) and what follows it. A key ends at the first unescaped `:`;
+/// the error is the offset of a `\` with nothing after it.
+fn key_field(input: &str) -> Result<(&str, &str), usize> {
+    let key: IResult<&str, &str> = opt(recognize(escaped(is_not(":\\"), '\\', anychar)))
+        .map(Option::unwrap_or_default)
+        .parse(input);
+    match key {
+        Ok((rest, key)) if !rest.starts_with('\\') => Ok((key, rest)),
+        Ok((rest, _)) => Err(input.len() - rest.len()),
+        Err(_) => Err(input.rfind('\\').unwrap_or(0)),
+    }
+}
+
+/// The characters of a key as written, each with its byte offset and whether it was escaped.
+fn unescaped_chars(key: &str) -> impl Iterator<Item = (usize, char, bool)> + '_ {
+    let mut chars = key.char_indices();
+    std::iter::from_fn(move || {
+        let (i, c) = chars.next()?;
+        if c == '\\' {
+            chars.next().map(|(_, escaped)| (i, escaped, true))
+        } else {
+            Some((i, c, false))
+        }
+    })
+}
+
+/// Characters the grammar reserves in a key unless escaped (whitespace is caught earlier).
+fn reserved_in_key(c: char) -> bool {
+    matches!(c, '{' | '}' | '<' | '>') || c.is_control()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARN: &str =
+        "arn:aws:secretsmanager:us-east-1:137149879143:secret:prod-jira-credentials-FsmeTs";
+
+    fn one(text: &str) -> Candidate {
+        let mut found = scan(text.as_bytes());
+        assert_eq!(found.len(), 1, "{text}: {found:?}");
+        found.remove(0)
+    }
+
+    fn error(text: &str) -> (usize, usize, ParseErrorKind) {
+        let e = one(text).unwrap_err();
+        (e.span.start, e.span.len(), e.kind)
+    }
+
+    #[test]
+    fn seed_example_parses() {
+        let text = format!("jira_token: \"{{{{workato:sm:prod.jira.secret.key:{ARN}}}}}\"");
+        let mask = one(&text).unwrap();
+        assert_eq!(mask.key, "prod.jira.secret.key");
+        assert_eq!(mask.secret.as_str(), ARN);
+        assert_eq!(&text[mask.span.range()], mask.to_string());
+    }
+
+    #[test]
+    fn angle_delimiters_and_escapes() {
+        let text = "<<workato:akv:a\\:b\\}:https://corp-kv.vault.azure.net/secrets/x>>";
+        let mask = one(text).unwrap();
+        assert_eq!(mask.key, "a:b}");
+        assert_eq!(mask.to_string(), text);
+    }
+
+    #[test]
+    fn text_that_is_not_a_mask() {
+        for text in [
+            "{{ .Values.image }}",
+            "${{ secrets.TOKEN }}",
+            "<<: *defaults",
+            "cat <<EOF\nworkato: x\nEOF",
+            "a << b",
+            "{{resolve:secretsmanager:MySecret:SecretString:password}}",
+            "see workato:sm docs",
+            "{workato:sm:k:x}",
+        ] {
+            assert!(scan(text.as_bytes()).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn near_misses() {
+        #[rustfmt::skip]
+        let cases: &[(&str, usize, usize, ParseErrorKind)] = &[
+            ("x {{workato:sm:k:arn", 2, 18, ParseErrorKind::Unterminated { opener: Delimiter::Braces }),
+            ("{{workato:vault:k:kv/a>>", 22, 2, ParseErrorKind::MismatchedCloser { opener: Delimiter::Braces }),
+            ("{{ workato:vault:k:kv/a}}", 2, 1, ParseErrorKind::WhitespaceAfterOpener),
+            ("{{workato:vault: k:kv/a}}", 16, 1, ParseErrorKind::WhitespaceInMask),
+            ("{{workato:ssm:k:kv/a}}", 10, 3, ParseErrorKind::UnknownStore { store: "ssm".into() }),
+            ("{{workato:sm:key}}", 16, 0, ParseErrorKind::MissingLocator),
+            ("{{workato:sm:key:}}", 17, 0, ParseErrorKind::MissingLocator),
+            ("{{workato:vault:a<b:kv/a}}", 17, 1, ParseErrorKind::InvalidKeyChar { ch: '<' }),
+            ("{{workato:vault::kv/a}}", 0, 23, ParseErrorKind::EmptyVaultKey),
+        ];
+        for (text, start, len, kind) in cases {
+            assert_eq!(error(text), (*start, *len, kind.clone()), "{text}");
+        }
+    }
+
+    #[test]
+    fn locator_errors_point_into_the_mask() {
+        let (start, len, kind) =
+            error("{{workato:sm:k:arn:aws:secretsmanager:us-east-1:12345:secret:x}}");
+        assert_eq!((start, len), (48, 5));
+        assert!(matches!(kind, ParseErrorKind::Locator(_)));
+    }
+
+    #[test]
+    fn invalid_utf8_inside_a_mask_is_an_error() {
+        let (start, len, kind) = error_bytes(b"{{workato:vault:k\xff:kv/a}}");
+        assert_eq!((start, len, kind), (17, 1, ParseErrorKind::InvalidUtf8));
+    }
+
+    fn error_bytes(bytes: &[u8]) -> (usize, usize, ParseErrorKind) {
+        let e = scan(bytes).remove(0).unwrap_err();
+        (e.span.start, e.span.len(), e.kind)
+    }
+}

@@ -1,0 +1,207 @@
+//! Lint rules: one table of every rule, and the checks that produce findings.
+//!
+//! `RULES` is the only list of rules: `--list-rules`, the README's rule table (kept current by a
+//! test) and SARIF's `tool.driver.rules` all read it. Ids are never reused.
+
+pub mod files;
+mod locator;
+mod syntax;
+
+use std::fmt;
+
+use crate::grammar::{self, Candidate};
+use crate::mask::SecretRef;
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One lint rule.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable id, `SM` and three digits.
+    pub id: &'static str,
+    /// Stable kebab-case name.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line: what the rule finds.
+    pub summary: &'static str,
+    /// One line: how to fix a finding.
+    pub help: &'static str,
+}
+
+macro_rules! rules {
+    ($($ident:ident = $id:literal $name:literal $severity:ident, $summary:literal, $help:literal;)*) => {
+        $(
+            pub const $ident: &Rule = &Rule {
+                id: $id,
+                name: $name,
+                severity: Severity::$severity,
+                summary: $summary,
+                help: $help,
+            };
+        )*
+        /// Every rule, by ascending id.
+        pub const RULES: &[&Rule] = &[$($ident),*];
+    };
+}
+
+rules! {
+    UNTERMINATED_MASK = "SM001" "unterminated-mask" Error,
+        "A mask opener and `workato:` with no closer on the same line",
+        "close the mask with the closer of its opener (`}}` for `{{`, `>>` for `<<`); a mask cannot span lines";
+    MISMATCHED_CLOSER = "SM002" "mismatched-closer" Error,
+        "A mask closed with the other delimiter (`{{…>>` or `<<…}}`)",
+        "close `{{` with `}}` and `<<` with `>>`";
+    WHITESPACE_AFTER_OPENER = "SM003" "whitespace-after-opener" Error,
+        "Whitespace between the opener and `workato:`",
+        "write the opener and `workato:` together: `{{workato:…}}`";
+    WHITESPACE_IN_MASK = "SM004" "whitespace-in-mask" Error,
+        "Whitespace inside a mask",
+        "a mask holds no whitespace; a key may hold it escaped with `\\`";
+    UNKNOWN_STORE = "SM005" "unknown-store" Error,
+        "A store other than `sm`, `vault` or `akv`",
+        "the store is `sm` (AWS Secrets Manager), `vault` (Vault KV v2) or `akv` (Azure Key Vault)";
+    MISSING_LOCATOR = "SM006" "missing-locator" Error,
+        "A mask without a locator after its key",
+        "write `workato:<store>:<key>:<locator>`; an empty key is written as `::`";
+    INVALID_KEY_CHARACTER = "SM007" "invalid-key-character" Error,
+        "A key holds `{`, `}`, `<`, `>`, a control character or a lone `\\` unescaped",
+        "escape the character with `\\`, as in `a\\}b`";
+    EMPTY_VAULT_KEY = "SM008" "empty-vault-key" Error,
+        "A Vault mask without a key",
+        "a Vault KV v2 secret is a set of keys: name one, as in `workato:vault:password:kv/app/db`";
+    INVALID_UTF8 = "SM009" "invalid-utf8" Error,
+        "A mask holds bytes that are not UTF-8",
+        "save the file as UTF-8 and retype the mask";
+    MALFORMED_ARN = "SM010" "malformed-arn" Error,
+        "An `sm` locator that is not a Secrets Manager secret ARN",
+        "copy the secret's ARN: arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 chars>";
+    UNKNOWN_PARTITION = "SM011" "unknown-partition" Error,
+        "An ARN partition AWS does not have",
+        "the partition is one of aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f";
+    INVALID_REGION = "SM012" "invalid-region" Error,
+        "An ARN region that is not a region name",
+        "a region looks like `us-east-1` or `eu-central-1`";
+    REGION_PARTITION_MISMATCH = "SM013" "region-partition-mismatch" Error,
+        "An ARN region outside its partition",
+        "`cn-*` regions are in aws-cn, `us-gov-*` in aws-us-gov, every commercial region in aws";
+    INVALID_ACCOUNT = "SM014" "invalid-account" Error,
+        "An ARN account id that is not 12 digits",
+        "the account id is the 12 digits of the AWS account that owns the secret";
+    INVALID_RESOURCE_TYPE = "SM015" "invalid-resource-type" Error,
+        "An ARN resource type other than `secret`",
+        "a Secrets Manager ARN names `secret:<name>`";
+    INVALID_SECRET_NAME = "SM016" "invalid-secret-name" Error,
+        "A secret name that is empty, longer than 512 characters, or holds other characters than A-Z a-z 0-9 / _ + = . @ -",
+        "use the secret's name as Secrets Manager shows it";
+    INVALID_ARN_SUFFIX = "SM017" "invalid-arn-suffix" Error,
+        "A 6-character ARN suffix that is not six letters or digits",
+        "copy the full ARN, whose suffix AWS generated, or drop the suffix to write a partial ARN";
+    PARTIAL_ARN = "SM018" "partial-arn" Warning,
+        "A partial ARN, without the 6-character suffix",
+        "AWS documents that a partial ARN can match the wrong secret: use the full ARN";
+    INVALID_VAULT_PATH = "SM019" "invalid-vault-path" Error,
+        "A Vault locator that is not `<mount>/<path>` with non-empty segments",
+        "write `<mount>/<path>` with no leading or trailing `/`, no empty segment and no `.` or `..`";
+    INVALID_VAULT_VERSION = "SM020" "invalid-vault-version" Error,
+        "A Vault locator query other than `?version=N` with N ≥ 1",
+        "write `?version=N` with N a version number from 1, or leave it out for the latest version";
+    INVALID_KEYVAULT_ID = "SM021" "invalid-keyvault-id" Error,
+        "An `akv` locator that is not a Key Vault secret identifier",
+        "write https://<vault>.vault.azure.net/secrets/<name>[/<version>] (or the China, US Government or Germany suffix)";
+    INVALID_KEYVAULT_NAME = "SM022" "invalid-keyvault-name" Error,
+        "A Key Vault name outside Azure's rules",
+        "a vault name has 3–24 letters, digits and single hyphens, starts with a letter and ends with a letter or digit";
+    INVALID_KEYVAULT_SECRET_NAME = "SM023" "invalid-keyvault-secret-name" Error,
+        "A Key Vault secret name outside Azure's rules",
+        "a secret name has 1–127 letters, digits and hyphens";
+    INVALID_KEYVAULT_VERSION = "SM024" "invalid-keyvault-version" Error,
+        "A Key Vault secret version that is not 32 hexadecimal digits",
+        "copy the version from the secret's identifier, or leave it out for the latest version";
+}
+
+/// One problem found in one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    pub span: Span,
+    pub message: String,
+}
+
+/// The offline rules on one file's bytes. A file without `workato:` costs one `memmem` pass.
+pub fn check(bytes: &[u8]) -> Vec<Finding> {
+    if !grammar::has_candidates(bytes) {
+        return Vec::new();
+    }
+    check_candidates(&grammar::scan(bytes))
+}
+
+/// The offline rules on candidates already scanned.
+pub fn check_candidates(candidates: &[Candidate]) -> Vec<Finding> {
+    candidates
+        .iter()
+        .filter_map(|candidate| match candidate {
+            Err(error) => Some(syntax::finding(error)),
+            Ok(mask) => match &mask.secret {
+                SecretRef::Aws(arn) if arn.is_partial() => Some(locator::partial_arn(mask, arn)),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_ascending() {
+        for pair in RULES.windows(2) {
+            assert!(
+                pair[0].id < pair[1].id,
+                "{} then {}",
+                pair[0].id,
+                pair[1].id
+            );
+        }
+        for rule in RULES {
+            assert!(
+                rule.id.len() == 5 && rule.id.starts_with("SM"),
+                "{}",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn names_are_kebab_case() {
+        for rule in RULES {
+            assert!(
+                rule.name.split('-').all(|w| !w.is_empty()
+                    && w.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+                "{}",
+                rule.name
+            );
+        }
+    }
+}

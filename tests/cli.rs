@@ -1,0 +1,222 @@
+//! The `lint` command as a user meets it: formats, exit codes, walking, stdin, colour.
+
+use std::fs;
+
+use crate::support::{root, secretmask};
+
+const BROKEN: &str = "\
+jira_token: \"{{workato:sm:prod.jira.secret.key:arn:aws:secretsmanager:us-east-1:13714987914:secret:prod-jira-credentials-FsmeTs}}\"
+db: <<workato:sm:password:arn:aws:secretsmanager:us-east-1:137149879143:secret:prod/db>>
+role_id: {{workato:vault::kv/apono/approle}}
+";
+
+fn lint_stdin(args: &[&str], input: &str) -> (String, i32) {
+    let output = secretmask()
+        .args(["lint", "--stdin-filename", "app.yaml"])
+        .args(args)
+        .arg("-")
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        output.status.code().unwrap(),
+    )
+}
+
+#[test]
+fn human_output_shows_line_caret_and_help() {
+    let (stdout, code) = lint_stdin(&[], BROKEN);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn json_output_is_one_object_per_finding() {
+    let (stdout, code) = lint_stdin(&["--format", "json"], BROKEN);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(stdout);
+    for line in stdout.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected = vec![
+            "path",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "rule",
+            "name",
+            "severity",
+            "message",
+        ];
+        expected.sort_unstable();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, expected);
+    }
+}
+
+#[test]
+fn github_output_is_workflow_commands() {
+    let (stdout, _) = lint_stdin(&["--format", "github"], BROKEN);
+    assert_eq!(
+        stdout,
+        "::error file=app.yaml,line=1,col=81,endLine=1,endColumn=92,title=SM014::account `13714987914` is not 12 digits\n\
+         ::warning file=app.yaml,line=2,col=80,endLine=2,endColumn=87,title=SM018::partial ARN: secret `prod/db` is named without its 6-character suffix\n\
+         ::error file=app.yaml,line=3,col=10,endLine=3,endColumn=45,title=SM008::a Vault mask needs a key\n"
+    );
+}
+
+#[test]
+fn warnings_alone_exit_zero_unless_denied() {
+    let partial = "db: <<workato:sm:password:arn:aws:secretsmanager:us-east-1:137149879143:secret:prod/db>>\n";
+    assert_eq!(lint_stdin(&[], partial).1, 0);
+    assert_eq!(lint_stdin(&["--deny-warnings"], partial).1, 1);
+}
+
+#[test]
+fn clean_input_prints_nothing() {
+    assert_eq!(lint_stdin(&[], "a: {{ .Values.x }}\n"), (String::new(), 0));
+}
+
+#[test]
+fn colour_only_when_asked_and_never_with_no_color() {
+    let coloured = secretmask()
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .args(["lint", "-"])
+        .write_stdin(BROKEN)
+        .output()
+        .unwrap();
+    assert!(
+        coloured.stdout.contains(&0x1b),
+        "CLICOLOR_FORCE gives colour"
+    );
+    let plain = secretmask()
+        .env("NO_COLOR", "1")
+        .env("CLICOLOR_FORCE", "1")
+        .args(["lint", "-"])
+        .write_stdin(BROKEN)
+        .output()
+        .unwrap();
+    assert!(!plain.stdout.contains(&0x1b), "NO_COLOR wins");
+    let piped = secretmask()
+        .env_remove("NO_COLOR")
+        .args(["lint", "-"])
+        .write_stdin(BROKEN)
+        .output()
+        .unwrap();
+    assert!(!piped.stdout.contains(&0x1b), "no colour into a pipe");
+}
+
+#[test]
+fn directory_walk_honours_gitignore_and_reads_hidden_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = "x: {{workato:ssm:k:kv/a}}\n";
+    fs::write(dir.path().join(".gitignore"), "ignored.yaml\n").unwrap();
+    fs::write(dir.path().join("ignored.yaml"), bad).unwrap();
+    fs::write(dir.path().join(".env"), bad).unwrap();
+    fs::write(dir.path().join(".gitlab-ci.yml"), bad).unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    fs::write(dir.path().join(".git/config.yaml"), bad).unwrap();
+    fs::create_dir_all(dir.path().join("nested/deeper")).unwrap();
+    fs::write(dir.path().join("nested/deeper/app.yaml"), bad).unwrap();
+    let output = secretmask()
+        .current_dir(dir.path())
+        .args(["lint", "--format", "json"])
+        .output()
+        .unwrap();
+    let paths: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["path"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(paths, [".env", ".gitlab-ci.yml", "nested/deeper/app.yaml"]);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn explicit_file_is_linted_even_if_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join(".gitignore"), "*.yaml\n").unwrap();
+    fs::write(dir.path().join("a.yaml"), "x: {{workato:ssm:k:kv/a}}\n").unwrap();
+    secretmask()
+        .current_dir(dir.path())
+        .args(["lint", "a.yaml"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn missing_path_is_an_io_error_with_exit_2() {
+    let output = secretmask()
+        .args(["lint", "does/not/exist.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: does/not/exist.yaml: "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error_with_exit_2() {
+    secretmask().args(["lint", "--frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn list_rules_prints_every_rule() {
+    let output = secretmask()
+        .args(["lint", "--list-rules"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), secretmask::lint::RULES.len());
+    insta::assert_snapshot!(stdout);
+}
+
+/// The README's rule table is generated from `RULES`; `SNAPSHOTS=overwrite` regenerates it.
+#[test]
+fn readme_lists_every_rule() {
+    let readme_path = root().join("README.md");
+    let readme = fs::read_to_string(&readme_path).unwrap();
+    let (begin, end) = ("<!-- rules:begin -->\n", "<!-- rules:end -->");
+    let start = readme.find(begin).expect("README has the rules markers") + begin.len();
+    let stop = readme.find(end).unwrap();
+    let mut table = String::from("| id | name | severity | finds |\n|---|---|---|---|\n");
+    for rule in secretmask::lint::RULES {
+        table.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            rule.id,
+            rule.name,
+            rule.severity,
+            rule.summary.replace('|', "\\|")
+        ));
+    }
+    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
+        fs::write(
+            &readme_path,
+            format!("{}{}{}", &readme[..start], table, &readme[stop..]),
+        )
+        .unwrap();
+        return;
+    }
+    assert_eq!(
+        &readme[start..stop],
+        table,
+        "README rule table is stale: SNAPSHOTS=overwrite"
+    );
+}

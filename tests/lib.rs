@@ -1,0 +1,9 @@
+//! The one integration-test binary: CLI behaviour, fixtures, and the tools around secretmask.
+
+mod cli;
+mod corpus;
+mod fixtures;
+mod precommit;
+mod props;
+mod sarif;
+mod support;

@@ -1,0 +1,69 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The built `secretmask` binary, with colour off and the user's config out of the way.
+pub fn secretmask() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("secretmask").expect("the binary is built");
+    cmd.env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("VAULT_ADDR")
+        .env("XDG_CONFIG_HOME", root().join("target/test-xdg-config"));
+    cmd
+}
+
+/// Whether the suite runs under `scripts/test` or CI, where a missing tool is a failure rather
+/// than a skip (design §8).
+pub fn tools_required() -> bool {
+    std::env::var_os("CI").is_some() || std::env::var_os("SECRETMASK_TEST_STRICT").is_some()
+}
+
+/// Whole output as one text: stdout, then stderr and the exit code, for `expected` files.
+pub fn transcript(output: &Output) -> String {
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.stderr.is_empty() {
+        text.push_str("--- stderr\n");
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+    }
+    text.push_str(&format!(
+        "--- exit {}\n",
+        output.status.code().unwrap_or(-1)
+    ));
+    text
+}
+
+/// Compares `actual` with the file `expected`; `SNAPSHOTS=overwrite` writes it instead.
+pub fn assert_matches_file(expected: &Path, actual: &str) {
+    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
+        std::fs::write(expected, actual).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(expected).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (bless with SNAPSHOTS=overwrite)",
+            expected.display()
+        )
+    });
+    assert!(
+        want == actual,
+        "{} differs\n--- expected\n{want}\n--- actual\n{actual}",
+        expected.display()
+    );
+}
+
+/// The case folders under `fixtures/<kind>/`, sorted.
+pub fn cases(kind: &str) -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures").join(kind))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    cases
+}
