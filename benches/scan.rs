@@ -14,7 +14,10 @@ fn corpus() -> Vec<u8> {
         .map(|e| e.into_path())
         .collect();
     files.sort();
-    files.iter().flat_map(|p| std::fs::read(p).unwrap()).collect()
+    files
+        .iter()
+        .flat_map(|p| std::fs::read(p).unwrap())
+        .collect()
 }
 
 fn with_masks(text: &[u8]) -> Vec<u8> {

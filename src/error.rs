@@ -22,6 +22,10 @@ pub enum Error {
     Usage(String),
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("secrets file {0}")]
+    SecretsFile(#[from] crate::provider::file::FileStoreError),
 }
 
 impl Error {

@@ -1,9 +1,12 @@
 //! The `secretmask` command: arguments only; the library does the work.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use secretmask::diagnostic::Format;
 use secretmask::input::Input;
-use secretmask::{Command, LintOptions};
+use secretmask::render::{self, Escape};
+use secretmask::{Command, LintOptions, RenderOptions};
 
 #[derive(Parser)]
 #[command(
@@ -20,6 +23,62 @@ struct Cli {
 enum Commands {
     /// Check masks without resolving them: syntax and locators, offline.
     Lint(LintArgs),
+    /// Resolve every mask and write the file with the values in place.
+    Render(RenderArgs),
+}
+
+#[derive(clap::Args)]
+struct RenderArgs {
+    /// Templates: files, directories, or `-` for stdin [default: stdin]
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<String>,
+    /// Write the one output here (atomically) instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Write each output under DIR, keeping relative paths and dropping a `.tpl` suffix
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Resolve and validate everything, write nothing, print a summary
+    #[arg(long)]
+    check: bool,
+    /// Escape values for their quoting context, or insert them as they are
+    #[arg(long, value_enum, default_value_t = EscapeArg::Auto)]
+    escape: EscapeArg,
+    /// The output format, instead of the one the output's name says
+    #[arg(long = "as", value_enum, value_name = "FORMAT")]
+    format: Option<AsArg>,
+    /// Permission bits of new output files, in octal
+    #[arg(long, value_name = "MODE", value_parser = parse_mode)]
+    mode: Option<u32>,
+    /// The configuration file [default: .secretmask.yaml here or in a parent folder]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A YAML file of secrets (the `file` store); no network is touched
+    #[arg(long, value_name = "FILE")]
+    secrets_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EscapeArg {
+    Auto,
+    None,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AsArg {
+    Yaml,
+    Json,
+    Env,
+    Shell,
+    Toml,
+    Text,
+}
+
+fn parse_mode(text: &str) -> Result<u32, String> {
+    u32::from_str_radix(text.trim_start_matches("0o"), 8)
+        .ok()
+        .filter(|m| *m <= 0o7777)
+        .ok_or_else(|| format!("`{text}` is not an octal mode such as 0600"))
 }
 
 #[derive(clap::Args)]
@@ -69,6 +128,27 @@ fn main() {
             format: args.format.into(),
             deny_warnings: args.deny_warnings,
             stdin_name: args.stdin_filename,
+        }),
+        Commands::Render(args) => Command::Render(RenderOptions {
+            inputs: args.inputs.iter().map(|p| Input::from_arg(p)).collect(),
+            output: args.output,
+            out_dir: args.out_dir,
+            check: args.check,
+            escape: match args.escape {
+                EscapeArg::Auto => Escape::Auto,
+                EscapeArg::None => Escape::None,
+            },
+            format: args.format.map(|f| match f {
+                AsArg::Yaml => render::Format::Yaml,
+                AsArg::Json => render::Format::Json,
+                AsArg::Env => render::Format::Env,
+                AsArg::Shell => render::Format::Shell,
+                AsArg::Toml => render::Format::Toml,
+                AsArg::Text => render::Format::Text,
+            }),
+            mode: args.mode,
+            config: args.config,
+            secrets_file: args.secrets_file,
         }),
     };
     std::process::exit(secretmask::run(command));

@@ -1,24 +1,33 @@
 //! The one place that runs a command, prints its errors and picks the exit code.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{self, Format, Summary};
+use crate::config;
+use crate::diagnostic::{self, Summary};
 use crate::error::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Error};
-use crate::input::Input;
+use crate::grammar;
+use crate::input::{self, Input};
 use crate::lint::{self, RULES, Severity};
+use crate::provider::file::FileStore;
+use crate::provider::{Provider, ProviderError};
+use crate::render::{self, Escape, Format, RenderError, output};
+use crate::resolve::Resolver;
+use crate::source::{LineIndex, Span};
 
 /// A command, as `main.rs` built it from the arguments.
 #[derive(Clone, Debug)]
 pub enum Command {
     Lint(LintOptions),
     ListRules,
+    Render(RenderOptions),
 }
 
 #[derive(Clone, Debug)]
 pub struct LintOptions {
     /// Empty means the current directory.
     pub inputs: Vec<Input>,
-    pub format: Format,
+    pub format: diagnostic::Format,
     /// Warnings fail the run too.
     pub deny_warnings: bool,
     /// How stdin is named in findings.
@@ -30,6 +39,7 @@ pub fn run(command: Command) -> i32 {
     let result = match command {
         Command::Lint(options) => run_lint(&options),
         Command::ListRules => list_rules(),
+        Command::Render(options) => run_render(&options),
     };
     match result {
         Ok(code) => code,
@@ -104,4 +114,286 @@ fn list_rules() -> Result<i32, Error> {
         .map_err(Error::Output)?;
     }
     Ok(EXIT_CLEAN)
+}
+
+/// `secretmask render`.
+#[derive(Clone, Debug)]
+pub struct RenderOptions {
+    /// Empty means stdin.
+    pub inputs: Vec<Input>,
+    pub output: Option<PathBuf>,
+    pub out_dir: Option<PathBuf>,
+    pub check: bool,
+    pub escape: Escape,
+    /// `--as`: the format for every output, instead of the output's name.
+    pub format: Option<Format>,
+    pub mode: Option<u32>,
+    pub config: Option<PathBuf>,
+    pub secrets_file: Option<PathBuf>,
+}
+
+/// One template and where its rendering goes.
+struct Job {
+    /// How the template is named in messages.
+    name: String,
+    bytes: Vec<u8>,
+    /// `None`: stdout.
+    target: Option<PathBuf>,
+    format: Format,
+}
+
+fn run_render(options: &RenderOptions) -> Result<i32, Error> {
+    let cwd = std::env::current_dir().map_err(|source| Error::Io {
+        path: ".".into(),
+        source,
+    })?;
+    let loaded = config::load(options.config.as_deref(), &cwd)?;
+    let jobs = render_jobs(options)?;
+    let secrets_file = options
+        .secrets_file
+        .clone()
+        .or_else(|| loaded.secrets_file());
+    let provider: Box<dyn Provider> = match secrets_file {
+        Some(path) => Box::new(FileStore::load(&path)?),
+        None => Box::new(NoProvider),
+    };
+    let resolver = Resolver::new(provider);
+
+    // Every mask of every input is resolved before anything is written.
+    let mut failures: Vec<(usize, LineFailure)> = Vec::new();
+    let mut scanned = Vec::with_capacity(jobs.len());
+    for (j, job) in jobs.iter().enumerate() {
+        let mut masks = Vec::new();
+        for candidate in grammar::scan(&job.bytes) {
+            match candidate {
+                Ok(mask) => masks.push(mask),
+                Err(e) => {
+                    let finding = lint::check_candidates(&[Err(e.clone())]).remove(0);
+                    failures.push((
+                        j,
+                        LineFailure {
+                            span: e.span,
+                            reason: format!("{} [{}]", finding.message, finding.rule.id),
+                            locator: None,
+                        },
+                    ));
+                }
+            }
+        }
+        scanned.push(masks);
+    }
+    let all: Vec<&crate::Mask> = scanned.iter().flatten().collect();
+    let distinct = Resolver::distinct(&all);
+    let mut values = resolver.resolve(&all).into_iter();
+    let mut outputs = Vec::with_capacity(jobs.len());
+    for (j, (job, masks)) in jobs.iter().zip(&scanned).enumerate() {
+        let values: Vec<_> = values.by_ref().take(masks.len()).collect();
+        match render::render(&job.bytes, masks, &values, job.format, options.escape) {
+            Ok(bytes) => outputs.push(bytes),
+            Err(RenderError::Masks(list)) => {
+                failures.extend(list.into_iter().map(|f| {
+                    (
+                        j,
+                        LineFailure {
+                            span: f.span,
+                            reason: f.failure.to_string(),
+                            locator: Some(f.locator),
+                        },
+                    )
+                }));
+                outputs.push(Vec::new());
+            }
+            Err(RenderError::Syntax {
+                offset,
+                format,
+                message,
+            }) => {
+                failures.push((
+                    j,
+                    LineFailure {
+                        span: Span::new(offset, offset),
+                        reason: format!(
+                            "the template is not valid {format:?} (even with its masks replaced), so values cannot be escaped for it: {message}; render it with --as text or --escape none"
+                        ),
+                        locator: None,
+                    },
+                ));
+                outputs.push(Vec::new());
+            }
+        }
+    }
+    if !failures.is_empty() {
+        report_failures(&jobs, &failures);
+        return Ok(EXIT_FINDINGS);
+    }
+    if options.check {
+        let mut stdout = anstream::stdout().lock();
+        writeln!(
+            stdout,
+            "ok: {} resolve ({} distinct {}) in {}",
+            plural(all.len(), "mask"),
+            distinct,
+            if distinct == 1 { "secret" } else { "secrets" },
+            plural(jobs.len(), "file")
+        )
+        .map_err(Error::Output)?;
+        return Ok(EXIT_CLEAN);
+    }
+    write_outputs(&jobs, outputs, options.mode)?;
+    Ok(EXIT_CLEAN)
+}
+
+/// Stages every file output, then commits them all; stdout is written last, in one piece.
+fn write_outputs(jobs: &[Job], outputs: Vec<Vec<u8>>, mode: Option<u32>) -> Result<(), Error> {
+    let mut staged = Vec::new();
+    let mut to_stdout = Vec::new();
+    for (job, bytes) in jobs.iter().zip(outputs) {
+        match &job.target {
+            Some(target) => staged.push(output::stage(target, &bytes, mode)?),
+            None => to_stdout.push(bytes),
+        }
+    }
+    for file in staged {
+        file.commit()?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    for bytes in to_stdout {
+        stdout.write_all(&bytes).map_err(Error::Output)?;
+    }
+    stdout.flush().map_err(Error::Output)
+}
+
+/// A mask (or template) that failed, for the list printed on a failed render.
+struct LineFailure {
+    span: Span,
+    reason: String,
+    locator: Option<String>,
+}
+
+fn report_failures(jobs: &[Job], failures: &[(usize, LineFailure)]) {
+    let mut stderr = anstream::stderr().lock();
+    let style = anstyle::Style::new()
+        .fg_color(Some(anstyle::AnsiColor::BrightRed.into()))
+        .bold();
+    for (j, failure) in failures {
+        let index = LineIndex::new(&jobs[*j].bytes);
+        let at = index.position(failure.span.start);
+        let locator = failure
+            .locator
+            .as_deref()
+            .map(|l| format!("\n    secret: {l}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            stderr,
+            "{}:{}:{}: {style}error{style:#}: {}{locator}",
+            jobs[*j].name, at.line, at.column, failure.reason
+        );
+    }
+    let _ = writeln!(
+        stderr,
+        "{style}error{style:#}: {} failed; nothing was written",
+        plural(failures.len(), "mask")
+    );
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {
+    // The output's name decides the format (`--as` overrides); stdout takes the input's name.
+    let format_for = |name: &Path| options.format.unwrap_or_else(|| Format::from_path(name));
+    let inputs = if options.inputs.is_empty() {
+        vec![Input::Stdin]
+    } else {
+        options.inputs.clone()
+    };
+    if options.output.is_some() && options.out_dir.is_some() {
+        return Err(Error::Usage("-o and --out-dir exclude each other".into()));
+    }
+    let single = inputs.len() == 1
+        && match &inputs[0] {
+            Input::Stdin => true,
+            Input::Path(p) => !p.is_dir(),
+        };
+    if !single && options.out_dir.is_none() {
+        return Err(Error::Usage(
+            "several inputs or a directory need --out-dir DIR".into(),
+        ));
+    }
+    if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
+        return Err(Error::Usage("stdin (-) can be named once".into()));
+    }
+    let mut jobs = Vec::new();
+    for input in &inputs {
+        match input {
+            Input::Stdin => {
+                let target = match (&options.output, &options.out_dir) {
+                    (Some(o), _) => Some(o.clone()),
+                    (None, Some(_)) => {
+                        return Err(Error::Usage(
+                            "stdin renders to stdout or -o FILE, not --out-dir".into(),
+                        ));
+                    }
+                    (None, None) => None,
+                };
+                let format = target
+                    .as_deref()
+                    .map_or(options.format.unwrap_or(Format::Text), format_for);
+                jobs.push(Job {
+                    name: "<stdin>".into(),
+                    bytes: input::read_stdin()?,
+                    target,
+                    format,
+                });
+            }
+            Input::Path(path) => {
+                for file in input::files(path)? {
+                    let target = match (&options.output, &options.out_dir) {
+                        (Some(o), _) => Some(o.clone()),
+                        (None, Some(dir)) => Some(dir.join(strip_tpl(&file.relative))),
+                        (None, None) => None,
+                    };
+                    let format = format_for(target.as_deref().unwrap_or(&strip_tpl(&file.path)));
+                    jobs.push(Job {
+                        name: input::display(&file.path),
+                        bytes: input::read(&file.path)?,
+                        target,
+                        format,
+                    });
+                }
+            }
+        }
+    }
+    Ok(jobs)
+}
+
+/// `app.yaml.tpl` → `app.yaml`.
+fn strip_tpl(path: &Path) -> PathBuf {
+    match path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".tpl"))
+    {
+        Some(stem) if !stem.is_empty() => path.with_file_name(stem),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Without a secrets file, and until the cloud stores are wired in, nothing resolves.
+struct NoProvider;
+
+impl Provider for NoProvider {
+    fn fetch(
+        &self,
+        secret: &crate::SecretRef,
+    ) -> Result<crate::provider::SecretValue, ProviderError> {
+        Err(ProviderError::NoProvider {
+            store: secret.store(),
+        })
+    }
 }

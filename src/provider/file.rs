@@ -1,0 +1,182 @@
+//! The `file` store: a local YAML file that maps locators to secrets, for the quickstart, local
+//! development and tests. No network is touched.
+//!
+//! ```yaml
+//! arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf:   # a JSON-object secret
+//!   username: app
+//!   port: 5432
+//! kv/app/db:                                                          # a Vault KV v2 secret
+//!   password: s3cret
+//! https://corp-kv.vault.azure.net/secrets/token: "a whole string"     # a string secret
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+
+use super::{Provider, ProviderError, SecretValue};
+use crate::mask::{Arn, SecretRef};
+
+pub struct FileStore {
+    /// By locator text as written in the file.
+    secrets: BTreeMap<String, SecretString>,
+    /// The ARNs among the keys, for partial-ARN matching.
+    arns: Vec<(Arn, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileStoreError {
+    #[error("{}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+        message: String,
+    },
+}
+
+impl FileStore {
+    pub fn load(path: &Path) -> Result<Self, FileStoreError> {
+        let text = std::fs::read_to_string(path).map_err(|source| FileStoreError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|(line, column, message)| FileStoreError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        })
+    }
+
+    /// Parses the file. A secret is a mapping (a JSON-object secret) or a string; the error
+    /// carries a line and column and never a value.
+    pub fn parse(text: &str) -> Result<Self, (u64, u64, String)> {
+        let raw: BTreeMap<String, serde_json::Value> = if text.trim().is_empty() {
+            BTreeMap::new()
+        } else {
+            serde_saphyr::from_str(text).map_err(|e| {
+                let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+                // The parser's message can quote the offending scalar, which may be a value.
+                (
+                    line,
+                    column,
+                    "expected a mapping of locators to secrets (a mapping or a string each)"
+                        .to_owned(),
+                )
+            })?
+        };
+        let mut secrets = BTreeMap::new();
+        for (locator, value) in raw {
+            let text = match value {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Object(map) => serde_json::Value::Object(map).to_string(),
+                _ => {
+                    return Err((
+                        0,
+                        0,
+                        format!("secret `{locator}` must be a mapping or a string"),
+                    ));
+                }
+            };
+            secrets.insert(locator, SecretString::from(text));
+        }
+        let arns = secrets
+            .keys()
+            .filter_map(|k| Arn::parse(k).ok().map(|arn| (arn, k.clone())))
+            .collect();
+        Ok(Self { secrets, arns })
+    }
+
+    fn lookup(&self, secret: &SecretRef) -> Result<&SecretString, ProviderError> {
+        if let Some(found) = self.secrets.get(secret.as_str()) {
+            return Ok(found);
+        }
+        let SecretRef::Aws(wanted) = secret else {
+            return Err(ProviderError::NotFound);
+        };
+        // As AWS matches: a partial ARN names every secret with that name; a full ARN also
+        // matches an entry written without a suffix, whose suffix the file does not know.
+        let matches: Vec<&String> = self
+            .arns
+            .iter()
+            .filter(|(arn, _)| {
+                arn.partition == wanted.partition
+                    && arn.region == wanted.region
+                    && arn.account == wanted.account
+                    && arn.name == wanted.name
+                    && (wanted.is_partial() || arn.is_partial() || arn.suffix == wanted.suffix)
+            })
+            .map(|(_, key)| key)
+            .collect();
+        match matches.as_slice() {
+            [] => Err(ProviderError::NotFound),
+            [one] => Ok(&self.secrets[*one]),
+            many => Err(ProviderError::AmbiguousPartialArn { count: many.len() }),
+        }
+    }
+}
+
+impl Provider for FileStore {
+    fn fetch(&self, secret: &SecretRef) -> Result<SecretValue, ProviderError> {
+        self.lookup(secret).map(|s| SecretValue::Text(s.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mask::Store;
+    use secrecy::ExposeSecret;
+
+    const STORE: &str = "\
+arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf:
+  password: p
+kv/app: {user: u}
+";
+
+    fn fetch(store: Store, locator: &str) -> Result<String, ProviderError> {
+        let file = FileStore::parse(STORE).unwrap();
+        let secret = SecretRef::parse(store, locator).unwrap();
+        file.fetch(&secret).map(|v| match v {
+            SecretValue::Text(t) => t.expose_secret().to_owned(),
+            SecretValue::Binary(_) => unreachable!(),
+        })
+    }
+
+    #[test]
+    fn partial_arn_matches_as_aws_does() {
+        let value = fetch(
+            Store::Sm,
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:app",
+        )
+        .unwrap();
+        assert_eq!(value, r#"{"password":"p"}"#);
+        assert_eq!(
+            fetch(
+                Store::Sm,
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-XyZ123"
+            ),
+            Err(ProviderError::NotFound)
+        );
+        assert_eq!(
+            fetch(
+                Store::Sm,
+                "arn:aws:secretsmanager:us-west-2:123456789012:secret:app"
+            ),
+            Err(ProviderError::NotFound)
+        );
+    }
+
+    #[test]
+    fn flow_mappings_are_objects() {
+        assert_eq!(fetch(Store::Vault, "kv/app").unwrap(), r#"{"user":"u"}"#);
+    }
+}

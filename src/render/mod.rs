@@ -1,0 +1,191 @@
+//! Substitution: each mask's value, escaped for its quoting context, in place of the mask; the
+//! text around masks is copied byte for byte (CRLF, BOM, trailing spaces, no final newline).
+
+pub mod context;
+pub mod escape;
+pub mod output;
+pub mod verify;
+
+use std::path::Path;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use self::context::Context;
+use self::escape::Refusal;
+use crate::mask::Mask;
+use crate::resolve::ResolveError;
+use crate::source::Span;
+
+/// The output formats escaping knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+    /// dotenv files: `.env`, `.env.*`, `*.env`.
+    Env,
+    Shell,
+    Toml,
+    /// No escaping.
+    Text,
+}
+
+impl Format {
+    /// The format of an output named `path`, with a `.tpl` suffix dropped.
+    pub fn from_path(path: &Path) -> Self {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let name = name
+            .strip_suffix(".tpl")
+            .unwrap_or(&name)
+            .to_ascii_lowercase();
+        let extension = name.rsplit_once('.').map_or("", |(_, e)| e);
+        match extension {
+            "yaml" | "yml" => Self::Yaml,
+            "json" => Self::Json,
+            "toml" => Self::Toml,
+            "sh" | "bash" | "zsh" | "ksh" => Self::Shell,
+            "env" => Self::Env,
+            _ if name == ".env" || name.starts_with(".env.") => Self::Env,
+            _ => Self::Text,
+        }
+    }
+}
+
+/// `--escape`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Escape {
+    Auto,
+    None,
+}
+
+/// Why one mask could not be rendered. Never holds a value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MaskFailure {
+    #[error("{0}")]
+    Resolve(#[from] ResolveError),
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    #[error(
+        "the value would change the document's structure; quote the scalar that holds the mask"
+    )]
+    Structure,
+}
+
+/// A mask that failed, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub span: Span,
+    pub locator: String,
+    pub failure: MaskFailure,
+}
+
+/// Why a file could not be rendered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RenderError {
+    Masks(Vec<Failure>),
+    /// The template is not a document of its format, even with its masks replaced.
+    Syntax {
+        offset: usize,
+        format: Format,
+        message: String,
+    },
+}
+
+/// Renders one template. `values[i]` is the resolved value of `masks[i]`.
+pub fn render(
+    template: &[u8],
+    masks: &[Mask],
+    values: &[Result<SecretString, ResolveError>],
+    format: Format,
+    escape: Escape,
+) -> Result<Vec<u8>, RenderError> {
+    let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
+    let failure = |i: usize, failure: MaskFailure| Failure {
+        span: masks[i].span,
+        locator: masks[i].secret.to_string(),
+        failure,
+    };
+    let contexts = match escape {
+        Escape::None => vec![Context::Raw; masks.len()],
+        Escape::Auto => {
+            context::contexts(format, template, &spans).map_err(|e| RenderError::Syntax {
+                offset: e.offset,
+                format,
+                message: e.message,
+            })?
+        }
+    };
+    let mut failures = Vec::new();
+    let mut out = Vec::with_capacity(template.len() + masks.len() * 16);
+    let mut raw: Vec<&str> = Vec::with_capacity(masks.len());
+    let mut last = 0;
+    for (i, (value, context)) in values.iter().zip(&contexts).enumerate() {
+        out.extend_from_slice(&template[last..spans[i].start]);
+        last = spans[i].end;
+        let value = match value {
+            Ok(value) => value.expose_secret(),
+            Err(e) => {
+                failures.push(failure(i, e.clone().into()));
+                raw.push("");
+                continue;
+            }
+        };
+        raw.push(value);
+        match escape::escape(value, context) {
+            Ok(text) => out.extend_from_slice(text.as_bytes()),
+            Err(refusal) => failures.push(failure(i, refusal.into())),
+        }
+    }
+    out.extend_from_slice(&template[last..]);
+    if !failures.is_empty() {
+        return Err(RenderError::Masks(failures));
+    }
+    if escape == Escape::Auto && !masks.is_empty() {
+        let mismatch = match format {
+            Format::Yaml => verify::yaml(template, &spans, &raw, &out).err(),
+            Format::Json => {
+                let bare: Vec<bool> = contexts.iter().map(|c| *c == Context::JsonBare).collect();
+                verify::json(template, &spans, &bare, &raw, &out)
+                    .map_err(|e| RenderError::Syntax {
+                        offset: e.offset,
+                        format,
+                        message: e.message,
+                    })?
+                    .err()
+            }
+            _ => None,
+        };
+        if let Some(mismatch) = mismatch {
+            return Err(RenderError::Masks(
+                mismatch
+                    .masks
+                    .into_iter()
+                    .map(|i| failure(i, MaskFailure::Structure))
+                    .collect(),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_comes_from_the_name_without_tpl() {
+        for (name, format) in [
+            ("app.yaml.tpl", Format::Yaml),
+            ("app.yml", Format::Yaml),
+            ("x/app.json.tpl", Format::Json),
+            (".env", Format::Env),
+            (".env.production", Format::Env),
+            ("app.env.tpl", Format::Env),
+            ("run.sh", Format::Shell),
+            ("Cargo.toml.tpl", Format::Toml),
+            ("notes.txt", Format::Text),
+            ("README", Format::Text),
+        ] {
+            assert_eq!(Format::from_path(Path::new(name)), format, "{name}");
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Atomic output: every target is written to a temporary file in its own folder and fsynced
+//! before any is renamed over its target, so a failure (or a kill) leaves every old target
+//! as it was.
+
+use std::fs::Permissions;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use crate::error::Error;
+
+/// Permission bits of new files unless `--mode` says otherwise: rendered files hold secrets.
+pub const DEFAULT_MODE: u32 = 0o600;
+
+/// A rendered file, written and synced, not yet in place.
+pub struct Staged {
+    temp: NamedTempFile,
+    target: PathBuf,
+}
+
+/// Writes `bytes` next to `target`. `mode`: the caller's choice; otherwise an existing target
+/// keeps its permissions and a new file gets `DEFAULT_MODE`.
+pub fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> Result<Staged, Error> {
+    let io = |source| Error::Io {
+        path: target.to_path_buf(),
+        source,
+    };
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mode = match mode {
+        Some(mode) => mode,
+        None => std::fs::metadata(target).map_or(DEFAULT_MODE, |m| m.permissions().mode() & 0o7777),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(
+            ".{}.",
+            target.file_name().unwrap_or_default().to_string_lossy()
+        ))
+        .suffix(".tmp")
+        .permissions(Permissions::from_mode(mode))
+        .tempfile_in(dir)
+        .map_err(io)?;
+    temp.write_all(bytes).map_err(io)?;
+    temp.as_file().sync_all().map_err(io)?;
+    // The umask may have narrowed the mode the file was created with.
+    temp.as_file()
+        .set_permissions(Permissions::from_mode(mode))
+        .map_err(io)?;
+    Ok(Staged {
+        temp,
+        target: target.to_path_buf(),
+    })
+}
+
+impl Staged {
+    /// Renames the file over its target and syncs the folder, so the rename survives a crash.
+    pub fn commit(self) -> Result<(), Error> {
+        let target = self.target;
+        self.temp.persist(&target).map_err(|e| Error::Io {
+            path: target.clone(),
+            source: e.error,
+        })?;
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Ok(dir) = std::fs::File::open(dir)
+        {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+}
