@@ -33,3 +33,39 @@ fn every_rule_has_a_fixture() {
         );
     }
 }
+
+/// `fixtures/render/<case>/{input, secrets.yaml, expected}` and an optional `args` file:
+/// `secretmask render input --secrets-file secrets.yaml [args]` run in the case folder.
+#[test]
+fn render_fixtures() {
+    let cases = cases("render");
+    assert!(
+        cases.len() >= 30,
+        "fixtures/render has {} cases",
+        cases.len()
+    );
+    for case in cases {
+        let args = std::fs::read_to_string(case.join("args")).unwrap_or_default();
+        let output = secretmask()
+            .current_dir(&case)
+            .args(["render", "input", "--secrets-file", "secrets.yaml"])
+            .args(args.split_whitespace())
+            .output()
+            .unwrap();
+        if !output.status.success() {
+            // A failed render writes nothing, and never shows a value.
+            assert!(
+                output.stdout.is_empty(),
+                "{}: stdout on failure",
+                case.display()
+            );
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                !stderr.contains("CANARY"),
+                "{}: canary leaked",
+                case.display()
+            );
+        }
+        assert_matches_file(&case.join("expected"), &transcript(&output));
+    }
+}

@@ -5,5 +5,6 @@ mod corpus;
 mod fixtures;
 mod precommit;
 mod props;
+mod render;
 mod sarif;
 mod support;

@@ -98,6 +98,10 @@ pub fn render(
     format: Format,
     escape: Escape,
 ) -> Result<Vec<u8>, RenderError> {
+    // Text without masks is copied as it is, whatever its format (Helm templates are not YAML).
+    if masks.is_empty() {
+        return Ok(template.to_vec());
+    }
     let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
     let failure = |i: usize, failure: MaskFailure| Failure {
         span: masks[i].span,
@@ -139,7 +143,7 @@ pub fn render(
     if !failures.is_empty() {
         return Err(RenderError::Masks(failures));
     }
-    if escape == Escape::Auto && !masks.is_empty() {
+    if escape == Escape::Auto {
         let mismatch = match format {
             Format::Yaml => verify::yaml(template, &spans, &raw, &out).err(),
             Format::Json => {

@@ -32,6 +32,14 @@ pub fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> Result<Staged, E
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(io)?;
+    // A rename over a folder fails only at commit time, after other targets may have been
+    // replaced; refuse it while nothing has been.
+    if target.is_dir() {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "is a directory",
+        )));
+    }
     let mode = match mode {
         Some(mode) => mode,
         None => std::fs::metadata(target).map_or(DEFAULT_MODE, |m| m.permissions().mode() & 0o7777),

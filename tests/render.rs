@@ -1,0 +1,352 @@
+//! `secretmask render` end to end: all or nothing, atomic targets, byte-exact passthrough,
+//! and no value in any message.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::support::{root, secretmask};
+
+const CANARY: &str = "CANARY-0c7e1d-NEVER-PRINTED";
+
+fn store(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("secrets.yaml");
+    fs::write(
+        &path,
+        format!("kv/app:\n  password: {CANARY}\n  user: app\n  colon: 'a: b {CANARY}'\n"),
+    )
+    .unwrap();
+    path
+}
+
+fn assert_no_canary(output: &std::process::Output) {
+    for stream in [&output.stdout, &output.stderr] {
+        assert!(
+            !String::from_utf8_lossy(stream).contains(CANARY),
+            "canary leaked"
+        );
+    }
+}
+
+#[test]
+fn quickstart_renders_with_nothing_installed() {
+    let output = secretmask()
+        .current_dir(root())
+        .args([
+            "render",
+            "examples/app.yaml.tpl",
+            "--config",
+            "examples/secretmask.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let yaml = String::from_utf8(output.stdout).unwrap();
+    assert!(yaml.contains("user: jira-bot\n"));
+    assert!(!yaml.contains("workato:"));
+    for example in ["app.json.tpl", "app.env.tpl"] {
+        secretmask()
+            .current_dir(root().join("examples"))
+            .args(["render", example, "--config", "secretmask.yaml"])
+            .assert()
+            .success();
+    }
+}
+
+#[test]
+fn failed_render_leaves_target_untouched_and_prints_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = store(dir.path());
+    let target = dir.path().join("app.yaml");
+    fs::write(&target, "old: content\n").unwrap();
+    for template in [
+        "a: \"{{workato:vault:missing:kv/app}}\"\nb: \"{{workato:vault:password:kv/app}}\"\n",
+        "a: \"{{workato:vault:password:kv/absent}}\"\nb: \"{{workato:vault:password:kv/app}}\"\n",
+        "a: {{workato:vault:colon:kv/app}}\nb: \"{{workato:vault:password:kv/app}}\"\n",
+    ] {
+        let tpl = dir.path().join("app.yaml.tpl");
+        fs::write(&tpl, template).unwrap();
+        let output = secretmask()
+            .arg("render")
+            .arg(&tpl)
+            .arg("-o")
+            .arg(&target)
+            .arg("--secrets-file")
+            .arg(&secrets)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        assert!(output.stdout.is_empty());
+        assert_no_canary(&output);
+        assert_eq!(fs::read_to_string(&target).unwrap(), "old: content\n");
+        // Only the old target and the inputs: no temporary file left behind.
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["app.yaml", "app.yaml.tpl", "secrets.yaml"]);
+    }
+}
+
+#[test]
+fn unwritable_output_directory_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = store(dir.path());
+    let templates = dir.path().join("templates");
+    fs::create_dir_all(&templates).unwrap();
+    fs::write(
+        templates.join("a.yaml.tpl"),
+        "a: \"{{workato:vault:password:kv/app}}\"\n",
+    )
+    .unwrap();
+    fs::write(
+        templates.join("b.yaml.tpl"),
+        "b: \"{{workato:vault:user:kv/app}}\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    fs::create_dir_all(out.join("b.yaml")).unwrap(); // a directory where a file must go
+    fs::write(out.join("a.yaml"), "old\n").unwrap();
+    let output = secretmask()
+        .arg("render")
+        .arg(&templates)
+        .arg("--out-dir")
+        .arg(&out)
+        .arg("--secrets-file")
+        .arg(&secrets)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_no_canary(&output);
+    assert_eq!(fs::read_to_string(out.join("a.yaml")).unwrap(), "old\n");
+
+    let readonly = dir.path().join("readonly");
+    fs::create_dir_all(&readonly).unwrap();
+    fs::set_permissions(&readonly, fs::Permissions::from_mode(0o500)).unwrap();
+    let output = secretmask()
+        .arg("render")
+        .arg(templates.join("a.yaml.tpl"))
+        .arg("-o")
+        .arg(readonly.join("a.yaml"))
+        .arg("--secrets-file")
+        .arg(&secrets)
+        .output()
+        .unwrap();
+    // root may write anywhere; everyone else gets the I/O error.
+    if !output.status.success() {
+        assert_eq!(output.status.code(), Some(2));
+        assert!(output.stdout.is_empty());
+    }
+    assert_no_canary(&output);
+}
+
+#[test]
+fn out_dir_keeps_relative_paths_drops_tpl_and_uses_mode_0600() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = store(dir.path());
+    let templates = dir.path().join("templates");
+    fs::create_dir_all(templates.join("nested")).unwrap();
+    fs::write(
+        templates.join("nested/app.yaml.tpl"),
+        "p: \"{{workato:vault:password:kv/app}}\"\n",
+    )
+    .unwrap();
+    fs::write(templates.join("plain.txt"), "no masks\n").unwrap();
+    let out = dir.path().join("out");
+    secretmask()
+        .arg("render")
+        .arg(&templates)
+        .arg("--out-dir")
+        .arg(&out)
+        .arg("--secrets-file")
+        .arg(&secrets)
+        .assert()
+        .success()
+        .stdout("");
+    let rendered = out.join("nested/app.yaml");
+    assert_eq!(
+        fs::read_to_string(&rendered).unwrap(),
+        format!("p: \"{CANARY}\"\n")
+    );
+    assert_eq!(
+        fs::metadata(&rendered).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("plain.txt")).unwrap(),
+        "no masks\n"
+    );
+
+    secretmask()
+        .arg("render")
+        .arg(templates.join("nested/app.yaml.tpl"))
+        .arg("-o")
+        .arg(dir.path().join("custom.yaml"))
+        .args(["--mode", "0640", "--secrets-file"])
+        .arg(&secrets)
+        .assert()
+        .success();
+    let mode = fs::metadata(dir.path().join("custom.yaml"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640);
+}
+
+#[test]
+fn several_inputs_need_out_dir() {
+    secretmask()
+        .args(["render", "a.tpl", "b.tpl"])
+        .assert()
+        .code(2)
+        .stderr("error: several inputs or a directory need --out-dir DIR\n");
+}
+
+#[test]
+fn check_prints_a_summary_and_no_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = store(dir.path());
+    let tpl = dir.path().join("app.yaml.tpl");
+    fs::write(
+        &tpl,
+        "a: \"{{workato:vault:password:kv/app}}\"\nb: \"{{workato:vault:user:kv/app}}\"\n",
+    )
+    .unwrap();
+    let output = secretmask()
+        .arg("render")
+        .arg(&tpl)
+        .arg("--check")
+        .arg("--secrets-file")
+        .arg(&secrets)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(output.stdout.clone()).unwrap(),
+        "ok: 2 masks resolve (1 distinct secret) in 1 file\n"
+    );
+    assert_no_canary(&output);
+}
+
+#[test]
+fn stdin_renders_to_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = store(dir.path());
+    secretmask()
+        .args(["render", "--as", "yaml", "--secrets-file"])
+        .arg(&secrets)
+        .write_stdin("user: {{workato:vault:user:kv/app}}\r\n")
+        .assert()
+        .success()
+        .stdout("user: app\r\n");
+}
+
+#[test]
+fn config_is_discovered_and_unknown_keys_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    store(dir.path());
+    fs::write(
+        dir.path().join(".secretmask.yaml"),
+        "secrets_file: secrets.yaml\n",
+    )
+    .unwrap();
+    fs::create_dir_all(dir.path().join("deep/er")).unwrap();
+    secretmask()
+        .current_dir(dir.path().join("deep/er"))
+        .args(["render", "--as", "yaml"])
+        .write_stdin("u: {{workato:vault:user:kv/app}}\n")
+        .assert()
+        .success()
+        .stdout("u: app\n");
+
+    fs::write(
+        dir.path().join(".secretmask.yaml"),
+        "secrets_file: secrets.yaml\nsecret_file: typo.yaml\n",
+    )
+    .unwrap();
+    let output = secretmask()
+        .current_dir(dir.path())
+        .args(["render", "--as", "yaml"])
+        .write_stdin("u: {{workato:vault:user:kv/app}}\n")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains(".secretmask.yaml:2:"), "{stderr}");
+    assert!(stderr.contains("secret_file"), "{stderr}");
+}
+
+#[test]
+fn realworld_corpus_renders_byte_identical() {
+    let corpus = root().join("fixtures/corpus/realworld");
+    let out = tempfile::tempdir().unwrap();
+    let secrets = out.path().join("secrets.yaml");
+    fs::write(&secrets, "").unwrap();
+    secretmask()
+        .arg("render")
+        .arg(&corpus)
+        .arg("--out-dir")
+        .arg(out.path().join("rendered"))
+        .arg("--secrets-file")
+        .arg(&secrets)
+        .assert()
+        .success();
+    let mut compared = 0;
+    for entry in ignore::WalkBuilder::new(&corpus).hidden(false).build() {
+        let entry = entry.unwrap();
+        if !entry.file_type().unwrap().is_file() {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(&corpus).unwrap();
+        let name = relative.to_string_lossy();
+        let target = out
+            .path()
+            .join("rendered")
+            .join(name.strip_suffix(".tpl").unwrap_or(&name));
+        assert_eq!(
+            fs::read(entry.path()).unwrap(),
+            fs::read(&target).unwrap(),
+            "{name}"
+        );
+        compared += 1;
+    }
+    assert!(compared > 1200, "{compared} files");
+}
+
+#[test]
+fn render_killed_while_writing_leaves_old_target_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = store(dir.path());
+    let tpl = dir.path().join("big.yaml.tpl");
+    let line = "k: \"{{workato:vault:password:kv/app}}\"\n";
+    fs::write(&tpl, line.repeat(2_000_000)).unwrap();
+    let target = dir.path().join("big.yaml");
+    fs::write(&target, "old: intact\n").unwrap();
+    let complete = format!("k: \"{CANARY}\"\n").repeat(2_000_000).into_bytes();
+    let binary = assert_cmd::cargo::cargo_bin("secretmask");
+    for delay_ms in [50, 200, 600] {
+        let mut child = std::process::Command::new(&binary)
+            .arg("render")
+            .arg(&tpl)
+            .arg("-o")
+            .arg(&target)
+            .arg("--secrets-file")
+            .arg(&secrets)
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let now = fs::read(&target).unwrap();
+        assert!(
+            now == b"old: intact\n" || now == complete,
+            "target is neither old nor complete after a kill at {delay_ms} ms ({} bytes)",
+            now.len()
+        );
+    }
+}
