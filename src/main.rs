@@ -75,9 +75,7 @@ enum AsArg {
 }
 
 fn parse_mode(text: &str) -> Result<u32, String> {
-    u32::from_str_radix(text.trim_start_matches("0o"), 8)
-        .ok()
-        .filter(|m| *m <= 0o7777)
+    render::output::parse_mode(text)
         .ok_or_else(|| format!("`{text}` is not an octal mode such as 0600"))
 }
 

@@ -239,7 +239,21 @@ fn run_render(options: &RenderOptions) -> Result<i32, Error> {
         .map_err(Error::Output)?;
         return Ok(EXIT_CLEAN);
     }
-    write_outputs(&jobs, outputs, options.mode)?;
+    let mode = match (options.mode, loaded.config.render.mode.as_deref()) {
+        (Some(mode), _) => Some(mode),
+        (None, Some(text)) => Some(output::parse_mode(text).ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: render.mode `{text}` is not an octal mode such as \"0600\"",
+                loaded
+                    .path
+                    .as_deref()
+                    .unwrap_or(Path::new("config"))
+                    .display()
+            ))
+        })?),
+        (None, None) => None,
+    };
+    write_outputs(&jobs, outputs, mode)?;
     Ok(EXIT_CLEAN)
 }
 

@@ -55,10 +55,13 @@ fn sarif_log_passes_the_multitool_with_no_error_or_warning() {
         .arg(&log)
         .arg("--output")
         .arg(&report)
-        .arg("--force")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&validation.stdout);
+    let stdout = format!(
+        "{}{}",
+        String::from_utf8_lossy(&validation.stdout),
+        String::from_utf8_lossy(&validation.stderr)
+    );
     assert!(validation.status.success(), "{stdout}");
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();

@@ -14,6 +14,13 @@ use crate::error::Error;
 /// Permission bits of new files unless `--mode` says otherwise: rendered files hold secrets.
 pub const DEFAULT_MODE: u32 = 0o600;
 
+/// Octal permission bits, as `0600` or `0o600`.
+pub fn parse_mode(text: &str) -> Option<u32> {
+    u32::from_str_radix(text.trim_start_matches("0o"), 8)
+        .ok()
+        .filter(|m| *m <= 0o7777)
+}
+
 /// A rendered file, written and synced, not yet in place.
 pub struct Staged {
     temp: NamedTempFile,
