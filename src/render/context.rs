@@ -108,8 +108,10 @@ fn yaml(doc: &[u8], masks: &[Span]) -> Result<Vec<Context>, YamlSyntax> {
         let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset()) else {
             continue;
         };
-        for (i, mask) in masks.iter().enumerate() {
-            if mask.start < start || mask.end > end {
+        // Masks are in file order: only those starting inside the scalar can be in it.
+        for i in within(masks, start, end) {
+            let mask = &masks[i];
+            if mask.end > end {
                 continue;
             }
             found[i] = match style {
@@ -127,6 +129,11 @@ fn yaml(doc: &[u8], masks: &[Span]) -> Result<Vec<Context>, YamlSyntax> {
         }
     }
     Ok(found)
+}
+
+/// Indices of the masks (sorted, not overlapping) that start in `start..end`.
+pub fn within(masks: &[Span], start: usize, end: usize) -> std::ops::Range<usize> {
+    masks.partition_point(|m| m.start < start)..masks.partition_point(|m| m.start < end)
 }
 
 /// The spaces that start the line holding `offset`.

@@ -4,7 +4,7 @@
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
-use super::context::{placeholder, with_placeholders};
+use super::context::{placeholder, with_placeholders, within};
 use crate::source::Span;
 
 /// The rendered document differs from the template; `masks` are the ones to blame.
@@ -107,12 +107,13 @@ fn substitute(
     text: &str,
     masks: &[Span],
     values: &[&str],
-    inside: impl Fn(&Span) -> bool,
+    indices: std::ops::Range<usize>,
 ) -> String {
     let mut text = text.to_owned();
-    for (i, span) in masks.iter().enumerate() {
-        if inside(span) {
-            text = text.replace(&placeholder(i, span.len()), values[i]);
+    for i in indices {
+        let placeholder = placeholder(i, masks[i].len());
+        if text.contains(&placeholder) {
+            text = text.replace(&placeholder, values[i]);
         }
     }
     text
@@ -131,10 +132,10 @@ pub fn yaml(
     let expected = yaml_nodes(&String::from_utf8_lossy(&doc)).map_err(|_| all())?;
     let actual = yaml_nodes(&String::from_utf8_lossy(rendered)).map_err(|_| all())?;
     for (i, (node, start, end, chomp)) in expected.iter().enumerate() {
-        let within = |m: &Span| m.start >= *start && m.end <= *end;
+        let inside = within(masks, *start, *end);
         let (want, got) = match (node, actual.get(i)) {
             (Node::Scalar(value), Some((Node::Scalar(got), ..))) => {
-                let want = substitute(value, masks, values, within);
+                let want = substitute(value, masks, values, inside.clone());
                 match chomp {
                     Some(chomp) => (
                         Node::Scalar(chomp.apply(&want)),
@@ -146,7 +147,7 @@ pub fn yaml(
             (node, got) => (node.clone(), got.map(|(n, ..)| n.clone())),
         };
         if got.as_ref() != Some(&want) {
-            let blamed: Vec<usize> = (0..masks.len()).filter(|&m| within(&masks[m])).collect();
+            let blamed: Vec<usize> = inside.collect();
             return Err(if blamed.is_empty() {
                 all()
             } else {
@@ -193,7 +194,7 @@ fn substitute_json(value: &mut serde_json::Value, masks: &[Span], bare: &[bool],
             {
                 *value = serde_json::from_str(values[i]).unwrap_or(Value::Null);
             } else {
-                *s = substitute(s, masks, values, |_| true);
+                *s = substitute(s, masks, values, 0..masks.len());
             }
         }
         Value::Array(items) => {
@@ -205,7 +206,7 @@ fn substitute_json(value: &mut serde_json::Value, masks: &[Span], bare: &[bool],
             let entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
             for (key, mut item) in entries {
                 substitute_json(&mut item, masks, bare, values);
-                map.insert(substitute(&key, masks, values, |_| true), item);
+                map.insert(substitute(&key, masks, values, 0..masks.len()), item);
             }
         }
         _ => {}
