@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::config;
-use crate::diagnostic::{self, Summary};
+use crate::diagnostic::{self, Summary, plural};
 use crate::error::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Error};
 use crate::grammar;
 use crate::input::{self, Input};
@@ -168,7 +168,7 @@ fn run_render(options: &RenderOptions) -> Result<i32, Error> {
             match candidate {
                 Ok(mask) => masks.push(mask),
                 Err(e) => {
-                    let finding = lint::check_candidates(&[Err(e.clone())]).remove(0);
+                    let finding = lint::parse_finding(&e);
                     failures.push((
                         j,
                         LineFailure {
@@ -308,14 +308,6 @@ fn report_failures(jobs: &[Job], failures: &[(usize, LineFailure)]) {
         "{style}error{style:#}: {} failed; nothing was written",
         plural(failures.len(), "mask")
     );
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {

@@ -155,12 +155,17 @@ pub fn check(bytes: &[u8]) -> Vec<Finding> {
     check_candidates(&grammar::scan(bytes))
 }
 
+/// The finding for a candidate the grammar rejected.
+pub fn parse_finding(error: &grammar::ParseError) -> Finding {
+    syntax::finding(error)
+}
+
 /// The offline rules on candidates already scanned.
 pub fn check_candidates(candidates: &[Candidate]) -> Vec<Finding> {
     candidates
         .iter()
         .filter_map(|candidate| match candidate {
-            Err(error) => Some(syntax::finding(error)),
+            Err(error) => Some(parse_finding(error)),
             Ok(mask) => match &mask.secret {
                 SecretRef::Aws(arn) if arn.is_partial() => Some(locator::partial_arn(mask, arn)),
                 _ => None,
