@@ -2,10 +2,18 @@
 //!
 //! Every field is optional and unknown keys are an error that names the key and its line, so a
 //! typo never silently turns a setting off.
+//!
+//! The user's own `$XDG_CONFIG_HOME/secretmask/config.yaml` is read first; the project's file
+//! overrides it setting by setting. Settings that decide where credentials are sent
+//! ([`ENDPOINT_SETTINGS`]) are refused from a project file that was only discovered, until
+//! `secretmask trust` records that file (design §6): a repository someone else wrote must not
+//! send your token to its server.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// The file name looked for in the working directory and its ancestors.
 pub const FILE_NAME: &str = ".secretmask.yaml";
@@ -17,6 +25,78 @@ pub struct Config {
     pub secrets_file: Option<PathBuf>,
     #[serde(default)]
     pub render: RenderConfig,
+    #[serde(default)]
+    pub aws: AwsConfig,
+    #[serde(default)]
+    pub cache: CacheConfig,
+    #[serde(default)]
+    pub lint: LintConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AwsConfig {
+    /// A profile of the shared AWS config files.
+    pub profile: Option<String>,
+    /// Send every Secrets Manager call here (an endpoint setting: see [`ENDPOINT_SETTINGS`]).
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// How long a fetched secret is reused, as `"5m"` or `"300s"`.
+    pub ttl: Option<String>,
+    /// How many secrets the cache holds at most.
+    pub capacity: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LintConfig {
+    /// Tags every secret of a store must carry, for `lint --online`: store → tag → value.
+    #[serde(default)]
+    pub require_tags: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// Settings that decide where a token or a signed request is sent.
+pub const ENDPOINT_SETTINGS: &[&str] = &["aws.endpoint_url"];
+
+impl Config {
+    /// The endpoint settings this file sets.
+    pub fn endpoint_settings(&self) -> Vec<&'static str> {
+        let mut set = Vec::new();
+        if self.aws.endpoint_url.is_some() {
+            set.push("aws.endpoint_url");
+        }
+        set
+    }
+
+    /// `self` with every setting `over` sets replaced.
+    fn overridden_by(self, over: Config) -> Config {
+        let mut require_tags = self.lint.require_tags;
+        require_tags.extend(over.lint.require_tags);
+        Config {
+            secrets_file: over.secrets_file.or(self.secrets_file),
+            render: RenderConfig {
+                mode: over.render.mode.or(self.render.mode),
+            },
+            aws: AwsConfig {
+                profile: over.aws.profile.or(self.aws.profile),
+                endpoint_url: over.aws.endpoint_url.or(self.aws.endpoint_url),
+            },
+            cache: CacheConfig {
+                ttl: over.cache.ttl.or(self.cache.ttl),
+                capacity: over.cache.capacity.or(self.cache.capacity),
+            },
+            lint: LintConfig { require_tags },
+        }
+    }
+}
+
+/// Parses a duration such as `"300ms"`, `"30s"`, `"5m"` or `"1h 30m"`.
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    humantime::parse_duration(text.trim()).ok()
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -51,6 +131,17 @@ impl Loaded {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error(
+        "{}: `{setting}` decides where credentials are sent, and this file was found by walking up from the working directory, not named; if you trust it, run `secretmask trust {}` (a changed file must be trusted again), or pass --config",
+        path.display(),
+        path.display()
+    )]
+    Untrusted {
+        path: PathBuf,
+        setting: &'static str,
+    },
+    #[error("{}: {message}", path.display())]
+    Trust { path: PathBuf, message: String },
     #[error("{}: {source}", path.display())]
     Read {
         path: PathBuf,
@@ -66,31 +157,135 @@ pub enum ConfigError {
     },
 }
 
-/// Loads `explicit` if given, else the nearest `.secretmask.yaml` from `start` upwards, else
-/// the defaults.
+/// Loads the user's config, then `explicit` if given, else the nearest `.secretmask.yaml` from
+/// `start` upwards, over it. A discovered file that sets an endpoint setting must be trusted.
 pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Loaded, ConfigError> {
+    let user = match user_config_dir().map(|d| d.join("config.yaml")) {
+        Some(path) if path.is_file() => read(&path)?,
+        _ => Config::default(),
+    };
     let (path, is_explicit) = match explicit {
         Some(path) => (Some(path.to_path_buf()), true),
         None => (discover(start), false),
     };
     let Some(path) = path else {
-        return Ok(Loaded::default());
+        return Ok(Loaded {
+            config: user,
+            ..Loaded::default()
+        });
     };
-    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let config = parse(&text).map_err(|(line, column, message)| ConfigError::Invalid {
-        path: path.clone(),
-        line,
-        column,
-        message,
-    })?;
+    let project = read(&path)?;
+    if !is_explicit
+        && let Some(setting) = project.endpoint_settings().first()
+        && !is_trusted(&path)?
+    {
+        return Err(ConfigError::Untrusted { path, setting });
+    }
     Ok(Loaded {
-        config,
+        config: user.overridden_by(project),
         path: Some(path),
         explicit: is_explicit,
     })
+}
+
+fn read(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text).map_err(|(line, column, message)| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    })
+}
+
+/// `$XDG_CONFIG_HOME/secretmask`, else `~/.config/secretmask`.
+pub fn user_config_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("secretmask"))
+}
+
+/// The file that records trusted configs, in the user's config directory.
+fn trust_file() -> Option<PathBuf> {
+    user_config_dir().map(|d| d.join("trusted.yaml"))
+}
+
+/// A config file the user trusted, as of its content then.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+struct Trusted {
+    path: PathBuf,
+    sha256: String,
+}
+
+fn trusted_list(file: &Path) -> Result<Vec<Trusted>, ConfigError> {
+    match std::fs::read_to_string(file) {
+        Ok(text) if text.trim().is_empty() => Ok(Vec::new()),
+        Ok(text) => serde_saphyr::from_str(&text).map_err(|e| ConfigError::Trust {
+            path: file.to_path_buf(),
+            message: first_line(&e.to_string()),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(ConfigError::Read {
+            path: file.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// The file's canonical path and the SHA-256 of its bytes.
+fn fingerprint(path: &Path) -> Result<Trusted, ConfigError> {
+    let read_error = |source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let canonical = path.canonicalize().map_err(read_error)?;
+    let bytes = std::fs::read(&canonical).map_err(read_error)?;
+    let digest = Sha256::digest(&bytes);
+    Ok(Trusted {
+        path: canonical,
+        sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+    })
+}
+
+/// Whether `path`, as it is now, was trusted.
+pub fn is_trusted(path: &Path) -> Result<bool, ConfigError> {
+    let Some(file) = trust_file() else {
+        return Ok(false);
+    };
+    let now = fingerprint(path)?;
+    Ok(trusted_list(&file)?.contains(&now))
+}
+
+/// Records `path`, as it is now, as trusted; returns the trust file and the digest recorded.
+pub fn trust(path: &Path) -> Result<(PathBuf, String), ConfigError> {
+    let file = trust_file().ok_or_else(|| ConfigError::Trust {
+        path: path.to_path_buf(),
+        message: "neither XDG_CONFIG_HOME nor HOME is set, so there is nowhere to record trust"
+            .into(),
+    })?;
+    let now = fingerprint(path)?;
+    let mut list = trusted_list(&file)?;
+    list.retain(|t| t.path != now.path);
+    list.push(now.clone());
+    let text = serde_saphyr::to_string(&list).map_err(|e| ConfigError::Trust {
+        path: file.clone(),
+        message: e.to_string(),
+    })?;
+    let write_error = |source| ConfigError::Read {
+        path: file.clone(),
+        source,
+    };
+    let dir = file.parent().expect("the trust file is in a directory");
+    std::fs::create_dir_all(dir).map_err(write_error)?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(write_error)?;
+    std::io::Write::write_all(&mut temp, text.as_bytes()).map_err(write_error)?;
+    temp.persist(&file).map_err(|e| write_error(e.error))?;
+    Ok((file.clone(), now.sha256))
 }
 
 /// The nearest `.secretmask.yaml` in `start` or an ancestor.

@@ -1,11 +1,13 @@
 //! The `secretmask` command: arguments only; the library does the work.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use secretmask::diagnostic::Format;
 use secretmask::input::Input;
 use secretmask::render::{self, Escape};
+use secretmask::run::{OnlineOptions, StoreOptions};
 use secretmask::{Command, LintOptions, RenderOptions};
 
 #[derive(Parser)]
@@ -25,6 +27,46 @@ enum Commands {
     Lint(LintArgs),
     /// Resolve every mask and write the file with the values in place.
     Render(RenderArgs),
+    /// Trust a discovered .secretmask.yaml to choose where credentials are sent
+    Trust {
+        /// The file [default: .secretmask.yaml here or in a parent folder]
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+}
+
+/// Where secrets come from: shared by `render` and `lint --online`.
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// The configuration file [default: .secretmask.yaml here or in a parent folder]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A YAML file of secrets (the `file` store); no network is touched
+    #[arg(long, value_name = "FILE")]
+    secrets_file: Option<PathBuf>,
+    /// How many calls to the stores may be in flight at once
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    concurrency: u16,
+    /// The longest all calls to the stores may take together, as 30s or 2m
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    timeout: Duration,
+}
+
+impl From<StoreArgs> for StoreOptions {
+    fn from(args: StoreArgs) -> Self {
+        Self {
+            config: args.config,
+            secrets_file: args.secrets_file,
+            concurrency: args.concurrency.into(),
+            timeout: Some(args.timeout),
+        }
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    secretmask::config::parse_duration(text)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{text}` is not a duration such as 30s or 2m"))
 }
 
 #[derive(clap::Args)]
@@ -50,12 +92,8 @@ struct RenderArgs {
     /// Permission bits of new output files, in octal
     #[arg(long, value_name = "MODE", value_parser = parse_mode)]
     mode: Option<u32>,
-    /// The configuration file [default: .secretmask.yaml here or in a parent folder]
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// A YAML file of secrets (the `file` store); no network is touched
-    #[arg(long, value_name = "FILE")]
-    secrets_file: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -96,6 +134,19 @@ struct LintArgs {
     /// Print every rule and exit
     #[arg(long)]
     list_rules: bool,
+    /// Also ask the stores: the secret exists, is not being deleted, has the keys and the tags
+    #[arg(long)]
+    online: bool,
+    /// Add a platform's requirements (apono: `apono-connector-read=true` on every AWS secret)
+    #[arg(long, value_enum, value_name = "PROFILE", requires = "online")]
+    profile: Option<ProfileArg>,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProfileArg {
+    Apono,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -126,6 +177,10 @@ fn main() {
             format: args.format.into(),
             deny_warnings: args.deny_warnings,
             stdin_name: args.stdin_filename,
+            online: args.online.then(|| OnlineOptions {
+                apono: matches!(args.profile, Some(ProfileArg::Apono)),
+                store: args.store.into(),
+            }),
         }),
         Commands::Render(args) => Command::Render(RenderOptions {
             inputs: args.inputs.iter().map(|p| Input::from_arg(p)).collect(),
@@ -145,9 +200,16 @@ fn main() {
                 AsArg::Text => render::Format::Text,
             }),
             mode: args.mode,
-            config: args.config,
-            secrets_file: args.secrets_file,
+            store: args.store.into(),
         }),
+        Commands::Trust { file } => Command::Trust(file),
     };
+    // Logs go to stderr and only when asked for; no value is ever logged.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     std::process::exit(secretmask::run(command));
 }

@@ -1,13 +1,18 @@
 //! The `Resolver`: the one path by which render, online lint and library users get values. It
-//! fetches each distinct secret once, then picks each mask's key from it.
+//! fetches each distinct secret once per TTL, then picks each mask's key from it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
+use futures::FutureExt;
+use moka::future::Cache;
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
 
-use crate::mask::{Mask, SecretRef};
-use crate::provider::{Provider, ProviderError, SecretValue};
+use crate::mask::{Mask, SecretRef, Store};
+use crate::provider::{Metadata, ProviderError, Providers, SecretValue};
 
 /// Why a mask has no value. Holds key *names* at most, never a value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -36,23 +41,59 @@ fn available_keys(keys: &[String]) -> String {
     }
 }
 
-pub struct Resolver {
-    provider: Box<dyn Provider>,
+/// How the resolver fetches and caches.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// How long a fetched secret is served from the cache (`cache.ttl`).
+    pub ttl: Duration,
+    /// How many secrets the cache holds at most (`cache.capacity`).
+    pub capacity: u64,
+    /// How many store calls may be in flight at once (`--concurrency`).
+    pub concurrency: usize,
+    /// How long a whole resolution may take (`--timeout`); what is unanswered by then fails.
+    pub timeout: Option<Duration>,
 }
 
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::from_secs(300),
+            capacity: 10_000,
+            concurrency: 8,
+            timeout: None,
+        }
+    }
+}
+
+/// Fetches secrets through a TTL cache that coalesces loads: a secret is fetched once per TTL
+/// however many masks or concurrent callers want it. Safe to share between tasks.
+pub struct Resolver {
+    providers: Providers,
+    cache: Cache<SecretRef, Arc<SecretValue>>,
+    permits: Arc<Semaphore>,
+    timeout: Option<Duration>,
+}
+
+/// Each answer of one batch call, shared by the loads of its secrets.
+type BatchAnswer = Arc<Vec<Result<Arc<SecretValue>, ProviderError>>>;
+
 impl Resolver {
-    pub fn new(provider: Box<dyn Provider>) -> Self {
-        Self { provider }
+    pub fn new(providers: Providers, options: &Options) -> Self {
+        Self {
+            providers,
+            cache: Cache::builder()
+                .max_capacity(options.capacity)
+                .time_to_live(options.ttl)
+                .build(),
+            permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            timeout: options.timeout,
+        }
     }
 
-    /// The value of every mask, in order. Each distinct secret is fetched once.
-    pub fn resolve(&self, masks: &[&Mask]) -> Vec<Result<SecretString, ResolveError>> {
-        let mut secrets: HashMap<&SecretRef, Result<SecretValue, ProviderError>> = HashMap::new();
-        for mask in masks {
-            secrets
-                .entry(&mask.secret)
-                .or_insert_with(|| self.provider.fetch(&mask.secret));
-        }
+    /// The value of every mask, in order.
+    pub async fn resolve(&self, masks: &[&Mask]) -> Vec<Result<SecretString, ResolveError>> {
+        let refs: Vec<SecretRef> = unique(masks.iter().map(|m| &m.secret));
+        let secrets = self.fetch(&refs).await;
         masks
             .iter()
             .map(|mask| match &secrets[&mask.secret] {
@@ -62,14 +103,97 @@ impl Resolver {
             .collect()
     }
 
+    /// Every secret of `refs`, fetched through the cache: the misses of one provider group go
+    /// out in batches of the provider's limit, `concurrency` calls at a time.
+    pub async fn fetch(
+        &self,
+        refs: &[SecretRef],
+    ) -> HashMap<SecretRef, Result<Arc<SecretValue>, ProviderError>> {
+        let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
+        let mut groups: BTreeMap<(Store, String), Vec<SecretRef>> = BTreeMap::new();
+        for secret in refs {
+            let provider = self.providers.get(secret.store());
+            groups
+                .entry((secret.store(), provider.group(secret)))
+                .or_default()
+                .push(secret.clone());
+        }
+        let mut loads = Vec::with_capacity(refs.len());
+        for ((store, _), secrets) in groups {
+            let provider = self.providers.get(store).clone();
+            for chunk in secrets.chunks(provider.batch_limit().max(1)) {
+                let chunk: Arc<[SecretRef]> = chunk.into();
+                // Runs only if some secret of the chunk is not cached or loading elsewhere.
+                let batch = {
+                    let (provider, chunk, permits) =
+                        (provider.clone(), chunk.clone(), self.permits.clone());
+                    async move {
+                        let _permit = permits.acquire_owned().await.expect("never closed");
+                        let answers = provider.fetch(&chunk).await;
+                        BatchAnswer::new(answers.into_iter().map(|a| a.map(Arc::new)).collect())
+                    }
+                    .boxed()
+                    .shared()
+                };
+                for (i, secret) in chunk.iter().cloned().enumerate() {
+                    let batch = batch.clone();
+                    let load = self.cache.try_get_with(secret.clone(), async move {
+                        let answers = batch.await;
+                        answers[i].clone()
+                    });
+                    loads.push(async move {
+                        let answer = match deadline {
+                            Some(at) => {
+                                tokio::time::timeout_at(at, load).await.unwrap_or_else(|_| {
+                                    Err(Arc::new(ProviderError::TimedOut {
+                                        seconds: self.timeout.map(|t| t.as_secs()),
+                                    }))
+                                })
+                            }
+                            None => load.await,
+                        };
+                        (secret, answer.map_err(|e| (*e).clone()))
+                    });
+                }
+            }
+        }
+        futures::future::join_all(loads).await.into_iter().collect()
+    }
+
+    /// What each store says about each secret (online lint), `concurrency` calls at a time.
+    pub async fn describe(
+        &self,
+        refs: &[SecretRef],
+    ) -> HashMap<SecretRef, Result<Metadata, ProviderError>> {
+        let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
+        let calls = refs.iter().map(|secret| async move {
+            let call = async {
+                let _permit = self.permits.acquire().await.expect("never closed");
+                self.providers.get(secret.store()).describe(secret).await
+            };
+            let answer = match deadline {
+                Some(at) => tokio::time::timeout_at(at, call).await.unwrap_or_else(|_| {
+                    Err(ProviderError::TimedOut {
+                        seconds: self.timeout.map(|t| t.as_secs()),
+                    })
+                }),
+                None => call.await,
+            };
+            (secret.clone(), answer)
+        });
+        futures::future::join_all(calls).await.into_iter().collect()
+    }
+
     /// How many distinct secrets `masks` name.
     pub fn distinct(masks: &[&Mask]) -> usize {
-        masks
-            .iter()
-            .map(|m| &m.secret)
-            .collect::<std::collections::HashSet<_>>()
-            .len()
+        unique(masks.iter().map(|m| &m.secret)).len()
     }
+}
+
+/// The distinct secrets, in first-seen order.
+fn unique<'a>(refs: impl Iterator<Item = &'a SecretRef>) -> Vec<SecretRef> {
+    let mut seen = HashSet::new();
+    refs.filter(|r| seen.insert(*r)).cloned().collect()
 }
 
 /// The value a mask's key selects (design §2): the whole string for an empty key (base64 for a

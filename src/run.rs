@@ -2,17 +2,23 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::config;
+use crate::config::{self, Loaded};
 use crate::diagnostic::{self, Summary, plural};
 use crate::error::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Error};
 use crate::grammar;
 use crate::input::{self, Input};
+use crate::lint::files::Keep;
+use crate::lint::online::RequiredTags;
 use crate::lint::{self, RULES, Severity};
+use crate::mask::Store;
+use crate::provider::aws::{self, AwsProvider};
 use crate::provider::file::FileStore;
-use crate::provider::{Provider, ProviderError};
+use crate::provider::{Providers, Unconfigured};
 use crate::render::{self, Escape, Format, RenderError, output};
-use crate::resolve::Resolver;
+use crate::resolve::{self, Resolver};
 use crate::source::{LineIndex, Span};
 
 /// A command, as `main.rs` built it from the arguments.
@@ -21,6 +27,8 @@ pub enum Command {
     Lint(LintOptions),
     ListRules,
     Render(RenderOptions),
+    /// Trust a configuration file's endpoint settings; `None`: the one discovered from here.
+    Trust(Option<PathBuf>),
 }
 
 #[derive(Clone, Debug)]
@@ -32,6 +40,27 @@ pub struct LintOptions {
     pub deny_warnings: bool,
     /// How stdin is named in findings.
     pub stdin_name: String,
+    /// `--online`: ask the stores too.
+    pub online: Option<OnlineOptions>,
+}
+
+/// How `lint --online` reaches the stores.
+#[derive(Clone, Debug)]
+pub struct OnlineOptions {
+    pub store: StoreOptions,
+    /// `--profile apono`: every AWS secret must carry `apono-connector-read=true`.
+    pub apono: bool,
+}
+
+/// Where secrets come from and how they are fetched: shared by render and online lint.
+#[derive(Clone, Debug, Default)]
+pub struct StoreOptions {
+    pub config: Option<PathBuf>,
+    pub secrets_file: Option<PathBuf>,
+    /// Store calls in flight at once.
+    pub concurrency: usize,
+    /// The longest the whole resolution may take.
+    pub timeout: Option<Duration>,
 }
 
 /// Runs `command` and returns the process exit code.
@@ -40,6 +69,7 @@ pub fn run(command: Command) -> i32 {
         Command::Lint(options) => run_lint(&options),
         Command::ListRules => list_rules(),
         Command::Render(options) => run_render(&options),
+        Command::Trust(path) => run_trust(path.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -67,7 +97,25 @@ fn run_lint(options: &LintOptions) -> Result<i32, Error> {
     } else {
         options.inputs.clone()
     };
-    let outcome = lint::files::lint_inputs(&inputs, &options.stdin_name);
+    let keep = if options.online.is_some() {
+        Keep::Masks
+    } else {
+        Keep::Findings
+    };
+    let mut outcome = lint::files::lint_inputs(&inputs, &options.stdin_name, keep);
+    if let Some(online) = &options.online {
+        let loaded = load_config(online.store.config.as_deref())?;
+        let mut required = required_tags(&loaded)?;
+        if online.apono {
+            required = required.with_apono();
+        }
+        let resolver = resolver(&loaded, &online.store)?;
+        let found = runtime()?.block_on(lint::online::check(&resolver, &outcome.masked, &required));
+        outcome.diagnostics.extend(found);
+        outcome
+            .diagnostics
+            .sort_by(|a, b| (&a.path, a.start, a.rule.id).cmp(&(&b.path, b.start, b.rule.id)));
+    }
     let mut summary = Summary {
         files: 0,
         ..Summary::default()
@@ -116,6 +164,116 @@ fn list_rules() -> Result<i32, Error> {
     Ok(EXIT_CLEAN)
 }
 
+/// `secretmask trust [FILE]`.
+fn run_trust(path: Option<&Path>) -> Result<i32, Error> {
+    let path = match path {
+        Some(path) => path.to_path_buf(),
+        None => config::discover(&current_dir()?).ok_or_else(|| {
+            Error::Usage(format!(
+                "no {} here or in a parent folder; name the file to trust",
+                config::FILE_NAME
+            ))
+        })?,
+    };
+    let (file, digest) = config::trust(&path)?;
+    let mut stdout = anstream::stdout().lock();
+    writeln!(
+        stdout,
+        "trusted {} (sha256 {digest}), recorded in {}; a change to the file needs a new `secretmask trust`",
+        path.display(),
+        file.display()
+    )
+    .map_err(Error::Output)?;
+    Ok(EXIT_CLEAN)
+}
+
+fn current_dir() -> Result<PathBuf, Error> {
+    std::env::current_dir().map_err(|source| Error::Io {
+        path: ".".into(),
+        source,
+    })
+}
+
+fn load_config(explicit: Option<&Path>) -> Result<Loaded, Error> {
+    Ok(config::load(explicit, &current_dir()?)?)
+}
+
+/// A runtime for the stores' calls; one thread is plenty for I/O-bound work.
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Io {
+            path: "tokio runtime".into(),
+            source,
+        })
+}
+
+/// The name of the file settings came from, for messages.
+fn config_name(loaded: &Loaded) -> String {
+    loaded.path.as_deref().map_or_else(
+        || "the configuration".to_owned(),
+        |p| p.display().to_string(),
+    )
+}
+
+/// The providers the options and the configuration choose: the file store for everything when
+/// a secrets file is named, else the cloud stores (built lazily: no call until one is needed).
+fn providers(loaded: &Loaded, options: &StoreOptions) -> Result<Providers, Error> {
+    if let Some(path) = options
+        .secrets_file
+        .clone()
+        .or_else(|| loaded.secrets_file())
+    {
+        return Ok(Providers::all(Arc::new(FileStore::load(&path)?)));
+    }
+    let aws = AwsProvider::new(aws::Settings {
+        profile: loaded.config.aws.profile.clone(),
+        endpoint_url: loaded.config.aws.endpoint_url.clone(),
+        timeout: options.timeout,
+        credentials: None,
+    });
+    Ok(Providers {
+        sm: Arc::new(aws),
+        vault: Arc::new(Unconfigured),
+        akv: Arc::new(Unconfigured),
+    })
+}
+
+fn resolver(loaded: &Loaded, options: &StoreOptions) -> Result<Resolver, Error> {
+    let mut settings = resolve::Options {
+        concurrency: options.concurrency.max(1),
+        timeout: options.timeout,
+        ..resolve::Options::default()
+    };
+    if let Some(ttl) = &loaded.config.cache.ttl {
+        settings.ttl = config::parse_duration(ttl).ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: cache.ttl `{ttl}` is not a duration such as \"5m\" or \"300s\"",
+                config_name(loaded)
+            ))
+        })?;
+    }
+    if let Some(capacity) = loaded.config.cache.capacity {
+        settings.capacity = capacity;
+    }
+    Ok(Resolver::new(providers(loaded, options)?, &settings))
+}
+
+fn required_tags(loaded: &Loaded) -> Result<RequiredTags, Error> {
+    let mut required = RequiredTags::default();
+    for (store, tags) in &loaded.config.lint.require_tags {
+        let store = Store::from_name(store).ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: lint.require_tags names store `{store}`; the stores are sm, vault and akv",
+                config_name(loaded)
+            ))
+        })?;
+        required.0.insert(store, tags.clone());
+    }
+    Ok(required)
+}
+
 /// `secretmask render`.
 #[derive(Clone, Debug)]
 pub struct RenderOptions {
@@ -128,8 +286,7 @@ pub struct RenderOptions {
     /// `--as`: the format for every output, instead of the output's name.
     pub format: Option<Format>,
     pub mode: Option<u32>,
-    pub config: Option<PathBuf>,
-    pub secrets_file: Option<PathBuf>,
+    pub store: StoreOptions,
 }
 
 /// One template and where its rendering goes.
@@ -143,21 +300,9 @@ struct Job {
 }
 
 fn run_render(options: &RenderOptions) -> Result<i32, Error> {
-    let cwd = std::env::current_dir().map_err(|source| Error::Io {
-        path: ".".into(),
-        source,
-    })?;
-    let loaded = config::load(options.config.as_deref(), &cwd)?;
+    let loaded = load_config(options.store.config.as_deref())?;
     let jobs = render_jobs(options)?;
-    let secrets_file = options
-        .secrets_file
-        .clone()
-        .or_else(|| loaded.secrets_file());
-    let provider: Box<dyn Provider> = match secrets_file {
-        Some(path) => Box::new(FileStore::load(&path)?),
-        None => Box::new(NoProvider),
-    };
-    let resolver = Resolver::new(provider);
+    let resolver = resolver(&loaded, &options.store)?;
 
     // Every mask of every input is resolved before anything is written.
     let mut failures: Vec<(usize, LineFailure)> = Vec::new();
@@ -184,7 +329,11 @@ fn run_render(options: &RenderOptions) -> Result<i32, Error> {
     }
     let all: Vec<&crate::Mask> = scanned.iter().flatten().collect();
     let distinct = Resolver::distinct(&all);
-    let mut values = resolver.resolve(&all).into_iter();
+    let mut values = if all.is_empty() {
+        Vec::new().into_iter()
+    } else {
+        runtime()?.block_on(resolver.resolve(&all)).into_iter()
+    };
     let mut outputs = Vec::with_capacity(jobs.len());
     for (j, (job, masks)) in jobs.iter().zip(&scanned).enumerate() {
         let values: Vec<_> = values.by_ref().take(masks.len()).collect();
@@ -387,19 +536,5 @@ fn strip_tpl(path: &Path) -> PathBuf {
     {
         Some(stem) if !stem.is_empty() => path.with_file_name(stem),
         _ => path.to_path_buf(),
-    }
-}
-
-/// Without a secrets file, and until the cloud stores are wired in, nothing resolves.
-struct NoProvider;
-
-impl Provider for NoProvider {
-    fn fetch(
-        &self,
-        secret: &crate::SecretRef,
-    ) -> Result<crate::provider::SecretValue, ProviderError> {
-        Err(ProviderError::NoProvider {
-            store: secret.store(),
-        })
     }
 }

@@ -11,6 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::grammar;
 use crate::input::{self, Input};
+use crate::mask::Mask;
 use crate::source::LineIndex;
 
 /// What linting the inputs produced.
@@ -21,41 +22,77 @@ pub struct Outcome {
     /// Files that could not be read or walked; the run goes on without them.
     pub errors: Vec<Error>,
     pub files_checked: usize,
+    /// The files that hold well-formed masks, kept for online lint only.
+    pub masked: Vec<MaskedFile>,
+}
+
+/// A file's bytes and the well-formed masks in it.
+#[derive(Debug)]
+pub struct MaskedFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+    pub masks: Vec<Mask>,
+}
+
+/// What `lint_inputs` keeps besides findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    Findings,
+    /// Also the masks, for online lint.
+    Masks,
 }
 
 /// The diagnostics of one file's bytes; a binary file has none. A file without `workato:` costs
 /// one `memmem` pass and nothing else.
 pub fn lint_bytes(path: &str, bytes: &[u8]) -> Vec<Diagnostic> {
+    lint_file(path, bytes, Keep::Findings).0
+}
+
+fn lint_file(path: &str, bytes: &[u8], keep: Keep) -> (Vec<Diagnostic>, Option<MaskedFile>) {
     if !grammar::has_candidates(bytes) || input::is_binary(bytes) {
-        return Vec::new();
+        return (Vec::new(), None);
     }
-    let findings = super::check_candidates(&grammar::scan(bytes));
+    let candidates = grammar::scan(bytes);
+    let findings = super::check_candidates(&candidates);
+    let masked = (keep == Keep::Masks)
+        .then(|| MaskedFile {
+            path: path.to_owned(),
+            bytes: bytes.to_vec(),
+            masks: candidates.into_iter().filter_map(Result::ok).collect(),
+        })
+        .filter(|file| !file.masks.is_empty());
     if findings.is_empty() {
-        return Vec::new();
+        return (Vec::new(), masked);
     }
     let index = LineIndex::new(bytes);
-    findings
+    let diagnostics = findings
         .into_iter()
         .map(|finding| Diagnostic::new(path, &index, finding))
-        .collect()
+        .collect();
+    (diagnostics, masked)
+}
+
+impl Outcome {
+    fn add(&mut self, (diagnostics, masked): (Vec<Diagnostic>, Option<MaskedFile>)) {
+        self.files_checked += 1;
+        self.diagnostics.extend(diagnostics);
+        self.masked.extend(masked);
+    }
 }
 
 /// Lints every input. `stdin_name` is how stdin is shown in findings.
-pub fn lint_inputs(inputs: &[Input], stdin_name: &str) -> Outcome {
+pub fn lint_inputs(inputs: &[Input], stdin_name: &str, keep: Keep) -> Outcome {
     let outcome = Mutex::new(Outcome::default());
     for input in inputs {
         match input {
             Input::Stdin => {
                 let mut outcome = outcome.lock().expect("no worker panics holding the lock");
                 match input::read_stdin() {
-                    Ok(bytes) => {
-                        outcome.files_checked += 1;
-                        outcome.diagnostics.extend(lint_bytes(stdin_name, &bytes));
-                    }
+                    Ok(bytes) => outcome.add(lint_file(stdin_name, &bytes, keep)),
                     Err(e) => outcome.errors.push(e),
                 }
             }
-            Input::Path(root) => lint_tree(root, &outcome),
+            Input::Path(root) => lint_tree(root, &outcome, keep),
         }
     }
     let mut outcome = outcome
@@ -64,10 +101,11 @@ pub fn lint_inputs(inputs: &[Input], stdin_name: &str) -> Outcome {
     outcome
         .diagnostics
         .sort_by(|a, b| (&a.path, a.start, a.rule.id).cmp(&(&b.path, b.start, b.rule.id)));
+    outcome.masked.sort_by(|a, b| a.path.cmp(&b.path));
     outcome
 }
 
-fn lint_tree(root: &Path, outcome: &Mutex<Outcome>) {
+fn lint_tree(root: &Path, outcome: &Mutex<Outcome>, keep: Keep) {
     if let Err(source) = std::fs::metadata(root) {
         outcome
             .lock()
@@ -104,7 +142,7 @@ fn lint_tree(root: &Path, outcome: &Mutex<Outcome>) {
             let read =
                 std::fs::File::open(entry.path()).and_then(|mut f| f.read_to_end(&mut buffer));
             let found = match read {
-                Ok(_) => lint_bytes(&input::display(entry.path()), &buffer),
+                Ok(_) => lint_file(&input::display(entry.path()), &buffer, keep),
                 Err(source) => {
                     outcome
                         .lock()
@@ -117,9 +155,10 @@ fn lint_tree(root: &Path, outcome: &Mutex<Outcome>) {
                     return WalkState::Continue;
                 }
             };
-            let mut outcome = outcome.lock().expect("no worker panics holding the lock");
-            outcome.files_checked += 1;
-            outcome.diagnostics.extend(found);
+            outcome
+                .lock()
+                .expect("no worker panics holding the lock")
+                .add(found);
             WalkState::Continue
         })
     });

@@ -5,6 +5,7 @@
 
 pub mod files;
 mod locator;
+pub mod online;
 mod syntax;
 
 use std::fmt;
@@ -137,6 +138,24 @@ rules! {
     INVALID_KEYVAULT_VERSION = "SM024" "invalid-keyvault-version" Error,
         "A Key Vault secret version that is not 32 hexadecimal digits",
         "copy the version from the secret's identifier, or leave it out for the latest version";
+    SECRET_NOT_FOUND = "SM025" "secret-not-found" Error,
+        "(online) The secret does not exist, or these credentials cannot see it",
+        "check the locator against the store, and the account, region or vault it points to";
+    ACCESS_DENIED = "SM026" "access-denied" Error,
+        "(online) The store denied reading the secret",
+        "grant these credentials read access (AWS: secretsmanager:DescribeSecret and GetSecretValue)";
+    SECRET_SCHEDULED_FOR_DELETION = "SM027" "secret-scheduled-for-deletion" Error,
+        "(online) The secret is scheduled for deletion",
+        "restore the secret (AWS: RestoreSecret) or point the mask at its replacement";
+    KEY_MISSING = "SM028" "key-missing" Error,
+        "(online) The secret has no such key, or is not a JSON object a key can select from",
+        "use one of the secret's keys, or an empty key (`::`) for the whole secret";
+    MISSING_REQUIRED_TAG = "SM029" "missing-required-tag" Error,
+        "(online) The secret lacks a tag the configuration or --profile requires",
+        "tag the secret (`lint.require_tags` in .secretmask.yaml lists what is required)";
+    STORE_UNAVAILABLE = "SM030" "store-unavailable" Error,
+        "(online) The store could not be asked: unreachable, throttled, timed out or without credentials",
+        "check the credentials and the network, then run the lint again";
 }
 
 /// One problem found in one file.

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
 
-use super::{Provider, ProviderError, SecretValue};
+use futures::future::BoxFuture;
+
+use super::{Fetched, Metadata, Provider, ProviderError, SecretValue};
 use crate::mask::{Arn, SecretRef};
 
 pub struct FileStore {
@@ -124,9 +126,24 @@ impl FileStore {
     }
 }
 
-impl Provider for FileStore {
-    fn fetch(&self, secret: &SecretRef) -> Result<SecretValue, ProviderError> {
+impl FileStore {
+    /// The secret `secret` names, as a value.
+    pub fn get(&self, secret: &SecretRef) -> Result<SecretValue, ProviderError> {
         self.lookup(secret).map(|s| SecretValue::Text(s.clone()))
+    }
+}
+
+impl Provider for FileStore {
+    fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>> {
+        Box::pin(async move { secrets.iter().map(|s| self.get(s)).collect() })
+    }
+
+    /// The file holds values only: no tags, no deletion state.
+    fn describe<'a>(
+        &'a self,
+        secret: &'a SecretRef,
+    ) -> BoxFuture<'a, Result<Metadata, ProviderError>> {
+        Box::pin(async move { self.lookup(secret).map(|_| Metadata::default()) })
     }
 }
 
@@ -145,7 +162,7 @@ kv/app: {user: u}
     fn fetch(store: Store, locator: &str) -> Result<String, ProviderError> {
         let file = FileStore::parse(STORE).unwrap();
         let secret = SecretRef::parse(store, locator).unwrap();
-        file.fetch(&secret).map(|v| match v {
+        file.get(&secret).map(|v| match v {
             SecretValue::Text(t) => t.expose_secret().to_owned(),
             SecretValue::Binary(_) => unreachable!(),
         })

@@ -1,11 +1,16 @@
-//! Secret stores behind one trait. A provider fetches whole secrets; choosing a key inside one is
-//! the resolver's job, the same for every store.
+//! Secret stores behind one async trait. A provider fetches whole secrets, a batch at a time;
+//! choosing a key inside one is the resolver's job, the same for every store.
 
+pub mod aws;
 pub mod file;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
 use secrecy::{SecretSlice, SecretString};
 
-use crate::mask::SecretRef;
+use crate::mask::{SecretRef, Store};
 
 /// A whole secret, as the store holds it. Values stay in `secrecy` types from the moment they
 /// are read: `Debug` prints `[REDACTED]`.
@@ -25,20 +30,118 @@ impl std::fmt::Debug for SecretValue {
     }
 }
 
-/// Why a store could not give a secret. Never holds a value.
+/// What a store says about a secret besides its value, for online lint.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// `None` when the store has no tags (the file store).
+    pub tags: Option<BTreeMap<String, String>>,
+    /// When the secret was scheduled for deletion (AWS `DeletedDate`), as the store wrote it.
+    pub deleted: Option<String>,
+}
+
+/// Why a store could not give a secret. Never holds a value: messages come from the store's
+/// error metadata, which names secrets, not their contents.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
     #[error("secret not found")]
     NotFound,
     #[error("the partial ARN matches {count} secrets; use the full ARN")]
     AmbiguousPartialArn { count: usize },
+    #[error("access denied: {message}")]
+    AccessDenied { message: String },
+    #[error("the secret is scheduled for deletion")]
+    ScheduledForDeletion,
+    #[error("the store could not decrypt the secret: {message}")]
+    DecryptionFailure { message: String },
+    #[error("throttled by the store, still after the SDK's retries: {message}")]
+    Throttled { message: String },
+    #[error("timed out{}", seconds.map(|s| format!(": no answer within {s}s (--timeout)")).unwrap_or_default())]
+    TimedOut { seconds: Option<u64> },
+    #[error("cannot reach the store: {message}")]
+    Unreachable { message: String },
+    #[error("no credentials: {message}")]
+    Credentials { message: String },
+    #[error("the store refused the request: {code}: {message}")]
+    Service { code: String, message: String },
     #[error(
         "no store is configured for `{store}` secrets: give --secrets-file or `secrets_file` in .secretmask.yaml"
     )]
-    NoProvider { store: crate::mask::Store },
+    NoProvider { store: Store },
 }
+
+/// The answer for one secret of a batch.
+pub type Fetched = Result<SecretValue, ProviderError>;
 
 /// A secret store.
 pub trait Provider: Send + Sync {
-    fn fetch(&self, secret: &SecretRef) -> Result<SecretValue, ProviderError>;
+    /// Secrets in the same group can be fetched in one batch (AWS: one partition and region).
+    fn group(&self, _secret: &SecretRef) -> String {
+        String::new()
+    }
+
+    /// The most secrets one `fetch` is given.
+    fn batch_limit(&self) -> usize {
+        1
+    }
+
+    /// Fetches `secrets` (all of one group, at most `batch_limit`): one answer each, in order.
+    fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>>;
+
+    /// What the store says about a secret, without its value.
+    fn describe<'a>(
+        &'a self,
+        secret: &'a SecretRef,
+    ) -> BoxFuture<'a, Result<Metadata, ProviderError>>;
+}
+
+/// The provider for each store.
+#[derive(Clone)]
+pub struct Providers {
+    pub sm: Arc<dyn Provider>,
+    pub vault: Arc<dyn Provider>,
+    pub akv: Arc<dyn Provider>,
+}
+
+impl Providers {
+    /// One provider for every store (the file store).
+    pub fn all(provider: Arc<dyn Provider>) -> Self {
+        Self {
+            sm: provider.clone(),
+            vault: provider.clone(),
+            akv: provider,
+        }
+    }
+
+    pub fn get(&self, store: Store) -> &Arc<dyn Provider> {
+        match store {
+            Store::Sm => &self.sm,
+            Store::Vault => &self.vault,
+            Store::Akv => &self.akv,
+        }
+    }
+}
+
+/// The provider of a store nothing is configured for.
+pub struct Unconfigured;
+
+impl Provider for Unconfigured {
+    fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>> {
+        Box::pin(async move {
+            secrets
+                .iter()
+                .map(|s| Err(ProviderError::NoProvider { store: s.store() }))
+                .collect()
+        })
+    }
+
+    fn describe<'a>(
+        &'a self,
+        secret: &'a SecretRef,
+    ) -> BoxFuture<'a, Result<Metadata, ProviderError>> {
+        Box::pin(async move {
+            Err(ProviderError::NoProvider {
+                store: secret.store(),
+            })
+        })
+    }
 }

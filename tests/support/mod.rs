@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests.
 
+pub mod moto;
+pub mod proxy;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -13,6 +16,19 @@ pub fn secretmask() -> assert_cmd::Command {
     cmd.env("NO_COLOR", "1")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("RUST_LOG")
+        // Never the developer's own AWS files, and no instance-metadata probe.
+        .env("AWS_CONFIG_FILE", root().join("target/test-no-aws/config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            root().join("target/test-no-aws/credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("VAULT_ADDR")
         .env("XDG_CONFIG_HOME", root().join("target/test-xdg-config"));
     cmd

@@ -1,0 +1,175 @@
+//! Online lint: each distinct secret is asked once whether it exists, is not scheduled for
+//! deletion, carries the required tags and holds every key its masks name. A value is fetched
+//! only to check keys and dropped at once; findings name keys and tags, never a value.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{
+    ACCESS_DENIED, Finding, KEY_MISSING, MISSING_REQUIRED_TAG, Rule, SECRET_NOT_FOUND,
+    SECRET_SCHEDULED_FOR_DELETION, STORE_UNAVAILABLE,
+};
+use crate::diagnostic::Diagnostic;
+use crate::lint::files::MaskedFile;
+use crate::mask::{Mask, SecretRef, Store};
+use crate::provider::ProviderError;
+use crate::resolve::{ResolveError, Resolver, select};
+use crate::source::LineIndex;
+
+/// The tag Apono's connector needs to read an AWS secret (seed 000).
+pub const APONO_TAG: (&str, &str) = ("apono-connector-read", "true");
+
+/// Tags every secret of a store must carry: store → tag → value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequiredTags(pub BTreeMap<Store, BTreeMap<String, String>>);
+
+impl RequiredTags {
+    /// Adds `--profile apono`'s requirement.
+    pub fn with_apono(mut self) -> Self {
+        self.0
+            .entry(Store::Sm)
+            .or_default()
+            .insert(APONO_TAG.0.into(), APONO_TAG.1.into());
+        self
+    }
+}
+
+/// The online findings of every masked file.
+pub async fn check(
+    resolver: &Resolver,
+    files: &[MaskedFile],
+    required: &RequiredTags,
+) -> Vec<Diagnostic> {
+    let mut refs: Vec<SecretRef> = files
+        .iter()
+        .flat_map(|f| f.masks.iter().map(|m| m.secret.clone()))
+        .collect();
+    refs.sort();
+    refs.dedup();
+    let described = resolver.describe(&refs).await;
+    // Values only for secrets that exist and that some mask selects a key from.
+    let mut keyed: Vec<SecretRef> = files
+        .iter()
+        .flat_map(|f| f.masks.iter())
+        .filter(|m| {
+            !m.key.is_empty()
+                && matches!(described[&m.secret], Ok(ref meta) if meta.deleted.is_none())
+        })
+        .map(|m| m.secret.clone())
+        .collect();
+    keyed.sort();
+    keyed.dedup();
+    let values = resolver.fetch(&keyed).await;
+
+    let mut diagnostics = Vec::new();
+    for file in files {
+        let index = LineIndex::new(&file.bytes);
+        for mask in &file.masks {
+            let findings = mask_findings(mask, &described, &values, required);
+            diagnostics.extend(
+                findings
+                    .into_iter()
+                    .map(|finding| Diagnostic::new(&file.path, &index, finding)),
+            );
+        }
+    }
+    diagnostics
+}
+
+fn mask_findings(
+    mask: &Mask,
+    described: &HashMap<SecretRef, Result<crate::provider::Metadata, ProviderError>>,
+    values: &HashMap<
+        SecretRef,
+        Result<std::sync::Arc<crate::provider::SecretValue>, ProviderError>,
+    >,
+    required: &RequiredTags,
+) -> Vec<Finding> {
+    let finding = |rule: &'static Rule, message: String| Finding {
+        rule,
+        span: mask.span,
+        message,
+    };
+    let metadata = match &described[&mask.secret] {
+        Ok(metadata) => metadata,
+        Err(error) => return vec![provider_finding(mask, error)],
+    };
+    let mut findings = Vec::new();
+    if let Some(date) = &metadata.deleted {
+        findings.push(finding(
+            SECRET_SCHEDULED_FOR_DELETION,
+            format!(
+                "secret `{}` was scheduled for deletion on {date}",
+                mask.secret
+            ),
+        ));
+        return findings;
+    }
+    if let (Some(tags), Some(wanted)) = (&metadata.tags, required.0.get(&mask.store())) {
+        for (tag, value) in wanted {
+            match tags.get(tag) {
+                Some(have) if have == value => {}
+                Some(have) => findings.push(finding(
+                    MISSING_REQUIRED_TAG,
+                    format!(
+                        "secret `{}` has tag `{tag}={have}`, but `{tag}={value}` is required",
+                        mask.secret
+                    ),
+                )),
+                None => findings.push(finding(
+                    MISSING_REQUIRED_TAG,
+                    format!(
+                        "secret `{}` lacks the required tag `{tag}={value}`",
+                        mask.secret
+                    ),
+                )),
+            }
+        }
+    }
+    if !mask.key.is_empty() {
+        match values.get(&mask.secret) {
+            Some(Ok(value)) => {
+                if let Err(error) = select(value, &mask.key) {
+                    findings.push(finding(KEY_MISSING, key_message(mask, &error)));
+                }
+            }
+            Some(Err(error)) => findings.push(provider_finding(mask, error)),
+            None => {}
+        }
+    }
+    findings
+}
+
+fn key_message(mask: &Mask, error: &ResolveError) -> String {
+    format!("secret `{}`: {error}", mask.secret)
+}
+
+/// The finding for a store's refusal or failure.
+fn provider_finding(mask: &Mask, error: &ProviderError) -> Finding {
+    let (rule, message) = match error {
+        ProviderError::NotFound => (
+            SECRET_NOT_FOUND,
+            format!("secret `{}` does not exist", mask.secret),
+        ),
+        ProviderError::AccessDenied { .. } => (
+            ACCESS_DENIED,
+            format!("reading secret `{}`: {error}", mask.secret),
+        ),
+        ProviderError::ScheduledForDeletion => (
+            SECRET_SCHEDULED_FOR_DELETION,
+            format!("secret `{}` is scheduled for deletion", mask.secret),
+        ),
+        ProviderError::AmbiguousPartialArn { .. } => (
+            SECRET_NOT_FOUND,
+            format!("secret `{}`: {error}", mask.secret),
+        ),
+        _ => (
+            STORE_UNAVAILABLE,
+            format!("asking for secret `{}`: {error}", mask.secret),
+        ),
+    };
+    Finding {
+        rule,
+        span: mask.span,
+        message,
+    }
+}

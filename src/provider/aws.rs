@@ -1,0 +1,376 @@
+//! AWS Secrets Manager through the official SDK: the default credential chain (or a named
+//! profile), a client per partition and region (the region comes from the ARN), the SDK's
+//! standard retry mode, and `BatchGetSecretValue` with up to 20 ids a call. Where IAM denies the
+//! batch call, the provider falls back to `GetSecretValue` per secret for the rest of the run.
+//!
+//! Nothing here is built until the first AWS secret is asked for, so offline lint and a render
+//! from the file store never probe for credentials.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::config::Credentials;
+use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::types::SecretValueEntry;
+use aws_smithy_types::date_time::Format as DateFormat;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use futures::future::BoxFuture;
+use secrecy::{SecretSlice, SecretString};
+use tokio::sync::OnceCell;
+
+use super::{Fetched, Metadata, Provider, ProviderError, SecretValue};
+use crate::mask::{Arn, SecretRef};
+
+/// `BatchGetSecretValue` takes at most 20 secret ids.
+pub const BATCH_LIMIT: usize = 20;
+
+/// Where and as whom the provider talks to AWS.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// A profile of `~/.aws/config` (`aws.profile`); otherwise the default chain's choice.
+    pub profile: Option<String>,
+    /// Send every call here (`aws.endpoint_url`); `AWS_ENDPOINT_URL` is read by the SDK itself.
+    pub endpoint_url: Option<String>,
+    /// The longest one call may take, retries included.
+    pub timeout: Option<Duration>,
+    /// Credentials to use instead of the default chain, for library users who hold them already.
+    pub credentials: Option<Credentials>,
+}
+
+pub struct AwsProvider {
+    settings: Settings,
+    /// The shared configuration (credentials, retries, timeouts), loaded on first use.
+    base: OnceCell<SdkConfig>,
+    /// One client per `partition/region`.
+    clients: Mutex<HashMap<String, Client>>,
+    /// Whether a batch call was answered yet: until then one batch call at a time goes out, so
+    /// a denial is learned once per run, not once per concurrent batch.
+    batch_known: AtomicBool,
+    /// Set once a batch call was denied: from then on, one `GetSecretValue` per secret.
+    batch_denied: AtomicBool,
+    batch_probe: tokio::sync::Mutex<()>,
+}
+
+impl AwsProvider {
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            base: OnceCell::new(),
+            clients: Mutex::new(HashMap::new()),
+            batch_known: AtomicBool::new(false),
+            batch_denied: AtomicBool::new(false),
+            batch_probe: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    async fn client(&self, arn: &Arn) -> Client {
+        let base = self
+            .base
+            .get_or_init(|| async {
+                // Each client takes its region from the ARN; naming one here keeps the loader
+                // from probing instance metadata for a default region.
+                let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                    .region(Region::new("us-east-1"))
+                    .retry_config(RetryConfig::standard());
+                if let Some(profile) = &self.settings.profile {
+                    loader = loader.profile_name(profile);
+                }
+                if let Some(url) = &self.settings.endpoint_url {
+                    loader = loader.endpoint_url(url);
+                }
+                if let Some(credentials) = &self.settings.credentials {
+                    loader = loader.credentials_provider(credentials.clone());
+                }
+                let mut timeouts = TimeoutConfig::builder().connect_timeout(Duration::from_secs(5));
+                if let Some(timeout) = self.settings.timeout {
+                    timeouts = timeouts.operation_timeout(timeout);
+                }
+                loader.timeout_config(timeouts.build()).load().await
+            })
+            .await;
+        let key = group_of(arn);
+        let mut clients = self
+            .clients
+            .lock()
+            .expect("no panic while holding the lock");
+        clients
+            .entry(key)
+            .or_insert_with(|| {
+                let config = aws_sdk_secretsmanager::config::Builder::from(base)
+                    .region(Region::new(arn.region.clone()))
+                    .build();
+                Client::from_conf(config)
+            })
+            .clone()
+    }
+
+    async fn fetch_batch(&self, arns: &[&Arn]) -> Vec<Fetched> {
+        let client = self.client(arns[0]).await;
+        if arns.len() > 1 {
+            let _probe = match self.batch_known.load(Ordering::Acquire) {
+                true => None,
+                false => Some(self.batch_probe.lock().await),
+            };
+            if !self.batch_denied.load(Ordering::Acquire) {
+                let answer = batch_get(&client, arns).await;
+                match answer {
+                    Err(ProviderError::AccessDenied { .. }) => {
+                        tracing::debug!(
+                            "BatchGetSecretValue denied; falling back to GetSecretValue per secret"
+                        );
+                        self.batch_denied.store(true, Ordering::Release);
+                        self.batch_known.store(true, Ordering::Release);
+                    }
+                    Ok(answers) => {
+                        self.batch_known.store(true, Ordering::Release);
+                        return answers;
+                    }
+                    Err(e) => return arns.iter().map(|_| Err(e.clone())).collect(),
+                }
+            }
+        }
+        let mut answers = Vec::with_capacity(arns.len());
+        for arn in arns {
+            answers.push(get_one(&client, arn).await);
+        }
+        answers
+    }
+}
+
+impl Provider for AwsProvider {
+    fn group(&self, secret: &SecretRef) -> String {
+        match secret {
+            SecretRef::Aws(arn) => group_of(arn),
+            _ => String::new(),
+        }
+    }
+
+    fn batch_limit(&self) -> usize {
+        BATCH_LIMIT
+    }
+
+    fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>> {
+        Box::pin(async move {
+            let arns: Vec<&Arn> = secrets.iter().filter_map(aws_arn).collect();
+            if arns.len() != secrets.len() || arns.is_empty() {
+                return secrets
+                    .iter()
+                    .map(|s| Err(ProviderError::NoProvider { store: s.store() }))
+                    .collect();
+            }
+            self.fetch_batch(&arns).await
+        })
+    }
+
+    fn describe<'a>(
+        &'a self,
+        secret: &'a SecretRef,
+    ) -> BoxFuture<'a, Result<Metadata, ProviderError>> {
+        Box::pin(async move {
+            let Some(arn) = aws_arn(secret) else {
+                return Err(ProviderError::NoProvider {
+                    store: secret.store(),
+                });
+            };
+            let client = self.client(arn).await;
+            let output = client
+                .describe_secret()
+                .secret_id(arn.as_str())
+                .send()
+                .await
+                .map_err(|e| sdk_error(&e))?;
+            let tags = output
+                .tags
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|tag| Some((tag.key?, tag.value.unwrap_or_default())))
+                .collect::<BTreeMap<_, _>>();
+            Ok(Metadata {
+                tags: Some(tags),
+                deleted: output
+                    .deleted_date
+                    .map(|d| d.fmt(DateFormat::DateTime).unwrap_or_default()),
+            })
+        })
+    }
+}
+
+fn aws_arn(secret: &SecretRef) -> Option<&Arn> {
+    match secret {
+        SecretRef::Aws(arn) => Some(arn),
+        _ => None,
+    }
+}
+
+/// Secrets of one partition and region share a client and a batch.
+fn group_of(arn: &Arn) -> String {
+    format!("{}/{}", arn.partition, arn.region)
+}
+
+/// One `BatchGetSecretValue` (and its further pages, if AWS splits the answer). Per-id errors
+/// are mapped back to the ids that were asked for; an error of the whole call is returned.
+async fn batch_get(client: &Client, arns: &[&Arn]) -> Result<Vec<Fetched>, ProviderError> {
+    let ids: Vec<String> = arns.iter().map(|a| a.as_str().to_owned()).collect();
+    let mut pages = client
+        .batch_get_secret_value()
+        .set_secret_id_list(Some(ids))
+        .into_paginator()
+        .send();
+    let mut values: Vec<SecretValueEntry> = Vec::new();
+    let mut errors: HashMap<String, ProviderError> = HashMap::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error(&e))?;
+        values.extend(page.secret_values.unwrap_or_default());
+        for error in page.errors.unwrap_or_default() {
+            if let Some(id) = error.secret_id {
+                let code = error.error_code.unwrap_or_default();
+                let message = error.message.unwrap_or_default();
+                errors.insert(id, service_error(&code, &message));
+            }
+        }
+    }
+    Ok(arns
+        .iter()
+        .map(|arn| {
+            if let Some(error) = errors.get(arn.as_str()) {
+                return Err(error.clone());
+            }
+            let entry = values
+                .iter_mut()
+                .find(|entry| entry.arn.as_deref().is_some_and(|got| names(arn, got)))
+                .ok_or(ProviderError::NotFound)?;
+            value_of(entry.secret_string.take(), entry.secret_binary.take())
+        })
+        .collect())
+}
+
+/// Whether the ARN AWS answered with is the secret `asked` names: the same ARN, or for a partial
+/// ARN, the same ARN with AWS's 6-character suffix.
+fn names(asked: &Arn, answered: &str) -> bool {
+    let asked = asked.as_str();
+    answered == asked
+        || answered
+            .strip_prefix(asked)
+            .is_some_and(|rest| rest.len() == 7 && rest.starts_with('-'))
+}
+
+async fn get_one(client: &Client, arn: &Arn) -> Fetched {
+    let mut output = client
+        .get_secret_value()
+        .secret_id(arn.as_str())
+        .send()
+        .await
+        .map_err(|e| sdk_error(&e))?;
+    value_of(output.secret_string.take(), output.secret_binary.take())
+}
+
+/// Moves what the SDK returned into `secrecy` types.
+fn value_of(
+    text: Option<String>,
+    binary: Option<aws_smithy_types::Blob>,
+) -> Result<SecretValue, ProviderError> {
+    match (text, binary) {
+        (Some(text), _) => Ok(SecretValue::Text(SecretString::from(text))),
+        (None, Some(blob)) => Ok(SecretValue::Binary(SecretSlice::from(blob.into_inner()))),
+        (None, None) => Err(ProviderError::Service {
+            code: "NoValue".into(),
+            message: "the secret's current version has neither SecretString nor SecretBinary"
+                .into(),
+        }),
+    }
+}
+
+/// Formats an SDK error ourselves: its `Debug` carries a backtrace and request details.
+fn sdk_error<E, R>(error: &SdkError<E, R>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match error {
+        SdkError::ServiceError(context) => {
+            let e = context.err();
+            service_error(e.code().unwrap_or("Unknown"), e.message().unwrap_or(""))
+        }
+        SdkError::TimeoutError(_) => ProviderError::TimedOut { seconds: None },
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+            ProviderError::TimedOut { seconds: None }
+        }
+        SdkError::DispatchFailure(failure) if failure.is_io() => ProviderError::Unreachable {
+            message: DisplayErrorContext(error).to_string(),
+        },
+        _ => ProviderError::Unreachable {
+            message: DisplayErrorContext(error).to_string(),
+        },
+    }
+}
+
+/// The error AWS names with `code` (documented for `GetSecretValue` and `APIErrorType`).
+fn service_error(code: &str, message: &str) -> ProviderError {
+    let message = message.to_owned();
+    match code {
+        "ResourceNotFoundException" => ProviderError::NotFound,
+        "AccessDeniedException" => ProviderError::AccessDenied { message },
+        "DecryptionFailure" => ProviderError::DecryptionFailure { message },
+        "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => {
+            ProviderError::Throttled { message }
+        }
+        "InvalidRequestException"
+            if message.contains("marked for deletion") || message.contains("marked deleted") =>
+        {
+            ProviderError::ScheduledForDeletion
+        }
+        _ => ProviderError::Service {
+            code: code.to_owned(),
+            message,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partial_arn_names_the_secret_with_any_suffix() {
+        let partial =
+            Arn::parse("arn:aws:secretsmanager:us-east-1:123456789012:secret:app").unwrap();
+        assert!(names(
+            &partial,
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf"
+        ));
+        assert!(!names(
+            &partial,
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-db-AbCdEf"
+        ));
+        let full =
+            Arn::parse("arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf").unwrap();
+        assert!(names(
+            &full,
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf"
+        ));
+    }
+
+    #[test]
+    fn error_codes_map_to_reasons() {
+        assert_eq!(
+            service_error("ResourceNotFoundException", "x"),
+            ProviderError::NotFound
+        );
+        assert_eq!(
+            service_error(
+                "InvalidRequestException",
+                "You can't perform this operation on the secret because it was marked for deletion."
+            ),
+            ProviderError::ScheduledForDeletion
+        );
+        assert!(matches!(
+            service_error("ThrottlingException", "Rate exceeded"),
+            ProviderError::Throttled { .. }
+        ));
+    }
+}

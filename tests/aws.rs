@@ -1,0 +1,604 @@
+//! AWS Secrets Manager through the real SDK against moto on 127.0.0.1, with a proxy in front
+//! where a fault or a call count is needed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use secrecy::ExposeSecret;
+use secretmask::grammar;
+use secretmask::provider::aws::{AwsProvider, Settings};
+use secretmask::provider::{Providers, Unconfigured};
+use secretmask::resolve::{Options, Resolver};
+
+use crate::support::moto::{self, Moto};
+use crate::support::proxy::{Fault, Proxy};
+use crate::support::secretmask;
+
+/// Every secret value planted here starts with this: it must appear in no error or log.
+const CANARY: &str = "CANARY-f3e1";
+
+fn arn(region: &str, name: &str) -> String {
+    format!("arn:aws:secretsmanager:{region}:123456789012:secret:{name}")
+}
+
+/// The CLI, pointed at `endpoint` through the environment, with canary credentials.
+fn cli(endpoint: &str) -> assert_cmd::Command {
+    let mut cmd = secretmask();
+    cmd.env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY);
+    cmd
+}
+
+/// No canary value and no credential in `text`.
+fn assert_clean(what: &str, text: &[u8]) {
+    let text = String::from_utf8_lossy(text);
+    for needle in [CANARY, moto::SECRET_ACCESS_KEY] {
+        assert!(!text.contains(needle), "{what} holds `{needle}`:\n{text}");
+    }
+}
+
+#[test]
+fn renders_masks_of_three_regions_full_and_partial_arns_and_binary_secrets() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let p = moto::prefix("regions");
+    let east = moto.string(
+        "us-east-1",
+        &format!("{p}/db"),
+        r#"{"user":"app","password":"p\"w: #1","port":5432}"#,
+        &[],
+    );
+    moto.string("eu-west-1", &format!("{p}/token"), "whole-string", &[]);
+    let binary = moto.binary("ap-southeast-2", &format!("{p}/cert"), b"\x00\x01bin\xff");
+    let dir = tempfile::tempdir().unwrap();
+    let template = format!(
+        "user: {{{{workato:sm:user:{east}}}}}\n\
+         password: \"{{{{workato:sm:password:{east}}}}}\"\n\
+         port: <<workato:sm:port:{east}>>\n\
+         token: {{{{workato:sm::{}}}}}\n\
+         cert: '{{{{workato:sm::{binary}}}}}'\n",
+        arn("eu-west-1", &format!("{p}/token"))
+    );
+    std::fs::write(dir.path().join("app.yaml.tpl"), &template).unwrap();
+    for log in [None, Some("trace")] {
+        let mut cmd = cli(&endpoint);
+        if let Some(level) = log {
+            cmd.env("RUST_LOG", level);
+        }
+        let output = cmd
+            .current_dir(dir.path())
+            .args(["render", "app.yaml.tpl"])
+            .output()
+            .unwrap();
+        assert_clean("stderr", &output.stderr);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(
+            String::from_utf8(output.stdout).unwrap(),
+            "user: app\npassword: \"p\\\"w: #1\"\nport: 5432\ntoken: whole-string\ncert: 'AAFiaW7/'\n"
+        );
+    }
+}
+
+#[test]
+fn every_failure_names_each_mask_and_writes_nothing() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let p = moto::prefix("failures");
+    let json = moto.string(
+        "us-east-1",
+        &format!("{p}/json"),
+        &format!(r#"{{"present":"{CANARY}-1"}}"#),
+        &[],
+    );
+    let text = moto.string("us-east-1", &format!("{p}/text"), CANARY, &[]);
+    let binary = moto.binary("us-east-1", &format!("{p}/bin"), CANARY.as_bytes());
+    let deleted = moto.string(
+        "us-east-1",
+        &format!("{p}/deleted"),
+        &format!(r#"{{"k":"{CANARY}-2"}}"#),
+        &[],
+    );
+    moto.schedule_deletion("us-east-1", &deleted);
+    let missing = arn("us-east-1", &format!("{p}/missing-AbCdEf"));
+    let dir = tempfile::tempdir().unwrap();
+    let template = format!(
+        "a: {{{{workato:sm:absent:{json}}}}}\n\
+         b: {{{{workato:sm:k:{text}}}}}\n\
+         c: {{{{workato:sm:k:{binary}}}}}\n\
+         d: {{{{workato:sm:k:{deleted}}}}}\n\
+         e: {{{{workato:sm:k:{missing}}}}}\n\
+         f: {{{{workato:sm:other:{missing}}}}}\n\
+         g: {{{{workato:sm:present:{json}}}}}\n"
+    );
+    std::fs::write(dir.path().join("app.yaml.tpl"), &template).unwrap();
+    std::fs::write(dir.path().join("app.yaml"), "old: target\n").unwrap();
+    let output = cli(&endpoint)
+        .current_dir(dir.path())
+        .args(["render", "app.yaml.tpl", "-o", "app.yaml"])
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    assert_clean("stderr", &output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        format!(
+            "app.yaml.tpl:1:4: error: key `absent` is not in the secret (it has `present`)\n    secret: {json}"
+        ),
+        format!(
+            "app.yaml.tpl:2:4: error: the secret is not a JSON object, so key `k` cannot be selected\n    secret: {text}"
+        ),
+        format!(
+            "app.yaml.tpl:3:4: error: the secret is binary, so key `k` cannot be selected\n    secret: {binary}"
+        ),
+        format!(
+            "app.yaml.tpl:4:4: error: the secret is scheduled for deletion\n    secret: {deleted}"
+        ),
+        format!("app.yaml.tpl:5:4: error: secret not found\n    secret: {missing}"),
+        format!("app.yaml.tpl:6:4: error: secret not found\n    secret: {missing}"),
+        "6 masks failed; nothing was written".to_owned(),
+    ] {
+        assert!(stderr.contains(&expected), "no `{expected}` in:\n{stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
+        "old: target\n"
+    );
+}
+
+/// A template of `secrets * keys` masks over `secrets` JSON secrets in us-east-1.
+fn many_secrets(moto: &Moto, p: &str, secrets: usize, keys: usize) -> String {
+    let mut template = String::new();
+    for s in 0..secrets {
+        let value: serde_json::Map<String, serde_json::Value> = (0..keys)
+            .map(|k| (format!("k{k}"), format!("{CANARY}-{s}-{k}").into()))
+            .collect();
+        let arn = moto.string(
+            "us-east-1",
+            &format!("{p}/s{s}"),
+            &serde_json::Value::Object(value).to_string(),
+            &[],
+        );
+        for k in 0..keys {
+            template.push_str(&format!("s{s}k{k}: {{{{workato:sm:k{k}:{arn}}}}}\n"));
+        }
+    }
+    template
+}
+
+fn resolver(endpoint: &str, ttl: Duration) -> Resolver {
+    let aws = AwsProvider::new(Settings {
+        endpoint_url: Some(endpoint.to_owned()),
+        credentials: Some(moto::credentials()),
+        ..Settings::default()
+    });
+    let providers = Providers {
+        sm: Arc::new(aws),
+        vault: Arc::new(Unconfigured),
+        akv: Arc::new(Unconfigured),
+    };
+    Resolver::new(
+        providers,
+        &Options {
+            ttl,
+            ..Options::default()
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_masks_over_a_hundred_secrets_make_five_batch_calls_per_ttl() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let p = moto::prefix("batches");
+    let template = tokio::task::spawn_blocking(move || {
+        let moto = Moto::new(&moto::endpoint().unwrap());
+        many_secrets(&moto, &p, 100, 10)
+    })
+    .await
+    .unwrap();
+    let candidates = grammar::scan(template.as_bytes());
+    let masks: Vec<_> = candidates.iter().map(|c| c.as_ref().unwrap()).collect();
+    assert_eq!(masks.len(), 1000);
+    let proxy = Proxy::start(&endpoint, Fault::None);
+    let ttl = Duration::from_secs(2);
+    let resolver = resolver(&proxy.url, ttl);
+
+    let started = Instant::now();
+    let values = resolver.resolve(&masks).await;
+    assert_eq!(proxy.count("BatchGetSecretValue"), 5);
+    assert_eq!(proxy.count("GetSecretValue"), 0);
+    for (mask, value) in masks.iter().zip(&values) {
+        let value = value.as_ref().unwrap().expose_secret().to_owned();
+        assert!(value.ends_with(&format!("-{}", &mask.key[1..])), "{value}");
+    }
+
+    // Within the TTL: from the cache.
+    proxy.reset();
+    resolver.resolve(&masks).await;
+    assert!(
+        started.elapsed() < ttl,
+        "the test machine is too slow for a 2 s TTL"
+    );
+    assert_eq!(proxy.count("BatchGetSecretValue"), 0);
+
+    // After the TTL: fetched again, in as many batches.
+    tokio::time::sleep(ttl + Duration::from_millis(200)).await;
+    proxy.reset();
+    resolver.resolve(&masks).await;
+    assert_eq!(proxy.count("BatchGetSecretValue"), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_requests_for_one_secret_make_one_call() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let p = moto::prefix("single-flight");
+    let template = tokio::task::spawn_blocking(move || {
+        let moto = Moto::new(&moto::endpoint().unwrap());
+        many_secrets(&moto, &p, 1, 1)
+    })
+    .await
+    .unwrap();
+    let candidates = grammar::scan(template.as_bytes());
+    let mask = candidates[0].as_ref().unwrap().clone();
+    let proxy = Proxy::start(&endpoint, Fault::None);
+    let resolver = Arc::new(resolver(&proxy.url, Duration::from_secs(300)));
+    let tasks: Vec<_> = (0..1000)
+        .map(|_| {
+            let (resolver, mask) = (resolver.clone(), mask.clone());
+            tokio::spawn(async move { resolver.resolve(&[&mask]).await.remove(0).is_ok() })
+        })
+        .collect();
+    for task in tasks {
+        assert!(task.await.unwrap());
+    }
+    assert_eq!(
+        proxy.count("GetSecretValue") + proxy.count("BatchGetSecretValue"),
+        1
+    );
+}
+
+#[test]
+fn a_denied_batch_call_falls_back_to_one_call_per_secret_once() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let template = many_secrets(&moto, &moto::prefix("deny-batch"), 45, 1);
+    let proxy = Proxy::start(&endpoint, Fault::DenyBatch);
+    let output = cli(&proxy.url)
+        .args(["render", "--as", "yaml"])
+        .write_stdin(template)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_clean("stderr", &output.stderr);
+    assert_eq!(proxy.count("BatchGetSecretValue"), 1);
+    assert_eq!(proxy.count("GetSecretValue"), 45);
+}
+
+#[test]
+fn access_denied_is_reported_for_every_mask() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let template = many_secrets(&moto, &moto::prefix("deny-all"), 2, 2);
+    let proxy = Proxy::start(&endpoint, Fault::DenyAll);
+    let output = cli(&proxy.url)
+        .args(["render", "--as", "yaml"])
+        .write_stdin(template)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    assert_clean("stderr", &output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr
+            .matches(
+                "error: access denied: User: arn:aws:iam::123456789012:user/ci is not authorized"
+            )
+            .count(),
+        4,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_sdk_retries_carry_a_render_through_throttling() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let template = many_secrets(&moto, &moto::prefix("throttle"), 3, 2);
+    let proxy = Proxy::start(&endpoint, Fault::Throttle(2));
+    let output = cli(&proxy.url)
+        .args(["render", "--as", "yaml"])
+        .write_stdin(template)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(proxy.count("BatchGetSecretValue"), 3);
+}
+
+/// A proxy that drops or stalls: a clear error within `--timeout`, and the target untouched.
+fn fails_in_time(fault: Fault, reason: &str) {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let template = many_secrets(&moto, &moto::prefix("faults"), 1, 1);
+    let proxy = Proxy::start(&endpoint, fault);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.yaml"), "old: target\n").unwrap();
+    let started = Instant::now();
+    let output = cli(&proxy.url)
+        .current_dir(dir.path())
+        .args([
+            "render",
+            "--as",
+            "yaml",
+            "-o",
+            "app.yaml",
+            "--timeout",
+            "3s",
+        ])
+        .write_stdin(template)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_clean("stderr", &output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(reason), "no `{reason}` in:\n{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
+        "old: target\n"
+    );
+}
+
+#[test]
+fn dropped_connections_fail_clearly() {
+    fails_in_time(Fault::Drop, "error: cannot reach the store");
+}
+
+#[test]
+fn a_stalled_server_fails_within_the_timeout() {
+    fails_in_time(Fault::Stall, "error: timed out");
+}
+
+#[test]
+fn offline_lint_and_the_file_store_make_no_call() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let proxy = Proxy::start(&endpoint, Fault::Stall);
+    let dir = tempfile::tempdir().unwrap();
+    let locator = arn("us-east-1", "app-AbCdEf");
+    std::fs::write(
+        dir.path().join("app.yaml.tpl"),
+        format!("a: {{{{workato:sm:k:{locator}}}}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("secrets.yaml"),
+        format!("{locator}: {{k: v}}\n"),
+    )
+    .unwrap();
+    cli(&proxy.url)
+        .current_dir(dir.path())
+        .args(["lint", "app.yaml.tpl"])
+        .assert()
+        .success();
+    cli(&proxy.url)
+        .current_dir(dir.path())
+        .args(["render", "app.yaml.tpl", "--secrets-file", "secrets.yaml"])
+        .assert()
+        .success()
+        .stdout("a: v\n");
+    assert_eq!(
+        proxy.count("BatchGetSecretValue") + proxy.count("GetSecretValue"),
+        0
+    );
+}
+
+#[test]
+fn online_lint_checks_existence_deletion_keys_and_tags() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let p = moto::prefix("online");
+    let tagged = moto.string(
+        "us-east-1",
+        &format!("{p}/tagged"),
+        &format!(r#"{{"password":"{CANARY}"}}"#),
+        &[("apono-connector-read", "true"), ("team", "payments")],
+    );
+    let untagged = moto.string(
+        "eu-west-1",
+        &format!("{p}/untagged"),
+        &format!(r#"{{"password":"{CANARY}"}}"#),
+        &[("apono-connector-read", "false")],
+    );
+    let deleted = moto.string("us-east-1", &format!("{p}/deleted"), CANARY, &[]);
+    moto.schedule_deletion("us-east-1", &deleted);
+    let missing = arn("us-east-1", &format!("{p}/missing-AbCdEf"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!(
+            "a: {{{{workato:sm:password:{tagged}}}}}\n\
+             b: {{{{workato:sm:passwd:{tagged}}}}}\n\
+             c: {{{{workato:sm:password:{untagged}}}}}\n\
+             d: {{{{workato:sm::{deleted}}}}}\n\
+             e: {{{{workato:sm:k:{missing}}}}}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("lint.yaml"),
+        "lint:\n  require_tags:\n    sm: {team: payments}\n",
+    )
+    .unwrap();
+
+    let lint = |args: &[&str]| {
+        let output = cli(&endpoint)
+            .current_dir(dir.path())
+            .args(["lint", "app.yaml", "--online", "--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        assert_clean("stdout", &output.stdout);
+        assert_clean("stderr", &output.stderr);
+        let mut found: Vec<String> = String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let d: serde_json::Value = serde_json::from_str(line).unwrap();
+                format!("{}:{}", d["line"], d["name"].as_str().unwrap())
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(
+        lint(&[]),
+        [
+            "2:key-missing",
+            "4:secret-scheduled-for-deletion",
+            "5:secret-not-found"
+        ]
+    );
+    assert_eq!(
+        lint(&["--profile", "apono"]),
+        [
+            "2:key-missing",
+            "3:missing-required-tag",
+            "4:secret-scheduled-for-deletion",
+            "5:secret-not-found"
+        ]
+    );
+    assert_eq!(
+        lint(&["--config", "lint.yaml"]),
+        [
+            "2:key-missing",
+            "3:missing-required-tag",
+            "4:secret-scheduled-for-deletion",
+            "5:secret-not-found"
+        ]
+    );
+    // Human output names the tag, never a value.
+    let output = cli(&endpoint)
+        .current_dir(dir.path())
+        .args(["lint", "app.yaml", "--online", "--profile", "apono"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(
+            "has tag `apono-connector-read=false`, but `apono-connector-read=true` is required"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn endpoint_settings_of_a_discovered_config_need_trust() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let secret = moto.string(
+        "us-east-1",
+        &format!("{}/trust", moto::prefix("trust")),
+        r#"{"k":"v"}"#,
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let xdg = tempfile::tempdir().unwrap();
+    let config = dir.path().join(".secretmask.yaml");
+    std::fs::write(&config, format!("aws:\n  endpoint_url: {endpoint}\n")).unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml.tpl"),
+        format!("a: {{{{workato:sm:k:{secret}}}}}\n"),
+    )
+    .unwrap();
+    let render = || {
+        let mut cmd = secretmask();
+        cmd.current_dir(dir.path())
+            .env("XDG_CONFIG_HOME", xdg.path())
+            .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
+            .args(["render", "app.yaml.tpl"]);
+        cmd
+    };
+    let refused = render().output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("`aws.endpoint_url` decides where credentials are sent")
+            && stderr.contains("secretmask trust"),
+        "{stderr}"
+    );
+    secretmask()
+        .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", xdg.path())
+        .arg("trust")
+        .assert()
+        .success();
+    render().assert().success().stdout("a: v\n");
+    // A changed file is not trusted any more.
+    std::fs::write(&config, format!("aws:\n  endpoint_url: {endpoint}/\n")).unwrap();
+    assert_eq!(render().output().unwrap().status.code(), Some(2));
+    // A file named with --config is trusted as it is.
+    render()
+        .args(["--config", ".secretmask.yaml"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn online_lint_reports_denied_and_unavailable_stores() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let template = many_secrets(&moto, &moto::prefix("online-faults"), 1, 1);
+    for (fault, rule) in [
+        (Fault::DenyAll, "access-denied"),
+        (Fault::Stall, "store-unavailable"),
+    ] {
+        let proxy = Proxy::start(&endpoint, fault);
+        let output = cli(&proxy.url)
+            .args([
+                "lint",
+                "-",
+                "--online",
+                "--format",
+                "json",
+                "--timeout",
+                "2s",
+            ])
+            .write_stdin(template.clone())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        assert_clean("stdout", &output.stdout);
+        assert_clean("stderr", &output.stderr);
+        let finding: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(finding["name"], rule, "{finding}");
+    }
+}

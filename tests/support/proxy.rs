@@ -1,0 +1,177 @@
+//! A fault-injecting proxy in front of a real server: it forwards each HTTP/1.1 request as it
+//! came and counts them by `X-Amz-Target`, or answers with a documented AWS error, drops the
+//! connection or stalls. moto has no fault injection of its own (design §8).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// Forward everything.
+    None,
+    /// Answer `BatchGetSecretValue` with `AccessDeniedException`, as IAM does when only
+    /// `GetSecretValue` is allowed; forward the rest.
+    DenyBatch,
+    /// Answer `AccessDeniedException` to every call.
+    DenyAll,
+    /// Answer the first N calls with `ThrottlingException`, then forward.
+    Throttle(usize),
+    /// Close each connection without an answer.
+    Drop,
+    /// Never answer.
+    Stall,
+}
+
+pub struct Proxy {
+    pub url: String,
+    /// The `X-Amz-Target` operation of every request that reached the proxy, in order.
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+impl Proxy {
+    pub fn start(upstream: &str, fault: Fault) -> Self {
+        let upstream = upstream
+            .strip_prefix("http://")
+            .expect("an http:// upstream")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::new(AtomicUsize::new(0));
+        {
+            let calls = calls.clone();
+            std::thread::spawn(move || {
+                for client in listener.incoming() {
+                    let Ok(client) = client else { continue };
+                    let (calls, seen, upstream) = (calls.clone(), seen.clone(), upstream.clone());
+                    std::thread::spawn(move || {
+                        let _ = serve(client, &upstream, fault, &calls, &seen);
+                    });
+                }
+            });
+        }
+        Self { url, calls }
+    }
+
+    /// How many requests named `operation` (e.g. `BatchGetSecretValue`) arrived.
+    pub fn count(&self, operation: &str) -> usize {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.as_str() == operation)
+            .count()
+    }
+
+    pub fn reset(&self) {
+        self.calls.lock().unwrap().clear();
+    }
+}
+
+/// Serves the requests of one connection until either side closes it.
+fn serve(
+    mut client: TcpStream,
+    upstream: &str,
+    fault: Fault,
+    calls: &Mutex<Vec<String>>,
+    seen: &AtomicUsize,
+) -> std::io::Result<()> {
+    loop {
+        let Some((request, operation)) = read_request(&mut client)? else {
+            return Ok(());
+        };
+        calls.lock().unwrap().push(operation.clone());
+        let n = seen.fetch_add(1, Ordering::SeqCst);
+        match fault {
+            Fault::Drop => return Ok(()),
+            Fault::Stall => {
+                std::thread::sleep(Duration::from_secs(120));
+                return Ok(());
+            }
+            Fault::DenyAll => return aws_error(&mut client, "AccessDeniedException", &operation),
+            Fault::DenyBatch if operation == "BatchGetSecretValue" => {
+                return aws_error(&mut client, "AccessDeniedException", &operation);
+            }
+            Fault::Throttle(first) if n < first => {
+                return aws_error(&mut client, "ThrottlingException", &operation);
+            }
+            _ => {}
+        }
+        // moto answers with `Connection: close`, so one request per upstream connection.
+        let mut server = TcpStream::connect(upstream)?;
+        server.write_all(&request)?;
+        let mut response = Vec::new();
+        server.read_to_end(&mut response)?;
+        client.write_all(&response)?;
+        if contains(&response, b"onnection: close") {
+            return Ok(());
+        }
+    }
+}
+
+/// One request's bytes and its `X-Amz-Target` operation; `None` at the end of the stream.
+fn read_request(client: &mut TcpStream) -> std::io::Result<Option<(Vec<u8>, String)>> {
+    let mut buffer = Vec::new();
+    let mut byte = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = find(&buffer, b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = client.read(&mut byte)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buffer.extend_from_slice(&byte[..n]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let header = |name: &str| {
+        head.lines().find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    };
+    let length: usize = header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    while buffer.len() < head_end + length {
+        let n = client.read(&mut byte)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buffer.extend_from_slice(&byte[..n]);
+    }
+    let operation = header("x-amz-target")
+        .and_then(|t| t.rsplit('.').next().map(str::to_owned))
+        .unwrap_or_default();
+    Ok(Some((buffer, operation)))
+}
+
+/// An error as AWS's JSON 1.1 protocol sends it: status 400, `__type` and `message`.
+fn aws_error(client: &mut TcpStream, code: &str, operation: &str) -> std::io::Result<()> {
+    let message = match code {
+        "AccessDeniedException" => format!(
+            "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: secretsmanager:{operation} because no identity-based policy allows the secretsmanager:{operation} action"
+        ),
+        _ => "Rate exceeded".to_owned(),
+    };
+    let body = format!(r#"{{"__type":"{code}","message":"{message}"}}"#);
+    let response = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    client.write_all(response.as_bytes())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    find(haystack, needle).is_some()
+}
