@@ -293,7 +293,7 @@ fn access_denied_is_reported_for_every_mask() {
     };
     let moto = Moto::new(&endpoint);
     let template = many_secrets(&moto, &moto::prefix("deny-all"), 2, 2);
-    let proxy = Proxy::start(&endpoint, Fault::DenyAll);
+    let proxy = Proxy::start(&endpoint, Fault::Answer("AccessDeniedException"));
     let output = cli(&proxy.url)
         .args(["render", "--as", "yaml"])
         .write_stdin(template)
@@ -371,6 +371,46 @@ fn fails_in_time(fault: Fault, reason: &str) {
 #[test]
 fn dropped_connections_fail_clearly() {
     fails_in_time(Fault::Drop, "error: cannot reach the store");
+}
+
+#[test]
+fn a_decryption_failure_is_named() {
+    fails_in_time(
+        Fault::Answer("DecryptionFailure"),
+        "error: the store could not decrypt the secret: Secrets Manager can't decrypt",
+    );
+}
+
+#[test]
+fn throttling_that_outlasts_the_retries_is_named() {
+    fails_in_time(
+        Fault::Throttle(usize::MAX),
+        "error: throttled by the store, still after the SDK's retries: Rate exceeded",
+    );
+}
+
+#[test]
+fn a_refused_connection_is_named() {
+    let Some(_) = moto::endpoint() else {
+        return;
+    };
+    // A port that was free a moment ago: nothing listens there.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let output = cli(&closed)
+        .args(["render", "--as", "yaml", "--timeout", "20s"])
+        .write_stdin(format!(
+            "a: {{{{workato:sm:k:{}}}}}\n",
+            arn("us-east-1", "app-AbCdEf")
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error: cannot reach the store"), "{stderr}");
+    assert!(stderr.contains("onnection refused"), "{stderr}");
 }
 
 #[test]
@@ -578,7 +618,7 @@ fn online_lint_reports_denied_and_unavailable_stores() {
     let moto = Moto::new(&endpoint);
     let template = many_secrets(&moto, &moto::prefix("online-faults"), 1, 1);
     for (fault, rule) in [
-        (Fault::DenyAll, "access-denied"),
+        (Fault::Answer("AccessDeniedException"), "access-denied"),
         (Fault::Stall, "store-unavailable"),
     ] {
         let proxy = Proxy::start(&endpoint, fault);
@@ -601,4 +641,27 @@ fn online_lint_reports_denied_and_unavailable_stores() {
         let finding: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(finding["name"], rule, "{finding}");
     }
+}
+
+#[test]
+fn missing_credentials_are_named_without_a_metadata_probe() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let output = secretmask()
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .args(["render", "--as", "yaml"])
+        .write_stdin(format!(
+            "a: {{{{workato:sm:k:{}}}}}\n",
+            arn("us-east-1", "app-AbCdEf")
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: no credentials: ")
+            && stderr.contains("no providers in chain provided credentials"),
+        "{stderr}"
+    );
 }

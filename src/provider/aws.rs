@@ -12,9 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::config::Credentials;
-use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::types::SecretValueEntry;
 use aws_smithy_types::date_time::Format as DateFormat;
 use aws_smithy_types::retry::RetryConfig;
@@ -285,11 +286,12 @@ fn value_of(
     }
 }
 
-/// Formats an SDK error ourselves: its `Debug` carries a backtrace and request details.
+/// Formats an SDK error ourselves, from `Display` only: `Debug` (and `DisplayErrorContext`,
+/// which appends it) carries raw responses and backtraces.
 fn sdk_error<E, R>(error: &SdkError<E, R>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match error {
         SdkError::ServiceError(context) => {
@@ -300,13 +302,38 @@ where
         SdkError::DispatchFailure(failure) if failure.is_timeout() => {
             ProviderError::TimedOut { seconds: None }
         }
-        SdkError::DispatchFailure(failure) if failure.is_io() => ProviderError::Unreachable {
-            message: DisplayErrorContext(error).to_string(),
+        _ if caused_by_credentials(error) => ProviderError::Credentials {
+            message: causes(error),
         },
         _ => ProviderError::Unreachable {
-            message: DisplayErrorContext(error).to_string(),
+            message: causes(error),
         },
     }
+}
+
+/// The messages of an error and its sources, joined; a message its cause repeats is skipped.
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+fn caused_by_credentials(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if e.is::<CredentialsError>() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// The error AWS names with `code` (documented for `GetSecretValue` and `APIErrorType`).

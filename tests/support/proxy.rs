@@ -15,8 +15,9 @@ pub enum Fault {
     /// Answer `BatchGetSecretValue` with `AccessDeniedException`, as IAM does when only
     /// `GetSecretValue` is allowed; forward the rest.
     DenyBatch,
-    /// Answer `AccessDeniedException` to every call.
-    DenyAll,
+    /// Answer every call with this documented error code (`AccessDeniedException`,
+    /// `DecryptionFailure`, …).
+    Answer(&'static str),
     /// Answer the first N calls with `ThrottlingException`, then forward.
     Throttle(usize),
     /// Close each connection without an answer.
@@ -92,7 +93,7 @@ fn serve(
                 std::thread::sleep(Duration::from_secs(120));
                 return Ok(());
             }
-            Fault::DenyAll => return aws_error(&mut client, "AccessDeniedException", &operation),
+            Fault::Answer(code) => return aws_error(&mut client, code, &operation),
             Fault::DenyBatch if operation == "BatchGetSecretValue" => {
                 return aws_error(&mut client, "AccessDeniedException", &operation);
             }
@@ -158,6 +159,10 @@ fn aws_error(client: &mut TcpStream, code: &str, operation: &str) -> std::io::Re
         "AccessDeniedException" => format!(
             "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: secretsmanager:{operation} because no identity-based policy allows the secretsmanager:{operation} action"
         ),
+        "DecryptionFailure" => {
+            "Secrets Manager can't decrypt the protected secret text using the provided KMS key."
+                .to_owned()
+        }
         _ => "Rate exceeded".to_owned(),
     };
     let body = format!(r#"{{"__type":"{code}","message":"{message}"}}"#);
