@@ -28,6 +28,8 @@ pub struct Config {
     #[serde(default)]
     pub aws: AwsConfig,
     #[serde(default)]
+    pub vault: VaultConfig,
+    #[serde(default)]
     pub cache: CacheConfig,
     #[serde(default)]
     pub lint: LintConfig,
@@ -40,6 +42,32 @@ pub struct AwsConfig {
     pub profile: Option<String>,
     /// Send every Secrets Manager call here (an endpoint setting: see [`ENDPOINT_SETTINGS`]).
     pub endpoint_url: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// The server (an endpoint setting); else `VAULT_ADDR`.
+    pub address: Option<String>,
+    /// An enterprise namespace; else `VAULT_NAMESPACE`.
+    pub namespace: Option<String>,
+    /// A PEM CA to trust (an endpoint setting), relative to this file; else `VAULT_CACERT`.
+    pub ca_file: Option<PathBuf>,
+    /// KV v2 mounts longer than one path segment, such as `team/kv`.
+    #[serde(default)]
+    pub mounts: Vec<String>,
+    /// Log in with AppRole, reading the ids from these files.
+    pub approle: Option<AppRoleConfig>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AppRoleConfig {
+    /// Where the AppRole auth method is mounted (default `approle`).
+    pub mount: Option<String>,
+    /// Files holding the `role_id` and the `secret_id`, relative to this file.
+    pub role_id_file: PathBuf,
+    pub secret_id_file: PathBuf,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -60,7 +88,7 @@ pub struct LintConfig {
 }
 
 /// Settings that decide where a token or a signed request is sent.
-pub const ENDPOINT_SETTINGS: &[&str] = &["aws.endpoint_url"];
+pub const ENDPOINT_SETTINGS: &[&str] = &["aws.endpoint_url", "vault.address", "vault.ca_file"];
 
 impl Config {
     /// The endpoint settings this file sets.
@@ -68,6 +96,12 @@ impl Config {
         let mut set = Vec::new();
         if self.aws.endpoint_url.is_some() {
             set.push("aws.endpoint_url");
+        }
+        if self.vault.address.is_some() {
+            set.push("vault.address");
+        }
+        if self.vault.ca_file.is_some() {
+            set.push("vault.ca_file");
         }
         set
     }
@@ -84,6 +118,17 @@ impl Config {
             aws: AwsConfig {
                 profile: over.aws.profile.or(self.aws.profile),
                 endpoint_url: over.aws.endpoint_url.or(self.aws.endpoint_url),
+            },
+            vault: VaultConfig {
+                address: over.vault.address.or(self.vault.address),
+                namespace: over.vault.namespace.or(self.vault.namespace),
+                ca_file: over.vault.ca_file.or(self.vault.ca_file),
+                mounts: if over.vault.mounts.is_empty() {
+                    self.vault.mounts
+                } else {
+                    over.vault.mounts
+                },
+                approle: over.vault.approle.or(self.vault.approle),
             },
             cache: CacheConfig {
                 ttl: over.cache.ttl.or(self.cache.ttl),
@@ -119,13 +164,20 @@ pub struct Loaded {
 impl Loaded {
     /// `secrets_file`, relative to the configuration file's folder.
     pub fn secrets_file(&self) -> Option<PathBuf> {
-        let file = self.config.secrets_file.as_ref()?;
+        self.config
+            .secrets_file
+            .as_deref()
+            .map(|f| self.relative(f))
+    }
+
+    /// A path the configuration names, relative to the configuration file's folder.
+    pub fn relative(&self, file: &Path) -> PathBuf {
         let base = self
             .path
             .as_deref()
             .and_then(Path::parent)
             .unwrap_or(Path::new(""));
-        Some(base.join(file))
+        base.join(file)
     }
 }
 
@@ -321,6 +373,21 @@ mod tests {
         let (line, _, message) = parse("secrets_file: s.yaml\nsecret_file: x\n").unwrap_err();
         assert_eq!(line, 2);
         assert!(message.contains("secret_file"), "{message}");
+    }
+
+    #[test]
+    fn endpoint_settings_are_every_setting_that_decides_where_credentials_go() {
+        let config = parse(
+            "aws: {endpoint_url: http://x}\nvault: {address: https://v, ca_file: ca.pem, namespace: n}\n",
+        )
+        .unwrap();
+        assert_eq!(config.endpoint_settings(), ENDPOINT_SETTINGS);
+        assert!(
+            parse("vault: {namespace: n}\n")
+                .unwrap()
+                .endpoint_settings()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use secrecy::SecretString;
+
 use crate::config::{self, Loaded};
 use crate::diagnostic::{self, Summary, plural};
 use crate::error::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Error};
@@ -16,6 +18,7 @@ use crate::lint::{self, RULES, Severity};
 use crate::mask::Store;
 use crate::provider::aws::{self, AwsProvider};
 use crate::provider::file::FileStore;
+use crate::provider::vault::{self, Credential, VaultProvider};
 use crate::provider::{Providers, Unconfigured};
 use crate::render::{self, Escape, Format, RenderError, output};
 use crate::resolve::{self, Resolver};
@@ -235,9 +238,57 @@ fn providers(loaded: &Loaded, options: &StoreOptions) -> Result<Providers, Error
     });
     Ok(Providers {
         sm: Arc::new(aws),
-        vault: Arc::new(Unconfigured),
+        vault: Arc::new(VaultProvider::new(vault_settings(loaded, options))),
         akv: Arc::new(Unconfigured),
     })
+}
+
+/// Vault settings: the configuration first, then Vault's own environment variables and
+/// `~/.vault-token`, as the Vault CLI reads them.
+fn vault_settings(loaded: &Loaded, options: &StoreOptions) -> vault::Settings {
+    let config = &loaded.config.vault;
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let value = |text: String| Credential::Value(SecretString::from(text));
+    let auth = if let Some(approle) = &config.approle {
+        vault::Auth::AppRole {
+            mount: approle.mount.clone().unwrap_or_else(|| "approle".into()),
+            role_id: Credential::File(loaded.relative(&approle.role_id_file)),
+            secret_id: Credential::File(loaded.relative(&approle.secret_id_file)),
+        }
+    } else if let (Some(role_id), Some(secret_id)) = (env("VAULT_ROLE_ID"), env("VAULT_SECRET_ID"))
+    {
+        vault::Auth::AppRole {
+            mount: "approle".into(),
+            role_id: value(role_id),
+            secret_id: value(secret_id),
+        }
+    } else if let Some(token) = env("VAULT_TOKEN") {
+        vault::Auth::Token(value(token))
+    } else {
+        let file = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".vault-token"));
+        match file.filter(|f| f.is_file()) {
+            Some(file) => vault::Auth::Token(Credential::File(file)),
+            None => vault::Auth::Missing,
+        }
+    };
+    vault::Settings {
+        address: config
+            .address
+            .clone()
+            .or_else(|| env("VAULT_ADDR"))
+            .unwrap_or_else(|| "https://127.0.0.1:8200".into()),
+        namespace: config.namespace.clone().or_else(|| env("VAULT_NAMESPACE")),
+        ca_files: config
+            .ca_file
+            .as_deref()
+            .map(|f| loaded.relative(f))
+            .or_else(|| env("VAULT_CACERT").map(PathBuf::from))
+            .into_iter()
+            .collect(),
+        auth,
+        mounts: config.mounts.clone(),
+        timeout: options.timeout,
+    }
 }
 
 fn resolver(loaded: &Loaded, options: &StoreOptions) -> Result<Resolver, Error> {

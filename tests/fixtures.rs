@@ -29,8 +29,10 @@ fn every_rule_has_a_fixture() {
         .iter()
         .map(|c| c.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    let server_tests =
-        std::fs::read_to_string(crate::support::root().join("tests/aws.rs")).unwrap();
+    let server_tests: String = ["tests/aws.rs", "tests/vault.rs"]
+        .iter()
+        .map(|f| std::fs::read_to_string(crate::support::root().join(f)).unwrap())
+        .collect();
     for rule in secretmask::lint::RULES {
         let online = rule.summary.starts_with("(online)");
         assert!(

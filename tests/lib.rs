@@ -9,3 +9,4 @@ mod props;
 mod render;
 mod sarif;
 mod support;
+mod vault;

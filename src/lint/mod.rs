@@ -156,6 +156,12 @@ rules! {
     STORE_UNAVAILABLE = "SM030" "store-unavailable" Error,
         "(online) The store could not be asked: unreachable, throttled, timed out or without credentials",
         "check the credentials and the network, then run the lint again";
+    VERSION_DELETED = "SM031" "version-deleted" Error,
+        "(online) The Vault version the mask reads was deleted",
+        "undelete the version (`vault kv undelete -versions=N`) or point the mask at a live one";
+    VERSION_DESTROYED = "SM032" "version-destroyed" Error,
+        "(online) The Vault version the mask reads was destroyed",
+        "point the mask at a version that exists, or drop `?version=N` for the latest";
 }
 
 /// One problem found in one file.

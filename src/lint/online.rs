@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{
     ACCESS_DENIED, Finding, KEY_MISSING, MISSING_REQUIRED_TAG, Rule, SECRET_NOT_FOUND,
-    SECRET_SCHEDULED_FOR_DELETION, STORE_UNAVAILABLE,
+    SECRET_SCHEDULED_FOR_DELETION, STORE_UNAVAILABLE, VERSION_DELETED, VERSION_DESTROYED,
 };
 use crate::diagnostic::Diagnostic;
 use crate::lint::files::MaskedFile;
@@ -104,6 +104,26 @@ fn mask_findings(
         ));
         return findings;
     }
+    if let Some(date) = &metadata.version_deleted {
+        let version = metadata.version.unwrap_or_default();
+        return vec![finding(
+            VERSION_DELETED,
+            format!(
+                "version {version} of secret `{}` was deleted on {date}",
+                mask.secret
+            ),
+        )];
+    }
+    if metadata.version_destroyed {
+        let version = metadata.version.unwrap_or_default();
+        return vec![finding(
+            VERSION_DESTROYED,
+            format!(
+                "version {version} of secret `{}` was destroyed",
+                mask.secret
+            ),
+        )];
+    }
     if let (Some(tags), Some(wanted)) = (&metadata.tags, required.0.get(&mask.store())) {
         for (tag, value) in wanted {
             match tags.get(tag) {
@@ -157,6 +177,14 @@ fn provider_finding(mask: &Mask, error: &ProviderError) -> Finding {
         ProviderError::ScheduledForDeletion => (
             SECRET_SCHEDULED_FOR_DELETION,
             format!("secret `{}` is scheduled for deletion", mask.secret),
+        ),
+        ProviderError::VersionDeleted { .. } => (
+            VERSION_DELETED,
+            format!("secret `{}`: {error}", mask.secret),
+        ),
+        ProviderError::VersionDestroyed { .. } => (
+            VERSION_DESTROYED,
+            format!("secret `{}`: {error}", mask.secret),
         ),
         ProviderError::AmbiguousPartialArn { .. } => (
             SECRET_NOT_FOUND,

@@ -196,6 +196,7 @@ impl Provider for AwsProvider {
                 deleted: output
                     .deleted_date
                     .map(|d| d.fmt(DateFormat::DateTime).unwrap_or_default()),
+                ..Metadata::default()
             })
         })
     }
@@ -303,26 +304,12 @@ where
             ProviderError::TimedOut { seconds: None }
         }
         _ if caused_by_credentials(error) => ProviderError::Credentials {
-            message: causes(error),
+            message: super::causes(error),
         },
         _ => ProviderError::Unreachable {
-            message: causes(error),
+            message: super::causes(error),
         },
     }
-}
-
-/// The messages of an error and its sources, joined; a message its cause repeats is skipped.
-fn causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(error);
-    while let Some(e) = next {
-        let text = e.to_string();
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = e.source();
-    }
-    parts.join(": ")
 }
 
 fn caused_by_credentials(error: &(dyn std::error::Error + 'static)) -> bool {

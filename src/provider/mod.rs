@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod file;
+pub mod vault;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,6 +38,19 @@ pub struct Metadata {
     pub tags: Option<BTreeMap<String, String>>,
     /// When the secret was scheduled for deletion (AWS `DeletedDate`), as the store wrote it.
     pub deleted: Option<String>,
+    /// The version a versioned store (Vault KV v2) answered about.
+    pub version: Option<u64>,
+    /// When that version was soft-deleted (Vault `deletion_time`).
+    pub version_deleted: Option<String>,
+    /// Whether that version was destroyed (Vault `destroyed`).
+    pub version_destroyed: bool,
+}
+
+impl Metadata {
+    /// Whether the secret (and the version asked for) can be read.
+    pub fn is_live(&self) -> bool {
+        self.deleted.is_none() && self.version_deleted.is_none() && !self.version_destroyed
+    }
 }
 
 /// Why a store could not give a secret. Never holds a value: messages come from the store's
@@ -63,10 +77,34 @@ pub enum ProviderError {
     Credentials { message: String },
     #[error("the store refused the request: {code}: {message}")]
     Service { code: String, message: String },
+    #[error("the store is sealed (503): unseal it, then run again")]
+    Sealed,
+    #[error("login failed: {message}")]
+    AuthFailed { message: String },
+    #[error("`{mount}` is a KV version 1 mount; only KV version 2 is supported")]
+    KvV1 { mount: String },
+    #[error("version {version} was deleted on {since} (it can be undeleted)")]
+    VersionDeleted { version: u64, since: String },
+    #[error("version {version} was destroyed")]
+    VersionDestroyed { version: u64 },
     #[error(
         "no store is configured for `{store}` secrets: give --secrets-file or `secrets_file` in .secretmask.yaml"
     )]
     NoProvider { store: Store },
+}
+
+/// The messages of an error and its sources, joined; a message its cause repeats is skipped.
+pub(crate) fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// The answer for one secret of a batch.

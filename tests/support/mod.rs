@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 
+pub mod bao;
 pub mod moto;
 pub mod proxy;
 

@@ -60,11 +60,16 @@ impl Proxy {
 
     /// How many requests named `operation` (e.g. `BatchGetSecretValue`) arrived.
     pub fn count(&self, operation: &str) -> usize {
+        self.count_where(|c| c == operation)
+    }
+
+    /// How many requests whose operation `matches`.
+    pub fn count_where(&self, matches: impl Fn(&str) -> bool) -> usize {
         self.calls
             .lock()
             .unwrap()
             .iter()
-            .filter(|c| c.as_str() == operation)
+            .filter(|c| matches(c))
             .count()
     }
 
@@ -102,9 +107,10 @@ fn serve(
             }
             _ => {}
         }
-        // moto answers with `Connection: close`, so one request per upstream connection.
+        // One request per upstream connection: asked to close, the server marks the end of the
+        // answer by closing.
         let mut server = TcpStream::connect(upstream)?;
-        server.write_all(&request)?;
+        server.write_all(&close_after(&request))?;
         let mut response = Vec::new();
         server.read_to_end(&mut response)?;
         client.write_all(&response)?;
@@ -114,7 +120,23 @@ fn serve(
     }
 }
 
-/// One request's bytes and its `X-Amz-Target` operation; `None` at the end of the stream.
+/// The request with `Connection: close` in place of any `Connection` header.
+fn close_after(request: &[u8]) -> Vec<u8> {
+    let end = find(request, b"\r\n\r\n").expect("a whole head") + 2;
+    let head = String::from_utf8_lossy(&request[..end]);
+    let mut out: Vec<u8> = Vec::with_capacity(request.len() + 20);
+    for line in head.split_inclusive("\r\n") {
+        if !line.to_ascii_lowercase().starts_with("connection:") {
+            out.extend_from_slice(line.as_bytes());
+        }
+    }
+    out.extend_from_slice(b"Connection: close\r\n");
+    out.extend_from_slice(&request[end..]);
+    out
+}
+
+/// One request's bytes and what it asks: its `X-Amz-Target` operation (AWS), else the method
+/// and path without the query (`GET /v1/secret/data/app`); `None` at the end of the stream.
 fn read_request(client: &mut TcpStream) -> std::io::Result<Option<(Vec<u8>, String)>> {
     let mut buffer = Vec::new();
     let mut byte = [0u8; 4096];
@@ -149,7 +171,13 @@ fn read_request(client: &mut TcpStream) -> std::io::Result<Option<(Vec<u8>, Stri
     }
     let operation = header("x-amz-target")
         .and_then(|t| t.rsplit('.').next().map(str::to_owned))
-        .unwrap_or_default();
+        .unwrap_or_else(|| {
+            let request_line = head.lines().next().unwrap_or_default();
+            let mut parts = request_line.split(' ');
+            let method = parts.next().unwrap_or_default();
+            let target = parts.next().unwrap_or_default();
+            format!("{method} {}", target.split('?').next().unwrap_or_default())
+        });
     Ok(Some((buffer, operation)))
 }
 

@@ -1,0 +1,422 @@
+//! HashiCorp Vault (or OpenBao) KV version 2 through `vaultrs`: a token or an AppRole login (once
+//! per run), the mount taken from the path (the first segment, or the longest of `vault.mounts`
+//! that prefixes it), the latest version or `?version=N`.
+//!
+//! vaultrs' `VaultClientSettings` and `AuthInfo` derive `Debug` with the token inside: neither is
+//! ever formatted, and errors are mapped from their status codes, never printed with `{:?}`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use rustify::enums::{RequestMethod, RequestType, ResponseType};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::OnceCell;
+use vaultrs::client::{Client, VaultClient, VaultClientSettingsBuilder};
+use vaultrs::error::ClientError;
+
+use super::{Fetched, Metadata, Provider, ProviderError, SecretValue};
+use crate::mask::{SecretRef, VaultPath};
+
+/// A credential, or the file it is read from on first use (so a run without Vault masks never
+/// reads it).
+pub enum Credential {
+    Value(SecretString),
+    File(PathBuf),
+}
+
+impl Credential {
+    fn get(&self) -> Result<SecretString, ProviderError> {
+        match self {
+            Self::Value(value) => Ok(value.clone()),
+            Self::File(path) => std::fs::read_to_string(path)
+                .map(|text| SecretString::from(text.trim().to_owned()))
+                .map_err(|e| ProviderError::Credentials {
+                    message: format!("reading {}: {e}", path.display()),
+                }),
+        }
+    }
+}
+
+/// How to log in.
+pub enum Auth {
+    Token(Credential),
+    /// An AppRole login at `mount` (usually `approle`).
+    AppRole {
+        mount: String,
+        role_id: Credential,
+        secret_id: Credential,
+    },
+    /// Nothing was found: every read fails with a message that says where a token is looked for.
+    Missing,
+}
+
+/// Where and as whom the provider talks to Vault.
+pub struct Settings {
+    pub address: String,
+    pub namespace: Option<String>,
+    /// PEM files of CAs to trust besides the system's.
+    pub ca_files: Vec<PathBuf>,
+    pub auth: Auth,
+    /// Mounts longer than one segment, such as `team/kv`.
+    pub mounts: Vec<String>,
+    /// The longest one request may take.
+    pub timeout: Option<Duration>,
+}
+
+pub struct VaultProvider {
+    settings: Settings,
+    /// Built, and logged in, on first use; a failed login fails every read of the run.
+    client: OnceCell<Result<VaultClient, ProviderError>>,
+}
+
+impl VaultProvider {
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            client: OnceCell::new(),
+        }
+    }
+
+    async fn client(&self) -> Result<&VaultClient, ProviderError> {
+        self.client
+            .get_or_init(|| self.login())
+            .await
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    async fn login(&self) -> Result<VaultClient, ProviderError> {
+        let s = &self.settings;
+        let mut builder = VaultClientSettingsBuilder::default();
+        builder
+            .address(&s.address)
+            .ca_certs(s.ca_files.iter().map(|p| p.display().to_string()).collect())
+            .timeout(s.timeout);
+        if let Some(namespace) = &s.namespace {
+            builder.set_namespace(namespace.clone());
+        }
+        match &s.auth {
+            Auth::Token(token) => {
+                builder.token(token.get()?.expose_secret());
+            }
+            Auth::AppRole { .. } => {
+                builder.token("");
+            }
+            Auth::Missing => {
+                return Err(ProviderError::Credentials {
+                    message: "no Vault token: set VAULT_TOKEN, write ~/.vault-token, or configure AppRole (VAULT_ROLE_ID and VAULT_SECRET_ID, or vault.approle)".into(),
+                });
+            }
+        }
+        let settings = builder.build().map_err(|e| ProviderError::Unreachable {
+            message: format!("Vault address `{}`: {e}", s.address),
+        })?;
+        let mut client = VaultClient::new(settings).map_err(|e| client_error(&e))?;
+        if let Auth::AppRole {
+            mount,
+            role_id,
+            secret_id,
+        } = &s.auth
+        {
+            let (role_id, secret_id) = (role_id.get()?, secret_id.get()?);
+            let auth = vaultrs::auth::approle::login(
+                &client,
+                mount,
+                role_id.expose_secret(),
+                secret_id.expose_secret(),
+            )
+            .await
+            .map_err(|e| match status(&e) {
+                Some(400) => ProviderError::AuthFailed {
+                    message: format!(
+                        "AppRole login at `auth/{mount}` refused the role_id and secret_id"
+                    ),
+                },
+                _ => client_error(&e),
+            })?;
+            let token = SecretString::from(auth.client_token);
+            client.set_token(token.expose_secret());
+        }
+        Ok(client)
+    }
+
+    /// The mount and the path inside it.
+    fn split<'a>(&self, path: &'a str) -> (&'a str, &'a str) {
+        let longest = self
+            .settings
+            .mounts
+            .iter()
+            .map(|m| m.trim_matches('/'))
+            .filter(|m| {
+                path.strip_prefix(m)
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .max_by_key(|m| m.len());
+        let at = match longest {
+            Some(mount) => mount.len(),
+            None => path.find('/').unwrap_or(path.len()),
+        };
+        (&path[..at], path[at..].trim_start_matches('/'))
+    }
+
+    async fn read(&self, secret: &VaultPath) -> Fetched {
+        let client = self.client().await?;
+        let (mount, path) = self.split(&secret.path);
+        let read = match secret.version {
+            Some(version) => {
+                vaultrs::kv2::read_version::<serde_json::Value>(client, mount, path, version).await
+            }
+            None => vaultrs::kv2::read::<serde_json::Value>(client, mount, path).await,
+        };
+        match read {
+            Ok(serde_json::Value::Object(data)) => {
+                // The value leaves vaultrs as JSON; keep it only as a secret string from here.
+                let text = serde_json::Value::Object(data).to_string();
+                Ok(SecretValue::Text(SecretString::from(text)))
+            }
+            Ok(_) => Err(ProviderError::Service {
+                code: "NotAnObject".into(),
+                message: "the KV v2 secret's data is not a JSON object".into(),
+            }),
+            Err(e) if status(&e) == Some(404) => Err(self
+                .why_not_found(client, mount, path, secret.version)
+                .await),
+            Err(e) => Err(client_error(&e)),
+        }
+    }
+
+    /// A 404 on a read means a missing secret, a deleted or destroyed version, or a mount that
+    /// is not KV v2: the metadata and the mount tell which.
+    async fn why_not_found(
+        &self,
+        client: &VaultClient,
+        mount: &str,
+        path: &str,
+        version: Option<u64>,
+    ) -> ProviderError {
+        if let Ok(info) = vaultrs::api::exec_with_result(
+            client,
+            MountInfoRequest {
+                path: format!("{mount}/{path}"),
+            },
+        )
+        .await
+            && info.kind == "kv"
+        {
+            let real = info.path.trim_end_matches('/');
+            if info.options.get("version").map(String::as_str) != Some("2") {
+                return ProviderError::KvV1 {
+                    mount: real.to_owned(),
+                };
+            }
+            if real != mount {
+                return ProviderError::Service {
+                    code: "WrongMount".into(),
+                    message: format!(
+                        "the path is under the mount `{real}`, not `{mount}`: list `{real}` in vault.mounts"
+                    ),
+                };
+            }
+        }
+        let Ok(metadata) = vaultrs::kv2::read_metadata(client, mount, path).await else {
+            return ProviderError::NotFound;
+        };
+        let version = version.unwrap_or(metadata.current_version);
+        match metadata.versions.get(&version.to_string()) {
+            Some(v) if v.destroyed => ProviderError::VersionDestroyed { version },
+            Some(v) if !v.deletion_time.is_empty() => ProviderError::VersionDeleted {
+                version,
+                since: v.deletion_time.clone(),
+            },
+            _ => ProviderError::NotFound,
+        }
+    }
+
+    async fn describe_path(&self, secret: &VaultPath) -> Result<Metadata, ProviderError> {
+        let client = self.client().await?;
+        let (mount, path) = self.split(&secret.path);
+        let metadata = match vaultrs::kv2::read_metadata(client, mount, path).await {
+            Ok(metadata) => metadata,
+            Err(e) if status(&e) == Some(404) => {
+                return Err(self
+                    .why_not_found(client, mount, path, secret.version)
+                    .await);
+            }
+            Err(e) => return Err(client_error(&e)),
+        };
+        let version = secret.version.unwrap_or(metadata.current_version);
+        let Some(state) = metadata.versions.get(&version.to_string()) else {
+            return Err(ProviderError::NotFound);
+        };
+        let tags: BTreeMap<String, String> = metadata
+            .custom_metadata
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        Ok(Metadata {
+            tags: Some(tags),
+            version_deleted: (!state.destroyed && !state.deletion_time.is_empty())
+                .then(|| state.deletion_time.clone()),
+            version_destroyed: state.destroyed,
+            version: Some(version),
+            ..Metadata::default()
+        })
+    }
+}
+
+impl Provider for VaultProvider {
+    fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>> {
+        Box::pin(async move {
+            let mut answers = Vec::with_capacity(secrets.len());
+            for secret in secrets {
+                answers.push(match secret {
+                    SecretRef::Vault(path) => self.read(path).await,
+                    other => Err(ProviderError::NoProvider {
+                        store: other.store(),
+                    }),
+                });
+            }
+            answers
+        })
+    }
+
+    fn describe<'a>(
+        &'a self,
+        secret: &'a SecretRef,
+    ) -> BoxFuture<'a, Result<Metadata, ProviderError>> {
+        Box::pin(async move {
+            match secret {
+                SecretRef::Vault(path) => self.describe_path(path).await,
+                other => Err(ProviderError::NoProvider {
+                    store: other.store(),
+                }),
+            }
+        })
+    }
+}
+
+/// `GET sys/internal/ui/mounts/:path`: the mount a path is under, its type and options — the
+/// request Vault's own CLI makes to tell KV v1 from v2, allowed to any token that can use the
+/// path.
+struct MountInfoRequest {
+    path: String,
+}
+
+#[derive(Deserialize)]
+struct MountInfo {
+    #[serde(rename = "type")]
+    kind: String,
+    path: String,
+    #[serde(default)]
+    options: BTreeMap<String, String>,
+}
+
+impl rustify::Endpoint for MountInfoRequest {
+    type Response = MountInfo;
+    const REQUEST_BODY_TYPE: RequestType = RequestType::JSON;
+    const RESPONSE_BODY_TYPE: ResponseType = ResponseType::JSON;
+
+    fn path(&self) -> String {
+        format!("sys/internal/ui/mounts/{}", self.path)
+    }
+
+    fn method(&self) -> RequestMethod {
+        RequestMethod::GET
+    }
+}
+
+/// The HTTP status of a server's error answer. vaultrs makes an `APIError` of it only when the
+/// body holds Vault's `errors` list; a KV v2 404 for a deleted version has none.
+fn status(error: &ClientError) -> Option<u16> {
+    match error {
+        ClientError::APIError { code, .. } => Some(*code),
+        ClientError::RestClientError {
+            source: rustify::errors::ClientError::ServerResponseError { code, .. },
+        } => Some(*code),
+        _ => None,
+    }
+}
+
+/// Maps a vaultrs error by its kind and status: its messages are generic, and its sources can
+/// quote a response body.
+fn client_error(error: &ClientError) -> ProviderError {
+    match (status(error), error) {
+        (Some(403), _) => ProviderError::AccessDenied {
+            message: "permission denied (403)".into(),
+        },
+        (Some(404), _) => ProviderError::NotFound,
+        (Some(503), _) => ProviderError::Sealed,
+        (Some(429), _) => ProviderError::Throttled {
+            message: "rate limited (429)".into(),
+        },
+        (_, ClientError::APIError { code, errors }) => ProviderError::Service {
+            code: code.to_string(),
+            message: errors.join("; "),
+        },
+        (Some(code), _) => ProviderError::Service {
+            code: code.to_string(),
+            message: "the server answered with an error".into(),
+        },
+        (_, ClientError::RestClientError { source }) => transport_error(source),
+        (_, ClientError::FileReadError { path, source }) => ProviderError::Unreachable {
+            message: format!("reading the CA file {path}: {source}"),
+        },
+        (_, ClientError::ParseCertificateError { path, .. }) => ProviderError::Unreachable {
+            message: format!("the CA file {path} holds no PEM certificate"),
+        },
+        (_, other) => ProviderError::Unreachable {
+            message: other.to_string(),
+        },
+    }
+}
+
+/// A transport failure: the reqwest error underneath says what happened (refused, timed out,
+/// certificate); its chain names the URL, never a body.
+fn transport_error(error: &rustify::errors::ClientError) -> ProviderError {
+    let mut reqwest = None;
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = next {
+        if let Some(r) = e.downcast_ref::<reqwest::Error>() {
+            reqwest = Some(r);
+            break;
+        }
+        next = e.source();
+    }
+    match reqwest {
+        Some(r) if r.is_timeout() => ProviderError::TimedOut { seconds: None },
+        Some(r) => ProviderError::Unreachable {
+            message: super::causes(r),
+        },
+        None => ProviderError::Unreachable {
+            message: error.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(mounts: &[&str]) -> VaultProvider {
+        VaultProvider::new(Settings {
+            address: "http://127.0.0.1:8200".into(),
+            namespace: None,
+            ca_files: Vec::new(),
+            auth: Auth::Missing,
+            mounts: mounts.iter().map(|m| m.to_string()).collect(),
+            timeout: None,
+        })
+    }
+
+    #[test]
+    fn the_mount_is_the_first_segment_or_the_longest_listed_prefix() {
+        assert_eq!(provider(&[]).split("kv/app/db"), ("kv", "app/db"));
+        let p = provider(&["team/kv", "team/kv/deep", "team/k"]);
+        assert_eq!(p.split("team/kv/app/db"), ("team/kv", "app/db"));
+        assert_eq!(p.split("team/kv/deep/x"), ("team/kv/deep", "x"));
+        assert_eq!(p.split("other/x"), ("other", "x"));
+    }
+}

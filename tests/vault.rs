@@ -1,0 +1,406 @@
+//! HashiCorp Vault KV v2 through vaultrs against a real OpenBao server on 127.0.0.1, with the
+//! proxy of `support::proxy` in front where a call count or a stall is needed.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::bao::{self, AppRole, Bao, OwnServer};
+use crate::support::proxy::{Fault, Proxy};
+use crate::support::secretmask;
+
+/// Every secret value planted here starts with this: it must appear in no error or log.
+const CANARY: &str = "CANARY-9b2c";
+
+/// No canary value, token or secret_id in `text`.
+fn assert_clean(what: &str, text: &[u8], also: &[&str]) {
+    let text = String::from_utf8_lossy(text);
+    for needle in [CANARY].iter().chain(also) {
+        assert!(!text.contains(needle), "{what} holds `{needle}`:\n{text}");
+    }
+}
+
+/// The CLI with the Vault environment of `address` and, if given, `token`.
+fn cli(address: &str, token: Option<&str>) -> assert_cmd::Command {
+    let mut cmd = secretmask();
+    cmd.env("VAULT_ADDR", address)
+        .env_remove("VAULT_TOKEN")
+        .env_remove("VAULT_ROLE_ID")
+        .env_remove("VAULT_SECRET_ID")
+        .env_remove("VAULT_NAMESPACE")
+        .env_remove("VAULT_CACERT")
+        .env("HOME", "/nonexistent");
+    if let Some(token) = token {
+        cmd.env("VAULT_TOKEN", token);
+    }
+    cmd
+}
+
+/// A config that logs in with `role`, its ids in files beside it.
+fn approle_config(dir: &Path, role: &AppRole, secret_id: &str, extra: &str) {
+    std::fs::write(dir.join("role-id"), &role.role_id).unwrap();
+    std::fs::write(dir.join("secret-id"), secret_id).unwrap();
+    std::fs::write(
+        dir.join("config.yaml"),
+        format!(
+            "vault:\n  approle:\n    mount: {}\n    role_id_file: role-id\n    secret_id_file: secret-id\n{extra}",
+            role.mount
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn renders_versions_nested_mounts_and_non_string_values_with_a_token() {
+    let Some((address, token)) = bao::server() else {
+        return;
+    };
+    let bao = Bao::new(&address, &token);
+    let u = bao::unique("render");
+    let (kv, nested) = (format!("kv-{u}"), format!("team-{u}/kv"));
+    bao.mount_kv(&kv, 2);
+    bao.mount_kv(&nested, 2);
+    bao.put(&kv, "app/db", json!({"password": format!("{CANARY}-v1")}));
+    bao.put(
+        &kv,
+        "app/db",
+        json!({"password": "p\"w: #2", "port": 5432, "flags": {"a": true}}),
+    );
+    bao.put(&nested, "deep/app", json!({"token": "nested-token"}));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.yaml"),
+        format!("vault:\n  mounts: [{nested}]\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml.tpl"),
+        format!(
+            "password: \"{{{{workato:vault:password:{kv}/app/db}}}}\"\n\
+             port: <<workato:vault:port:{kv}/app/db?version=2>>\n\
+             flags: '{{{{workato:vault:flags:{kv}/app/db}}}}'\n\
+             token: {{{{workato:vault:token:{nested}/deep/app}}}}\n"
+        ),
+    )
+    .unwrap();
+    for log in [None, Some("trace")] {
+        let mut cmd = cli(&address, Some(&token));
+        if let Some(level) = log {
+            cmd.env("RUST_LOG", level);
+        }
+        let output = cmd
+            .current_dir(dir.path())
+            .args(["render", "app.yaml.tpl", "--config", "config.yaml"])
+            .output()
+            .unwrap();
+        assert_clean("stderr", &output.stderr, &[&token, "p\\\"w: #2"]);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(
+            String::from_utf8(output.stdout).unwrap(),
+            "password: \"p\\\"w: #2\"\nport: 5432\nflags: '{\"a\":true}'\ntoken: nested-token\n"
+        );
+    }
+}
+
+#[test]
+fn approle_logs_in_once_and_reads_each_path_once() {
+    let Some((address, token)) = bao::server() else {
+        return;
+    };
+    let bao = Bao::new(&address, &token);
+    let u = bao::unique("approle");
+    let kv = format!("kv-{u}");
+    bao.mount_kv(&kv, 2);
+    let mut template = String::new();
+    for p in 0..30 {
+        let data: serde_json::Map<String, serde_json::Value> = (0..10)
+            .map(|k| (format!("k{k}"), format!("{CANARY}-{p}-{k}").into()))
+            .collect();
+        bao.put(&kv, &format!("app/s{p}"), data.into());
+        for k in 0..10 {
+            template.push_str(&format!(
+                "p{p}k{k}: {{{{workato:vault:k{k}:{kv}/app/s{p}}}}}\n"
+            ));
+        }
+    }
+    let role = bao.approle(
+        &u,
+        &format!("path \"{kv}/data/*\" {{ capabilities = [\"read\"] }}"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    approle_config(dir.path(), &role, &role.secret_id, "");
+    let proxy = Proxy::start(&address, Fault::None);
+    let output = cli(&proxy.url, None)
+        .current_dir(dir.path())
+        .env("RUST_LOG", "trace")
+        .args(["render", "--as", "yaml", "--config", "config.yaml"])
+        .write_stdin(template)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_clean("stderr", &output.stderr, &[&role.secret_id, &token]);
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 300);
+    let read_prefix = format!("GET /v1/{kv}/data/");
+    assert_eq!(proxy.count_where(|c| c.starts_with(&read_prefix)), 30);
+    assert_eq!(
+        proxy.count(&format!("POST /v1/auth/{}/login", role.mount)),
+        1
+    );
+}
+
+#[test]
+fn every_failure_names_each_mask_and_writes_nothing() {
+    let Some((address, token)) = bao::server() else {
+        return;
+    };
+    let bao = Bao::new(&address, &token);
+    let u = bao::unique("failures");
+    let (kv, v1) = (format!("kv-{u}"), format!("kv1-{u}"));
+    bao.mount_kv(&kv, 2);
+    bao.mount_kv(&v1, 1);
+    bao.put(&kv, "app", json!({"present": format!("{CANARY}-1")}));
+    bao.put(&kv, "private/app", json!({"k": format!("{CANARY}-2")}));
+    for version in 1..=3 {
+        bao.put(
+            &kv,
+            "versions",
+            json!({"k": format!("{CANARY}-v{version}")}),
+        );
+    }
+    bao.delete_version(&kv, "versions", 1);
+    bao.destroy_version(&kv, "versions", 2);
+    bao.put_v1(&v1, "app", &[("k", CANARY)]);
+    let role = bao.approle(
+        &u,
+        &format!(
+            "path \"{kv}/data/*\" {{ capabilities = [\"read\"] }}\n\
+             path \"{kv}/metadata/*\" {{ capabilities = [\"read\"] }}\n\
+             path \"{kv}/data/private/*\" {{ capabilities = [\"deny\"] }}\n\
+             path \"{v1}/*\" {{ capabilities = [\"read\"] }}\n"
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    approle_config(dir.path(), &role, &role.secret_id, "");
+    std::fs::write(
+        dir.path().join("app.yaml.tpl"),
+        format!(
+            "a: {{{{workato:vault:absent:{kv}/app}}}}\n\
+             b: {{{{workato:vault:k:{kv}/private/app}}}}\n\
+             c: {{{{workato:vault:k:{kv}/missing}}}}\n\
+             d: {{{{workato:vault:k:{kv}/versions?version=1}}}}\n\
+             e: {{{{workato:vault:k:{kv}/versions?version=2}}}}\n\
+             f: {{{{workato:vault:k:{v1}/app}}}}\n\
+             g: {{{{workato:vault:k:{kv}/versions?version=3}}}}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("app.yaml"), "old: target\n").unwrap();
+    let output = cli(&address, None)
+        .current_dir(dir.path())
+        .env("RUST_LOG", "trace")
+        .args([
+            "render",
+            "app.yaml.tpl",
+            "-o",
+            "app.yaml",
+            "--config",
+            "config.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(output.stdout.is_empty());
+    assert_clean("stderr", &output.stderr, &[&role.secret_id, &token]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        format!(
+            "app.yaml.tpl:1:4: error: key `absent` is not in the secret (it has `present`)\n    secret: {kv}/app\n"
+        ),
+        format!(
+            "app.yaml.tpl:2:4: error: access denied: permission denied (403)\n    secret: {kv}/private/app\n"
+        ),
+        format!("app.yaml.tpl:3:4: error: secret not found\n    secret: {kv}/missing\n"),
+        "app.yaml.tpl:4:4: error: version 1 was deleted on ".to_owned(),
+        format!(
+            "app.yaml.tpl:5:4: error: version 2 was destroyed\n    secret: {kv}/versions?version=2\n"
+        ),
+        format!(
+            "app.yaml.tpl:6:4: error: `{v1}` is a KV version 1 mount; only KV version 2 is supported\n"
+        ),
+        "error: 6 masks failed; nothing was written".to_owned(),
+    ] {
+        assert!(stderr.contains(&expected), "no `{expected}` in:\n{stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
+        "old: target\n"
+    );
+
+    // Wrong AppRole credentials: the login fails once, for every mask.
+    approle_config(
+        dir.path(),
+        &role,
+        "00000000-0000-0000-0000-000000000000",
+        "",
+    );
+    let output = cli(&address, None)
+        .current_dir(dir.path())
+        .args(["render", "app.yaml.tpl", "--config", "config.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr
+            .matches(&format!(
+                "error: login failed: AppRole login at `auth/{}` refused the role_id and secret_id",
+                role.mount
+            ))
+            .count(),
+        7,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_sealed_vault_is_named_and_an_unsealed_one_serves_again() {
+    let token = "canary-own-root-token";
+    let Some(own) = OwnServer::start(token) else {
+        return;
+    };
+    let bao = Bao::new(&own.address, token);
+    bao.put("secret", "app", json!({"k": "value"}));
+    let render = || {
+        cli(&own.address, Some(token))
+            .args(["render", "--as", "yaml"])
+            .write_stdin("a: {{workato:vault:k:secret/app}}\n")
+            .output()
+            .unwrap()
+    };
+    bao.seal();
+    let sealed = render();
+    assert_eq!(sealed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&sealed.stderr);
+    assert!(
+        stderr.contains("<stdin>:1:4: error: the store is sealed (503)"),
+        "{stderr}"
+    );
+    assert_clean("stderr", &sealed.stderr, &[token]);
+    bao.unseal(&own.unseal_key);
+    let unsealed = render();
+    assert!(unsealed.status.success(), "{unsealed:?}");
+    assert_eq!(unsealed.stdout, b"a: value\n");
+}
+
+#[test]
+fn a_refused_connection_and_a_stall_fail_clearly() {
+    let Some((address, token)) = bao::server() else {
+        return;
+    };
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let stall = Proxy::start(&address, Fault::Stall);
+    for (at, reason) in [
+        (closed.as_str(), "error: cannot reach the store: "),
+        (stall.url.as_str(), "error: timed out"),
+    ] {
+        let started = Instant::now();
+        let output = cli(at, Some(&token))
+            .args(["render", "--as", "yaml", "--timeout", "2s"])
+            .write_stdin("a: {{workato:vault:k:secret/app}}\n")
+            .output()
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(reason), "no `{reason}` in:\n{stderr}");
+        assert_clean("stderr", &output.stderr, &[&token]);
+    }
+}
+
+#[test]
+fn online_lint_checks_paths_versions_keys_and_custom_metadata() {
+    let Some((address, token)) = bao::server() else {
+        return;
+    };
+    let bao = Bao::new(&address, &token);
+    let u = bao::unique("online");
+    let kv = format!("kv-{u}");
+    bao.mount_kv(&kv, 2);
+    bao.put(&kv, "tagged", json!({"password": CANARY}));
+    bao.custom_metadata(&kv, "tagged", &[("owner", "payments")]);
+    bao.put(&kv, "untagged", json!({"password": CANARY}));
+    bao.put(&kv, "private/app", json!({"password": CANARY}));
+    for _ in 0..2 {
+        bao.put(&kv, "versions", json!({"k": CANARY}));
+    }
+    bao.delete_version(&kv, "versions", 1);
+    bao.destroy_version(&kv, "versions", 2);
+    let role = bao.approle(
+        &u,
+        &format!(
+            "path \"{kv}/data/*\" {{ capabilities = [\"read\"] }}\n\
+             path \"{kv}/metadata/*\" {{ capabilities = [\"read\"] }}\n\
+             path \"{kv}/data/private/*\" {{ capabilities = [\"deny\"] }}\n\
+             path \"{kv}/metadata/private/*\" {{ capabilities = [\"deny\"] }}\n"
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    approle_config(
+        dir.path(),
+        &role,
+        &role.secret_id,
+        "lint:\n  require_tags:\n    vault: {owner: payments}\n",
+    );
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!(
+            "a: {{{{workato:vault:password:{kv}/tagged}}}}\n\
+             b: {{{{workato:vault:passwd:{kv}/tagged}}}}\n\
+             c: {{{{workato:vault:password:{kv}/untagged}}}}\n\
+             d: {{{{workato:vault:password:{kv}/private/app}}}}\n\
+             e: {{{{workato:vault:k:{kv}/versions?version=1}}}}\n\
+             f: {{{{workato:vault:k:{kv}/versions?version=2}}}}\n\
+             g: {{{{workato:vault:k:{kv}/missing}}}}\n"
+        ),
+    )
+    .unwrap();
+    let output = cli(&address, None)
+        .current_dir(dir.path())
+        .args([
+            "lint",
+            "app.yaml",
+            "--online",
+            "--format",
+            "json",
+            "--config",
+            "config.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_clean("stdout", &output.stdout, &[&role.secret_id, &token]);
+    assert_clean("stderr", &output.stderr, &[&role.secret_id, &token]);
+    let found: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let d: serde_json::Value = serde_json::from_str(line).unwrap();
+            format!("{}:{}", d["line"], d["name"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "2:key-missing",
+            "3:missing-required-tag",
+            "4:access-denied",
+            "5:version-deleted",
+            "6:version-destroyed",
+            "7:secret-not-found"
+        ]
+    );
+}
