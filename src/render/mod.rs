@@ -143,7 +143,10 @@ pub fn render(
     if !failures.is_empty() {
         return Err(RenderError::Masks(failures));
     }
-    if escape == Escape::Auto {
+    // A value of letters, digits and `_` (then also `-` and `.`) is one plain token that no
+    // quoting context changes and no context can be broken by: the output has the template's
+    // shape by construction, so the second parse is only paid for values that could matter.
+    if escape == Escape::Auto && !raw.iter().all(|v| verify::inert(v)) {
         let mismatch = match format {
             Format::Yaml => verify::yaml(template, &spans, &raw, &out).err(),
             Format::Json => {

@@ -7,6 +7,18 @@ use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 use super::context::{placeholder, with_placeholders, within};
 use crate::source::Span;
 
+/// Whether `value` is inserted as it is in every context and cannot change a YAML or JSON
+/// document's structure: non-empty, its first character a letter, digit or `_`, the rest those
+/// or `-` or `.`. No indicator, quote, escape, space, break or comment mark can occur, and no
+/// `-`/`.` can open a sequence entry or a document marker.
+pub fn inert(value: &str) -> bool {
+    let mut bytes = value.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
 /// The rendered document differs from the template; `masks` are the ones to blame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mismatch {
@@ -221,4 +233,21 @@ fn line_col_offset(doc: &[u8], line: usize, column: usize) -> usize {
         .map(<[u8]>::len)
         .sum::<usize>();
     (line_start + column.saturating_sub(1)).min(doc.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inert_values_are_single_plain_tokens() {
+        for value in ["a", "value-0001.x", "_x", "123", "true"] {
+            assert!(inert(value), "{value}");
+        }
+        for value in [
+            "", "-a", ".x", "a b", "a:b", "a#", "a\"", "a'", "a\\", "a\n", "é", "a,b", "a}",
+        ] {
+            assert!(!inert(value), "{value}");
+        }
+    }
 }
