@@ -94,11 +94,16 @@ impl Resolver {
     pub async fn resolve(&self, masks: &[&Mask]) -> Vec<Result<SecretString, ResolveError>> {
         let refs: Vec<SecretRef> = unique(masks.iter().map(|m| &m.secret));
         let secrets = self.fetch(&refs).await;
+        // Each secret's JSON is parsed once for all its masks, and dropped with this call.
+        let selectors: HashMap<&SecretRef, Result<Selector<'_>, &ProviderError>> = secrets
+            .iter()
+            .map(|(secret, value)| (secret, value.as_deref().map(Selector::new)))
+            .collect();
         masks
             .iter()
-            .map(|mask| match &secrets[&mask.secret] {
-                Ok(value) => select(value, &mask.key),
-                Err(e) => Err(e.clone().into()),
+            .map(|mask| match &selectors[&mask.secret] {
+                Ok(selector) => selector.get(&mask.key),
+                Err(e) => Err((*e).clone().into()),
             })
             .collect()
     }
@@ -200,33 +205,56 @@ fn unique<'a>(refs: impl Iterator<Item = &'a SecretRef>) -> Vec<SecretRef> {
 /// binary secret); otherwise the member of the JSON object, a string as it is and anything else
 /// as compact JSON.
 pub fn select(value: &SecretValue, key: &str) -> Result<SecretString, ResolveError> {
-    let text = match value {
-        SecretValue::Binary(bytes) if key.is_empty() => {
-            return Ok(base64::engine::general_purpose::STANDARD
-                .encode(bytes.expose_secret())
-                .into());
+    Selector::new(value).get(key)
+}
+
+/// Selects keys from one secret, parsing its JSON once, on the first key asked for.
+pub struct Selector<'a> {
+    value: &'a SecretValue,
+    object: std::sync::OnceLock<Option<serde_json::Map<String, serde_json::Value>>>,
+}
+
+impl<'a> Selector<'a> {
+    pub fn new(value: &'a SecretValue) -> Self {
+        Self {
+            value,
+            object: std::sync::OnceLock::new(),
         }
-        SecretValue::Binary(_) => {
-            return Err(ResolveError::BinaryWithKey {
+    }
+
+    pub fn get(&self, key: &str) -> Result<SecretString, ResolveError> {
+        let text = match self.value {
+            SecretValue::Binary(bytes) if key.is_empty() => {
+                return Ok(base64::engine::general_purpose::STANDARD
+                    .encode(bytes.expose_secret())
+                    .into());
+            }
+            SecretValue::Binary(_) => {
+                return Err(ResolveError::BinaryWithKey {
+                    key: key.to_owned(),
+                });
+            }
+            SecretValue::Text(text) if key.is_empty() => return Ok(text.clone()),
+            SecretValue::Text(text) => text,
+        };
+        let object = self.object.get_or_init(|| {
+            match serde_json::from_str::<serde_json::Value>(text.expose_secret()) {
+                Ok(serde_json::Value::Object(object)) => Some(object),
+                _ => None,
+            }
+        });
+        let Some(object) = object else {
+            return Err(ResolveError::NotJsonObject {
                 key: key.to_owned(),
             });
+        };
+        match object.get(key) {
+            Some(serde_json::Value::String(s)) => Ok(s.clone().into()),
+            Some(other) => Ok(other.to_string().into()),
+            None => Err(ResolveError::KeyMissing {
+                key: key.to_owned(),
+                available: object.keys().cloned().collect(),
+            }),
         }
-        SecretValue::Text(text) if key.is_empty() => return Ok(text.clone()),
-        SecretValue::Text(text) => text,
-    };
-    let Ok(serde_json::Value::Object(mut object)) =
-        serde_json::from_str::<serde_json::Value>(text.expose_secret())
-    else {
-        return Err(ResolveError::NotJsonObject {
-            key: key.to_owned(),
-        });
-    };
-    match object.remove(key) {
-        Some(serde_json::Value::String(s)) => Ok(s.into()),
-        Some(other) => Ok(other.to_string().into()),
-        None => Err(ResolveError::KeyMissing {
-            key: key.to_owned(),
-            available: object.keys().cloned().collect(),
-        }),
     }
 }

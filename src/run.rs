@@ -360,7 +360,7 @@ fn run_render(options: &RenderOptions) -> Result<i32, Error> {
     let mut scanned = Vec::with_capacity(jobs.len());
     for (j, job) in jobs.iter().enumerate() {
         let mut masks = Vec::new();
-        for candidate in grammar::scan(&job.bytes) {
+        for candidate in grammar::scan_parallel(&job.bytes) {
             match candidate {
                 Ok(mask) => masks.push(mask),
                 Err(e) => {
@@ -379,7 +379,6 @@ fn run_render(options: &RenderOptions) -> Result<i32, Error> {
         scanned.push(masks);
     }
     let all: Vec<&crate::Mask> = scanned.iter().flatten().collect();
-    let distinct = Resolver::distinct(&all);
     let mut values = if all.is_empty() {
         Vec::new().into_iter()
     } else {
@@ -427,6 +426,7 @@ fn run_render(options: &RenderOptions) -> Result<i32, Error> {
         return Ok(EXIT_FINDINGS);
     }
     if options.check {
+        let distinct = Resolver::distinct(&all);
         let mut stdout = anstream::stdout().lock();
         writeln!(
             stdout,

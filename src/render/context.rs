@@ -87,46 +87,151 @@ pub fn contexts(
 ) -> Result<Vec<Context>, YamlSyntax> {
     match format {
         Format::Text => Ok(vec![Context::Raw; masks.len()]),
-        Format::Yaml => yaml(&with_placeholders(template, masks, |_| false), masks),
+        Format::Yaml => yaml(template, masks),
         Format::Json => Ok(json(template, masks)),
         Format::Env | Format::Shell => Ok(shell(template, masks, format == Format::Env)),
         Format::Toml => Ok(toml(template, masks)),
     }
 }
 
+/// A document this large that is one block mapping is parsed in pieces, one per core.
+const PIECES_FROM: usize = 4 << 20;
+
 fn yaml(doc: &[u8], masks: &[Span]) -> Result<Vec<Context>, YamlSyntax> {
-    let text = String::from_utf8_lossy(doc);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pieces = if doc.len() < PIECES_FROM { 1 } else { cores };
+    yaml_in(doc, masks, pieces)
+}
+
+fn yaml_in(doc: &[u8], masks: &[Span], pieces: usize) -> Result<Vec<Context>, YamlSyntax> {
     let mut found = vec![Context::Line; masks.len()];
-    for event in Parser::new_from_str(&text) {
+    let pieces = cut(doc, pieces);
+    let parsed: Option<Vec<_>> = if pieces.len() > 1 {
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = pieces
+                .iter()
+                .map(|range| scope.spawn(move || yaml_piece(doc, range.clone(), masks, true).ok()))
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().expect("a parse does not panic"))
+                .collect()
+        })
+    } else {
+        None
+    };
+    // One parse of the whole, when the pieces do not stand alone, tells the truth (and the
+    // error, if any).
+    let parsed = match parsed {
+        Some(parsed) => parsed,
+        None => vec![yaml_piece(doc, 0..doc.len(), masks, false)?],
+    };
+    for (i, context) in parsed.into_iter().flatten() {
+        found[i] = context;
+    }
+    Ok(found)
+}
+
+/// Where a document can be cut into about `pieces` even pieces: before a line that starts at
+/// column 0 with a plain key character. The cut is only a guess; `yaml_piece` checks it.
+fn cut(bytes: &[u8], pieces: usize) -> Vec<std::ops::Range<usize>> {
+    let mut cuts = vec![0];
+    for k in 1..pieces {
+        let mut at = bytes.len() * k / pieces;
+        while let Some(nl) = memchr::memchr(b'\n', &bytes[at..]) {
+            at += nl + 1;
+            if bytes
+                .get(at)
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            {
+                break;
+            }
+        }
+        if at < bytes.len() && at > *cuts.last().expect("starts with 0") {
+            cuts.push(at);
+        }
+    }
+    cuts.push(bytes.len());
+    cuts.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+/// The contexts of the masks in `template[range]`, parsed on its own with its masks replaced by
+/// placeholders. With `alone`, the piece must be exactly one document whose root is a mapping,
+/// so that its pieces put together are the whole document's root mapping, key after key;
+/// anything else is an error (and a reason to parse the whole).
+fn yaml_piece(
+    template: &[u8],
+    range: std::ops::Range<usize>,
+    masks: &[Span],
+    alone: bool,
+) -> Result<Vec<(usize, Context)>, YamlSyntax> {
+    let base = range.start;
+    let mut bytes = template[range.clone()].to_vec();
+    for i in within(masks, range.start, range.end) {
+        let span = masks[i];
+        bytes[span.start - base..span.end - base]
+            .copy_from_slice(placeholder(i, span.len()).as_bytes());
+    }
+    let piece = String::from_utf8_lossy(&bytes);
+    let piece = piece.as_ref();
+    let mut found = Vec::new();
+    let (mut documents, mut depth, mut roots) = (0, 0usize, 0);
+    for event in Parser::new_from_str(piece) {
         let (event, span) = event.map_err(|e| YamlSyntax {
-            offset: e.marker().byte_offset().unwrap_or(0),
+            offset: base + e.marker().byte_offset().unwrap_or(0),
             message: e.info(),
         })?;
+        match event {
+            Event::DocumentStart(..) => documents += 1,
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                if depth == 0 {
+                    roots += if matches!(event, Event::MappingStart(..)) {
+                        1
+                    } else {
+                        2
+                    };
+                }
+                depth += 1;
+            }
+            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            Event::Scalar(..) | Event::Alias(..) if depth == 0 => roots += 2,
+            _ => {}
+        }
         let Event::Scalar(_, style, ..) = event else {
             continue;
         };
         let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset()) else {
             continue;
         };
+        let (start, end) = (base + start, base + end);
         // Masks are in file order: only those starting inside the scalar can be in it.
         for i in within(masks, start, end) {
             let mask = &masks[i];
             if mask.end > end {
                 continue;
             }
-            found[i] = match style {
-                ScalarStyle::Plain => Context::YamlPlain {
-                    at_start: mask.start == start,
-                    at_end: mask.end == end,
+            found.push((
+                i,
+                match style {
+                    ScalarStyle::Plain => Context::YamlPlain {
+                        at_start: mask.start == start,
+                        at_end: mask.end == end,
+                    },
+                    ScalarStyle::SingleQuoted => Context::YamlSingle,
+                    ScalarStyle::DoubleQuoted => Context::YamlDouble,
+                    ScalarStyle::Literal => Context::YamlLiteral {
+                        indent: line_indent(template, mask.start),
+                    },
+                    ScalarStyle::Folded => Context::YamlFolded,
                 },
-                ScalarStyle::SingleQuoted => Context::YamlSingle,
-                ScalarStyle::DoubleQuoted => Context::YamlDouble,
-                ScalarStyle::Literal => Context::YamlLiteral {
-                    indent: line_indent(doc, mask.start),
-                },
-                ScalarStyle::Folded => Context::YamlFolded,
-            };
+            ));
         }
+    }
+    if alone && (documents != 1 || roots != 1) {
+        return Err(YamlSyntax {
+            offset: base,
+            message: "not one root mapping on its own".into(),
+        });
     }
     Ok(found)
 }
@@ -271,4 +376,59 @@ fn toml(doc: &[u8], masks: &[Span]) -> Vec<Context> {
         i = mask.end;
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cut into pieces or parsed whole, a document gets the same contexts; pieces that do not
+    /// stand alone fall back to the whole.
+    #[test]
+    fn pieces_give_the_contexts_of_the_whole() {
+        let docs = [
+            "a: SMq0qx\nb: 'SMq1qx'\nc: |\n  x SMq2qx\nd: \"SMq3qx\"\ne:\n  - SMq4qx\n",
+            // A quoted scalar across the cut, continued at column 0.
+            "a: \"x\nb: SMq0qx\nc: y\"\nd: SMq1qx\ne: SMq2qx\nf: 'SMq3qx'\n",
+            // A flow sequence across the cut.
+            "a: [x,\nb, SMq0qx]\nc: SMq1qx\nd: \"SMq2qx\"\n",
+            // Anchors in one piece, aliases in another.
+            "a: &x SMq0qx\nb: *x\nc: \"SMq1qx\"\nd: *x\n",
+            // Not a mapping at the root.
+            "- SMq0qx\n- 'SMq1qx'\n- \"SMq2qx\"\n",
+            "---\na: SMq0qx\n---\nb: 'SMq1qx'\n",
+        ];
+        for doc in docs {
+            let masks: Vec<Span> = (0..8)
+                .filter_map(|i| {
+                    let p = format!("SMq{i}qx");
+                    doc.find(&p).map(|at| Span::new(at, at + p.len()))
+                })
+                .collect();
+            let whole = yaml_in(doc.as_bytes(), &masks, 1).unwrap();
+            assert_eq!(
+                whole,
+                yaml(
+                    &with_placeholders(doc.as_bytes(), &masks, |_| false),
+                    &masks
+                )
+                .unwrap()
+            );
+            assert!(whole.iter().all(|c| *c != Context::Line), "{doc:?}");
+            for pieces in 2..=4 {
+                assert_eq!(
+                    yaml_in(doc.as_bytes(), &masks, pieces).unwrap(),
+                    whole,
+                    "{pieces} pieces of {doc:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_syntax_error_is_found_in_pieces_too() {
+        let doc = "a: x\nb: [y\nc: z\nd: w\n";
+        assert!(yaml_in(doc.as_bytes(), &[], 1).is_err());
+        assert!(yaml_in(doc.as_bytes(), &[], 3).is_err());
+    }
 }
