@@ -172,6 +172,16 @@ fn many_secrets(moto: &Moto, p: &str, secrets: usize, keys: usize) -> String {
     template
 }
 
+/// `many_secrets` from async tests: the seeding client blocks.
+async fn seeded(test: &'static str, secrets: usize, keys: usize) -> String {
+    tokio::task::spawn_blocking(move || {
+        let moto = Moto::new(&moto::endpoint().unwrap());
+        many_secrets(&moto, &moto::prefix(test), secrets, keys)
+    })
+    .await
+    .unwrap()
+}
+
 fn resolver(endpoint: &str, ttl: Duration) -> Resolver {
     let aws = AwsProvider::new(Settings {
         endpoint_url: Some(endpoint.to_owned()),
@@ -197,13 +207,7 @@ async fn a_thousand_masks_over_a_hundred_secrets_make_five_batch_calls_per_ttl()
     let Some(endpoint) = moto::endpoint() else {
         return;
     };
-    let p = moto::prefix("batches");
-    let template = tokio::task::spawn_blocking(move || {
-        let moto = Moto::new(&moto::endpoint().unwrap());
-        many_secrets(&moto, &p, 100, 10)
-    })
-    .await
-    .unwrap();
+    let template = seeded("batches", 100, 10).await;
     let candidates = grammar::scan(template.as_bytes());
     let masks: Vec<_> = candidates.iter().map(|c| c.as_ref().unwrap()).collect();
     assert_eq!(masks.len(), 1000);
@@ -241,13 +245,7 @@ async fn a_thousand_concurrent_requests_for_one_secret_make_one_call() {
     let Some(endpoint) = moto::endpoint() else {
         return;
     };
-    let p = moto::prefix("single-flight");
-    let template = tokio::task::spawn_blocking(move || {
-        let moto = Moto::new(&moto::endpoint().unwrap());
-        many_secrets(&moto, &p, 1, 1)
-    })
-    .await
-    .unwrap();
+    let template = seeded("single-flight", 1, 1).await;
     let candidates = grammar::scan(template.as_bytes());
     let mask = candidates[0].as_ref().unwrap().clone();
     let proxy = Proxy::start(&endpoint, Fault::None);
@@ -503,14 +501,7 @@ fn online_lint_checks_existence_deletion_keys_and_tags() {
         assert_eq!(output.status.code(), Some(1), "{output:?}");
         assert_clean("stdout", &output.stdout);
         assert_clean("stderr", &output.stderr);
-        let mut found: Vec<String> = String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(|line| {
-                let d: serde_json::Value = serde_json::from_str(line).unwrap();
-                format!("{}:{}", d["line"], d["name"].as_str().unwrap())
-            })
-            .collect();
+        let mut found = crate::support::findings(&output.stdout);
         found.sort();
         found
     };

@@ -384,14 +384,7 @@ fn online_lint_checks_paths_versions_keys_and_custom_metadata() {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert_clean("stdout", &output.stdout, &[&role.secret_id, &token]);
     assert_clean("stderr", &output.stderr, &[&role.secret_id, &token]);
-    let found: Vec<String> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let d: serde_json::Value = serde_json::from_str(line).unwrap();
-            format!("{}:{}", d["line"], d["name"].as_str().unwrap())
-        })
-        .collect();
+    let found = crate::support::findings(&output.stdout);
     assert_eq!(
         found,
         [

@@ -84,3 +84,14 @@ pub fn cases(kind: &str) -> Vec<PathBuf> {
     cases.sort();
     cases
 }
+
+/// `line:rule-name` of each finding of `lint --format json` output, in order.
+pub fn findings(stdout: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|line| {
+            let d: serde_json::Value = serde_json::from_str(line).unwrap();
+            format!("{}:{}", d["line"], d["name"].as_str().unwrap())
+        })
+        .collect()
+}
