@@ -656,3 +656,40 @@ fn missing_credentials_are_named_without_a_metadata_probe() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_named_profile_supplies_the_credentials() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let secret = moto.string(
+        "us-east-1",
+        &format!("{}/profile", moto::prefix("profile")),
+        r#"{"k":"from-profile"}"#,
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("aws-config"),
+        format!(
+            "[profile deploy]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            moto::ACCESS_KEY_ID,
+            moto::SECRET_ACCESS_KEY
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("config.yaml"), "aws:\n  profile: deploy\n").unwrap();
+    let output = secretmask()
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_CONFIG_FILE", dir.path().join("aws-config"))
+        .env("RUST_LOG", "trace")
+        .args(["render", "--as", "yaml", "--config", "config.yaml"])
+        .write_stdin(format!("a: {{{{workato:sm:k:{secret}}}}}\n"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(output.stdout, b"a: from-profile\n");
+    assert_clean("stderr", &output.stderr);
+}

@@ -266,7 +266,7 @@ fn every_failure_names_each_mask_and_writes_nothing() {
 #[test]
 fn a_sealed_vault_is_named_and_an_unsealed_one_serves_again() {
     let token = "canary-own-root-token";
-    let Some(own) = OwnServer::start(token) else {
+    let Some(own) = OwnServer::start(token, None) else {
         return;
     };
     let bao = Bao::new(&own.address, token);
@@ -396,4 +396,97 @@ fn online_lint_checks_paths_versions_keys_and_custom_metadata() {
             "7:secret-not-found"
         ]
     );
+}
+
+#[test]
+fn a_namespace_is_honoured() {
+    let Some((address, token)) = bao::server() else {
+        return;
+    };
+    let namespace = bao::unique("ns");
+    bao::cli(&address, &token, None, &["namespace", "create", &namespace]);
+    let ns = Some(namespace.as_str());
+    bao::cli(
+        &address,
+        &token,
+        ns,
+        &["secrets", "enable", "-path=kv", "kv-v2"],
+    );
+    let mut put = None;
+    for _ in 0..50 {
+        let status = std::process::Command::new(std::env::var("SECRETMASK_TEST_BAO_BIN").unwrap())
+            .args(["kv", "put", "kv/app", "k=in-namespace"])
+            .env("BAO_ADDR", &address)
+            .env("BAO_TOKEN", &token)
+            .env("BAO_NAMESPACE", &namespace)
+            .output()
+            .unwrap()
+            .status;
+        if status.success() {
+            put = Some(());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(put.is_some(), "could not write into the namespace");
+    let template = "a: {{workato:vault:k:kv/app}}\n";
+    cli(&address, Some(&token))
+        .env("VAULT_NAMESPACE", &namespace)
+        .args(["render", "--as", "yaml"])
+        .write_stdin(template)
+        .assert()
+        .success()
+        .stdout("a: in-namespace\n");
+    // Outside the namespace the path does not exist.
+    let output = cli(&address, Some(&token))
+        .args(["render", "--as", "yaml"])
+        .write_stdin(template)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn a_private_ca_is_trusted_only_when_named() {
+    let token = "canary-tls-root-token";
+    let certs = tempfile::tempdir().unwrap();
+    let Some(own) = OwnServer::start(token, Some(certs.path())) else {
+        return;
+    };
+    let ca = certs.path().join("vault-ca.pem");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.yaml"),
+        format!(
+            "vault:\n  address: {}\n  ca_file: {}\n",
+            own.address,
+            ca.display()
+        ),
+    )
+    .unwrap();
+    let render = |config: bool| {
+        let mut cmd = cli("http://127.0.0.1:1", Some(token));
+        cmd.current_dir(dir.path())
+            .args(["render", "--as", "yaml", "--timeout", "10s"])
+            .write_stdin("a: {{workato:vault:k:secret/missing}}\n");
+        if config {
+            cmd.args(["--config", "config.yaml"]);
+        } else {
+            cmd.env("VAULT_ADDR", &own.address);
+        }
+        cmd.output().unwrap()
+    };
+    // Trusted: the server answers (the secret is simply not there).
+    let trusted = render(true);
+    let stderr = String::from_utf8_lossy(&trusted.stderr);
+    assert!(stderr.contains("error: secret not found"), "{stderr}");
+    // Without the CA the TLS handshake fails, and says so.
+    let untrusted = render(false);
+    let stderr = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(
+        stderr.contains("error: cannot reach the store: "),
+        "{stderr}"
+    );
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+    assert_clean("stderr", &untrusted.stderr, &[token]);
 }

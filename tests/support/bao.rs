@@ -191,7 +191,9 @@ pub struct OwnServer {
 }
 
 impl OwnServer {
-    pub fn start(token: &str) -> Option<Self> {
+    /// With `tls`, the server listens on https with a CA and certificate it writes there
+    /// (`vault-ca.pem`).
+    pub fn start(token: &str, tls: Option<&std::path::Path>) -> Option<Self> {
         let binary = match std::env::var("SECRETMASK_TEST_BAO_BIN") {
             Ok(binary) => binary,
             Err(_) if super::tools_required() => panic!("SECRETMASK_TEST_BAO_BIN is not set"),
@@ -203,20 +205,28 @@ impl OwnServer {
             .unwrap()
             .port();
         let log = tempfile::NamedTempFile::new().unwrap();
+        let mut args = vec![
+            "server".to_owned(),
+            "-dev".to_owned(),
+            format!("-dev-root-token-id={token}"),
+            format!("-dev-listen-address=127.0.0.1:{port}"),
+        ];
+        if let Some(dir) = tls {
+            args.push("-dev-tls".into());
+            args.push(format!("-dev-tls-cert-dir={}", dir.display()));
+        }
         let child = Command::new(binary)
-            .args([
-                "server",
-                "-dev",
-                &format!("-dev-root-token-id={token}"),
-                &format!("-dev-listen-address=127.0.0.1:{port}"),
-            ])
+            .args(&args)
             .stdout(log.reopen().unwrap())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let mut server = Self {
             child,
-            address: format!("http://127.0.0.1:{port}"),
+            address: format!(
+                "{}://127.0.0.1:{port}",
+                if tls.is_some() { "https" } else { "http" }
+            ),
             unseal_key: String::new(),
         };
         for _ in 0..150 {
@@ -257,4 +267,20 @@ impl Bao {
             ))
             .unwrap();
     }
+}
+
+/// Runs the server's own CLI against `address` as `token` (for what vaultrs has no call for,
+/// such as namespaces).
+pub fn cli(address: &str, token: &str, namespace: Option<&str>, args: &[&str]) {
+    let binary = std::env::var("SECRETMASK_TEST_BAO_BIN").expect("SECRETMASK_TEST_BAO_BIN");
+    let mut cmd = Command::new(binary);
+    cmd.args(args)
+        .env("BAO_ADDR", address)
+        .env("BAO_TOKEN", token)
+        .stdout(Stdio::null());
+    if let Some(namespace) = namespace {
+        cmd.env("BAO_NAMESPACE", namespace);
+    }
+    let status = cmd.status().unwrap();
+    assert!(status.success(), "bao {args:?}: {status}");
 }
