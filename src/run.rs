@@ -347,7 +347,8 @@ struct Job {
     bytes: Vec<u8>,
     /// `None`: stdout.
     target: Option<PathBuf>,
-    format: Format,
+    /// `None`: stdin to stdout without `--as`, told by its content once scanned.
+    format: Option<Format>,
 }
 
 fn run_render(options: &RenderOptions) -> Result<i32, Error> {
@@ -387,7 +388,10 @@ fn run_render(options: &RenderOptions) -> Result<i32, Error> {
     let mut outputs = Vec::with_capacity(jobs.len());
     for (j, (job, masks)) in jobs.iter().zip(&scanned).enumerate() {
         let values: Vec<_> = values.by_ref().take(masks.len()).collect();
-        match render::render(&job.bytes, masks, &values, job.format, options.escape) {
+        let format = job
+            .format
+            .unwrap_or_else(|| Format::sniff(&job.bytes, &spans_of(masks)));
+        match render::render(&job.bytes, masks, &values, format, options.escape) {
             Ok(bytes) => outputs.push(bytes),
             Err(RenderError::Masks(list)) => {
                 failures.extend(list.into_iter().map(|f| {
@@ -547,9 +551,10 @@ fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {
                     }
                     (None, None) => None,
                 };
-                let format = target
-                    .as_deref()
-                    .map_or(options.format.unwrap_or(Format::Text), format_for);
+                let format = match target.as_deref() {
+                    Some(target) => Some(format_for(target)),
+                    None => options.format,
+                };
                 jobs.push(Job {
                     name: "<stdin>".into(),
                     bytes: input::read_stdin()?,
@@ -564,7 +569,9 @@ fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {
                         (None, Some(dir)) => Some(dir.join(strip_tpl(&file.relative))),
                         (None, None) => None,
                     };
-                    let format = format_for(target.as_deref().unwrap_or(&strip_tpl(&file.path)));
+                    let format = Some(format_for(
+                        target.as_deref().unwrap_or(&strip_tpl(&file.path)),
+                    ));
                     jobs.push(Job {
                         name: input::display(&file.path),
                         bytes: input::read(&file.path)?,
@@ -576,6 +583,10 @@ fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {
         }
     }
     Ok(jobs)
+}
+
+fn spans_of(masks: &[crate::Mask]) -> Vec<Span> {
+    masks.iter().map(|m| m.span).collect()
 }
 
 /// `app.yaml.tpl` → `app.yaml`.

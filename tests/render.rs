@@ -246,6 +246,38 @@ fn stdin_renders_to_stdout() {
         .stdout("user: app\r\n");
 }
 
+/// `cat app.yaml.tpl | secretmask render > app.yaml`: no name and no `--as`, so the content
+/// tells the format, and the value is escaped for YAML (or refused) all the same.
+#[test]
+fn stdin_without_as_is_escaped_for_the_format_its_content_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = store(dir.path());
+    let render = |template: &str| {
+        secretmask()
+            .args(["render", "--secrets-file"])
+            .arg(&secrets)
+            .write_stdin(template.to_owned())
+            .output()
+            .unwrap()
+    };
+    let yaml = render("a: \"{{workato:vault:colon:kv/app}}\"\n");
+    assert!(yaml.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&yaml.stdout),
+        format!("a: \"a: b {CANARY}\"\n")
+    );
+    let refused = render("a: {{workato:vault:colon:kv/app}}\n");
+    assert_eq!(refused.status.code(), Some(1));
+    assert_no_canary(&refused);
+    let json = render("{\"a\": \"{{workato:vault:colon:kv/app}}\"}\n");
+    assert!(json.status.success());
+    let text = render("A={{workato:vault:colon:kv/app}}\n");
+    assert_eq!(
+        String::from_utf8_lossy(&text.stdout),
+        format!("A=a: b {CANARY}\n")
+    );
+}
+
 #[test]
 fn config_is_discovered_and_unknown_keys_are_errors() {
     let dir = tempfile::tempdir().unwrap();

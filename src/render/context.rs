@@ -73,6 +73,27 @@ pub fn with_placeholders(
     doc
 }
 
+/// Whether `doc` parses as YAML whose first document's root is a mapping or a sequence.
+pub fn is_yaml_collection(doc: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(doc) else {
+        return false;
+    };
+    let mut root = None;
+    for event in Parser::new_from_str(text) {
+        let Ok((event, _)) = event else {
+            return false;
+        };
+        if root.is_none() {
+            root = match event {
+                Event::MappingStart(..) | Event::SequenceStart(..) => Some(true),
+                Event::Scalar(..) | Event::Alias(..) => Some(false),
+                _ => None,
+            };
+        }
+    }
+    root == Some(true)
+}
+
 /// A YAML document that does not parse, even with its masks replaced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct YamlSyntax {
@@ -172,7 +193,11 @@ fn yaml_piece(
         bytes[span.start - base..span.end - base]
             .copy_from_slice(placeholder(i, span.len()).as_bytes());
     }
-    let piece = String::from_utf8_lossy(&bytes);
+    // `from_utf8` checks ASCII a word at a time; the lossy path is for the rare invalid file.
+    let piece = match std::str::from_utf8(&bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(&bytes),
+    };
     let piece = piece.as_ref();
     let mut found = Vec::new();
     let (mut documents, mut depth, mut roots) = (0, 0usize, 0);

@@ -50,6 +50,34 @@ impl Format {
     }
 }
 
+impl Format {
+    /// The format of a template with no name (stdin to stdout without `--as`): JSON or YAML when
+    /// the template, its masks replaced, is a JSON or YAML document whose root is a mapping or a
+    /// sequence; text otherwise (a dotenv or shell file parses as one YAML scalar, a Helm
+    /// template not at all).
+    pub fn sniff(template: &[u8], masks: &[Span]) -> Self {
+        if masks.is_empty() {
+            return Self::Text;
+        }
+        let bare: Vec<bool> = context::contexts(Self::Json, template, masks)
+            .unwrap_or_default()
+            .iter()
+            .map(|c| *c == Context::JsonBare)
+            .collect();
+        let quoted = context::with_placeholders(template, masks, |i| bare[i]);
+        if serde_json::from_slice::<serde_json::Value>(&quoted)
+            .is_ok_and(|v| v.is_object() || v.is_array())
+        {
+            return Self::Json;
+        }
+        let plain = context::with_placeholders(template, masks, |_| false);
+        if context::is_yaml_collection(&plain) {
+            return Self::Yaml;
+        }
+        Self::Text
+    }
+}
+
 /// `--escape`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Escape {
@@ -177,6 +205,33 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sniff(template: &str) -> Format {
+        let masks: Vec<Span> = crate::grammar::scan(template.as_bytes())
+            .into_iter()
+            .map(|c| c.unwrap().span)
+            .collect();
+        Format::sniff(template.as_bytes(), &masks)
+    }
+
+    #[test]
+    fn a_nameless_template_is_told_by_its_content() {
+        let mask = "{{workato:vault:k:kv/app}}";
+        assert_eq!(
+            sniff(&format!("{{\"a\": \"{mask}\", \"b\": {mask}}}")),
+            Format::Json
+        );
+        assert_eq!(sniff(&format!("a:\n  b: \"{mask}\"\n")), Format::Yaml);
+        assert_eq!(sniff(&format!("- {mask}\n")), Format::Yaml);
+        assert_eq!(sniff(&format!("TOKEN={mask}\nOTHER=x\n")), Format::Text);
+        assert_eq!(
+            sniff(&format!(
+                "a: {{{{ .Values.x }}}}\nb: {mask}\n{{{{- end }}}}\n"
+            )),
+            Format::Text
+        );
+        assert_eq!(sniff("no masks: here\n"), Format::Text);
+    }
 
     #[test]
     fn format_comes_from_the_name_without_tpl() {
