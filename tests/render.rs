@@ -278,6 +278,34 @@ fn stdin_without_as_is_escaped_for_the_format_its_content_has() {
     );
 }
 
+/// `-o /dev/null`, `-o /dev/stdout` or a FIFO: written into, never replaced by a regular file.
+#[test]
+fn a_target_that_is_not_a_file_is_written_into_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = store(dir.path());
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
+    };
+    secretmask()
+        .args(["render", "--as", "yaml", "-o"])
+        .arg(&fifo)
+        .arg("--secrets-file")
+        .arg(&secrets)
+        .write_stdin("user: {{workato:vault:user:kv/app}}\n")
+        .assert()
+        .success();
+    assert_eq!(reader.join().unwrap(), "user: app\n");
+    assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
 #[test]
 fn config_is_discovered_and_unknown_keys_are_errors() {
     let dir = tempfile::tempdir().unwrap();

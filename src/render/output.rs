@@ -23,8 +23,16 @@ pub fn parse_mode(text: &str) -> Option<u32> {
 
 /// A rendered file, written and synced, not yet in place.
 pub struct Staged {
-    temp: NamedTempFile,
+    kind: Kind,
     target: PathBuf,
+}
+
+enum Kind {
+    /// A temporary file beside the target, renamed over it on commit.
+    File(NamedTempFile),
+    /// A target that is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO): it is written
+    /// into on commit, never replaced; a rename would put a regular file in place of the device.
+    Stream(Vec<u8>),
 }
 
 /// Writes `bytes` next to `target`. `mode`: the caller's choice; otherwise an existing target
@@ -38,6 +46,12 @@ pub fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> Result<Staged, E
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
+    if std::fs::metadata(target).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Ok(Staged {
+            kind: Kind::Stream(bytes.to_vec()),
+            target: target.to_path_buf(),
+        });
+    }
     std::fs::create_dir_all(dir).map_err(io)?;
     // A rename over a folder fails only at commit time, after other targets may have been
     // replaced; refuse it while nothing has been.
@@ -67,7 +81,7 @@ pub fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> Result<Staged, E
         .set_permissions(Permissions::from_mode(mode))
         .map_err(io)?;
     Ok(Staged {
-        temp,
+        kind: Kind::File(temp),
         target: target.to_path_buf(),
     })
 }
@@ -76,7 +90,20 @@ impl Staged {
     /// Renames the file over its target and syncs the folder, so the rename survives a crash.
     pub fn commit(self) -> Result<(), Error> {
         let target = self.target;
-        self.temp.persist(&target).map_err(|e| Error::Io {
+        let temp = match self.kind {
+            Kind::File(temp) => temp,
+            Kind::Stream(bytes) => {
+                return std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&target)
+                    .and_then(|mut stream| stream.write_all(&bytes))
+                    .map_err(|source| Error::Io {
+                        path: target,
+                        source,
+                    });
+            }
+        };
+        temp.persist(&target).map_err(|e| Error::Io {
             path: target.clone(),
             source: e.error,
         })?;
