@@ -25,6 +25,12 @@ pub struct Diagnostic {
     line_range: Range<usize>,
 }
 
+/// Puts diagnostics in the order every format prints them: by path, position and rule, so
+/// output does not depend on thread timing.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| (&a.path, a.start, a.rule.id).cmp(&(&b.path, b.start, b.rule.id)));
+}
+
 impl Diagnostic {
     pub fn new(path: &str, index: &LineIndex<'_>, finding: Finding) -> Self {
         let (line_start, line) = index.line_at(finding.span.start);

@@ -72,36 +72,21 @@ pub fn scan(bytes: &[u8]) -> Vec<Candidate> {
     scan_in(bytes, 0..bytes.len())
 }
 
-/// Inputs this large are scanned in pieces, one per core.
-const PIECES_FROM: usize = 4 << 20;
-
 /// `scan`, in pieces cut at line ends and scanned in parallel when `bytes` is large: a
 /// candidate never crosses a line (design §2), so the pieces' candidates are the whole's.
 pub fn scan_parallel(bytes: &[u8]) -> Vec<Candidate> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if bytes.len() < PIECES_FROM || cores < 2 {
-        return scan(bytes);
+    match crate::source::pieces_for(bytes.len()) {
+        1 => scan(bytes),
+        pieces => scan_pieces(bytes, pieces),
     }
-    scan_pieces(bytes, cores)
 }
 
 fn scan_pieces(bytes: &[u8], pieces: usize) -> Vec<Candidate> {
-    let mut cuts = vec![0];
-    for k in 1..pieces {
-        let at = bytes.len() * k / pieces;
-        let at = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |nl| at + nl + 1);
-        if at > *cuts.last().expect("starts with 0") {
-            cuts.push(at);
-        }
-    }
-    cuts.push(bytes.len());
+    let ranges = crate::source::cut_at_lines(bytes, pieces, |_| true);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = cuts
-            .windows(2)
-            .map(|w| {
-                let range = w[0]..w[1];
-                scope.spawn(move || scan_in(bytes, range))
-            })
+        let workers: Vec<_> = ranges
+            .into_iter()
+            .map(|range| scope.spawn(move || scan_in(bytes, range)))
             .collect();
         workers
             .into_iter()

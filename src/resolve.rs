@@ -147,17 +147,10 @@ impl Resolver {
                         answers[i].clone()
                     });
                     loads.push(async move {
-                        let answer = match deadline {
-                            Some(at) => {
-                                tokio::time::timeout_at(at, load).await.unwrap_or_else(|_| {
-                                    Err(Arc::new(ProviderError::TimedOut {
-                                        seconds: self.timeout.map(|t| t.as_secs()),
-                                    }))
-                                })
-                            }
-                            None => load.await,
-                        };
-                        (secret, answer.map_err(|e| (*e).clone()))
+                        let answer = self
+                            .by(deadline, async { load.await.map_err(|e| (*e).clone()) })
+                            .await;
+                        (secret, answer)
                     });
                 }
             }
@@ -176,17 +169,25 @@ impl Resolver {
                 let _permit = self.permits.acquire().await.expect("never closed");
                 self.providers.get(secret.store()).describe(secret).await
             };
-            let answer = match deadline {
-                Some(at) => tokio::time::timeout_at(at, call).await.unwrap_or_else(|_| {
-                    Err(ProviderError::TimedOut {
-                        seconds: self.timeout.map(|t| t.as_secs()),
-                    })
-                }),
-                None => call.await,
-            };
-            (secret.clone(), answer)
+            (secret.clone(), self.by(deadline, call).await)
         });
         futures::future::join_all(calls).await.into_iter().collect()
+    }
+
+    /// `work`'s answer, or `TimedOut` when `deadline` (from `--timeout`) comes first.
+    async fn by<T>(
+        &self,
+        deadline: Option<tokio::time::Instant>,
+        work: impl Future<Output = Result<T, ProviderError>>,
+    ) -> Result<T, ProviderError> {
+        match deadline {
+            Some(at) => tokio::time::timeout_at(at, work).await.unwrap_or_else(|_| {
+                Err(ProviderError::TimedOut {
+                    seconds: self.timeout.map(|t| t.as_secs()),
+                })
+            }),
+            None => work.await,
+        }
     }
 
     /// How many distinct secrets `masks` name.

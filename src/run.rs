@@ -115,9 +115,7 @@ fn run_lint(options: &LintOptions) -> Result<i32, Error> {
         let resolver = resolver(&loaded, &online.store)?;
         let found = runtime()?.block_on(lint::online::check(&resolver, &outcome.masked, &required));
         outcome.diagnostics.extend(found);
-        outcome
-            .diagnostics
-            .sort_by(|a, b| (&a.path, a.start, a.rule.id).cmp(&(&b.path, b.start, b.rule.id)));
+        diagnostic::sort(&mut outcome.diagnostics);
     }
     let mut summary = Summary {
         files: 0,

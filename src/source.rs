@@ -98,9 +98,60 @@ pub fn count_chars(bytes: &[u8]) -> usize {
         .sum()
 }
 
+/// Inputs this large are worked on in pieces, one per core.
+const PIECES_FROM: usize = 4 << 20;
+
+/// How many pieces to work `len` bytes in: one per core for a large input, else one.
+pub fn pieces_for(len: usize) -> usize {
+    if len < PIECES_FROM {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `bytes` cut into about `pieces` even runs of whole lines. A cut falls only at the start of a
+/// line whose first byte `starts` accepts; where none follows, there is no cut.
+pub fn cut_at_lines(bytes: &[u8], pieces: usize, starts: impl Fn(u8) -> bool) -> Vec<Range<usize>> {
+    let mut cuts = vec![0];
+    for k in 1..pieces {
+        let mut at = bytes.len() * k / pieces;
+        let found = loop {
+            match memchr::memchr(b'\n', &bytes[at..]) {
+                Some(nl) if at + nl + 1 < bytes.len() => {
+                    at += nl + 1;
+                    if starts(bytes[at]) {
+                        break true;
+                    }
+                }
+                _ => break false,
+            }
+        };
+        if found && at > *cuts.last().expect("starts with 0") {
+            cuts.push(at);
+        }
+    }
+    cuts.push(bytes.len());
+    cuts.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cuts_fall_at_line_starts_only() {
+        let text = b"a: 1\n  b: 2\nc: 3\nlast line without break";
+        for pieces in 1..=8 {
+            let ranges = cut_at_lines(text, pieces, |b| b != b' ');
+            assert_eq!(ranges.first().unwrap().start, 0);
+            assert_eq!(ranges.last().unwrap().end, text.len());
+            for pair in ranges.windows(2) {
+                assert_eq!(pair[0].end, pair[1].start);
+                assert_eq!(text[pair[1].start - 1], b'\n');
+                assert_ne!(text[pair[1].start], b' ');
+            }
+        }
+    }
 
     #[test]
     fn columns_count_characters_not_bytes() {

@@ -98,9 +98,7 @@ pub fn lint_inputs(inputs: &[Input], stdin_name: &str, keep: Keep) -> Outcome {
     let mut outcome = outcome
         .into_inner()
         .expect("no worker panics holding the lock");
-    outcome
-        .diagnostics
-        .sort_by(|a, b| (&a.path, a.start, a.rule.id).cmp(&(&b.path, b.start, b.rule.id)));
+    crate::diagnostic::sort(&mut outcome.diagnostics);
     outcome.masked.sort_by(|a, b| a.path.cmp(&b.path));
     outcome
 }

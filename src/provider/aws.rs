@@ -313,14 +313,7 @@ where
 }
 
 fn caused_by_credentials(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(error);
-    while let Some(e) = next {
-        if e.is::<CredentialsError>() {
-            return true;
-        }
-        next = e.source();
-    }
-    false
+    super::chain(error).any(|e| e.is::<CredentialsError>())
 }
 
 /// The error AWS names with `code` (documented for `GetSecretValue` and `APIErrorType`).

@@ -376,16 +376,7 @@ fn client_error(error: &ClientError) -> ProviderError {
 /// A transport failure: the reqwest error underneath says what happened (refused, timed out,
 /// certificate); its chain names the URL, never a body.
 fn transport_error(error: &rustify::errors::ClientError) -> ProviderError {
-    let mut reqwest = None;
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = next {
-        if let Some(r) = e.downcast_ref::<reqwest::Error>() {
-            reqwest = Some(r);
-            break;
-        }
-        next = e.source();
-    }
-    match reqwest {
+    match super::chain(error).find_map(|e| e.downcast_ref::<reqwest::Error>()) {
         Some(r) if r.is_timeout() => ProviderError::TimedOut { seconds: None },
         Some(r) => ProviderError::Unreachable {
             message: super::causes(r),

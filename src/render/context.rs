@@ -115,18 +115,16 @@ pub fn contexts(
     }
 }
 
-/// A document this large that is one block mapping is parsed in pieces, one per core.
-const PIECES_FROM: usize = 4 << 20;
-
+/// A large document that is one block mapping is parsed in pieces, one per core.
 fn yaml(doc: &[u8], masks: &[Span]) -> Result<Vec<Context>, YamlSyntax> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let pieces = if doc.len() < PIECES_FROM { 1 } else { cores };
-    yaml_in(doc, masks, pieces)
+    yaml_in(doc, masks, crate::source::pieces_for(doc.len()))
 }
 
 fn yaml_in(doc: &[u8], masks: &[Span], pieces: usize) -> Result<Vec<Context>, YamlSyntax> {
     let mut found = vec![Context::Line; masks.len()];
-    let pieces = cut(doc, pieces);
+    // Cut only before a column-0 line that starts like a plain key; `yaml_piece` checks it.
+    let pieces =
+        crate::source::cut_at_lines(doc, pieces, |b| b.is_ascii_alphanumeric() || b == b'_');
     let parsed: Option<Vec<_>> = if pieces.len() > 1 {
         std::thread::scope(|scope| {
             let workers: Vec<_> = pieces
@@ -151,29 +149,6 @@ fn yaml_in(doc: &[u8], masks: &[Span], pieces: usize) -> Result<Vec<Context>, Ya
         found[i] = context;
     }
     Ok(found)
-}
-
-/// Where a document can be cut into about `pieces` even pieces: before a line that starts at
-/// column 0 with a plain key character. The cut is only a guess; `yaml_piece` checks it.
-fn cut(bytes: &[u8], pieces: usize) -> Vec<std::ops::Range<usize>> {
-    let mut cuts = vec![0];
-    for k in 1..pieces {
-        let mut at = bytes.len() * k / pieces;
-        while let Some(nl) = memchr::memchr(b'\n', &bytes[at..]) {
-            at += nl + 1;
-            if bytes
-                .get(at)
-                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
-            {
-                break;
-            }
-        }
-        if at < bytes.len() && at > *cuts.last().expect("starts with 0") {
-            cuts.push(at);
-        }
-    }
-    cuts.push(bytes.len());
-    cuts.windows(2).map(|w| w[0]..w[1]).collect()
 }
 
 /// The contexts of the masks in `template[range]`, parsed on its own with its masks replaced by
