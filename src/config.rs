@@ -30,6 +30,8 @@ pub struct Config {
     #[serde(default)]
     pub vault: VaultConfig,
     #[serde(default)]
+    pub azure: AzureConfig,
+    #[serde(default)]
     pub cache: CacheConfig,
     #[serde(default)]
     pub lint: LintConfig,
@@ -62,6 +64,21 @@ pub struct VaultConfig {
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
+pub struct AzureConfig {
+    /// How to get a token: `auto` (the default), `client-secret`, `workload-identity`,
+    /// `managed-identity` or `developer-tools`.
+    pub credential: Option<String>,
+    /// A vault host → the `https://` URL its requests go to instead (an endpoint setting), for
+    /// private endpoints and tests.
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, String>,
+    /// A PEM CA to trust (an endpoint setting), relative to this file, for vault and token
+    /// requests alike.
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct AppRoleConfig {
     /// Where the AppRole auth method is mounted (default `approle`).
     pub mount: Option<String>,
@@ -88,7 +105,13 @@ pub struct LintConfig {
 }
 
 /// Settings that decide where a token or a signed request is sent.
-pub const ENDPOINT_SETTINGS: &[&str] = &["aws.endpoint_url", "vault.address", "vault.ca_file"];
+pub const ENDPOINT_SETTINGS: &[&str] = &[
+    "aws.endpoint_url",
+    "vault.address",
+    "vault.ca_file",
+    "azure.endpoints",
+    "azure.ca_file",
+];
 
 impl Config {
     /// The endpoint settings this file sets.
@@ -102,6 +125,12 @@ impl Config {
         }
         if self.vault.ca_file.is_some() {
             set.push("vault.ca_file");
+        }
+        if !self.azure.endpoints.is_empty() {
+            set.push("azure.endpoints");
+        }
+        if self.azure.ca_file.is_some() {
+            set.push("azure.ca_file");
         }
         set
     }
@@ -129,6 +158,15 @@ impl Config {
                     over.vault.mounts
                 },
                 approle: over.vault.approle.or(self.vault.approle),
+            },
+            azure: AzureConfig {
+                credential: over.azure.credential.or(self.azure.credential),
+                endpoints: if over.azure.endpoints.is_empty() {
+                    self.azure.endpoints
+                } else {
+                    over.azure.endpoints
+                },
+                ca_file: over.azure.ca_file.or(self.azure.ca_file),
             },
             cache: CacheConfig {
                 ttl: over.cache.ttl.or(self.cache.ttl),
@@ -378,7 +416,7 @@ mod tests {
     #[test]
     fn endpoint_settings_are_every_setting_that_decides_where_credentials_go() {
         let config = parse(
-            "aws: {endpoint_url: http://x}\nvault: {address: https://v, ca_file: ca.pem, namespace: n}\n",
+            "aws: {endpoint_url: http://x}\nvault: {address: https://v, ca_file: ca.pem, namespace: n}\nazure: {credential: auto, endpoints: {a.vault.azure.net: 'https://x'}, ca_file: ca.pem}\n",
         )
         .unwrap();
         assert_eq!(config.endpoint_settings(), ENDPOINT_SETTINGS);

@@ -19,6 +19,9 @@ use secretmask::{Command, LintOptions, RenderOptions};
 struct Cli {
     #[command(subcommand)]
     command: Commands,
+    /// Say what is chosen on the way (credentials, stores) on stderr; never a value
+    #[arg(short, long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Subcommand)]
@@ -208,6 +211,13 @@ fn main() {
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    } else if cli.verbose {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("secretmask=info"))
+            .without_time()
+            .with_target(false)
             .with_writer(std::io::stderr)
             .init();
     }

@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
 use crate::mask::{Mask, SecretRef, Store};
-use crate::provider::{Metadata, ProviderError, Providers, SecretValue};
+use crate::provider::{Described, ProviderError, Providers, SecretValue};
 
 /// Why a mask has no value. Holds key *names* at most, never a value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -158,18 +158,28 @@ impl Resolver {
         futures::future::join_all(loads).await.into_iter().collect()
     }
 
-    /// What each store says about each secret (online lint), `concurrency` calls at a time.
+    /// What each store says about each secret (online lint), `concurrency` calls at a time. A
+    /// value that came with the answer (Key Vault) is cached for `fetch`, if the secret is live.
     pub async fn describe(
         &self,
         refs: &[SecretRef],
-    ) -> HashMap<SecretRef, Result<Metadata, ProviderError>> {
+    ) -> HashMap<SecretRef, Result<Described, ProviderError>> {
         let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
         let calls = refs.iter().map(|secret| async move {
             let call = async {
                 let _permit = self.permits.acquire().await.expect("never closed");
                 self.providers.get(secret.store()).describe(secret).await
             };
-            (secret.clone(), self.by(deadline, call).await)
+            let answer = self.by(deadline, call).await;
+            if let Ok(Described {
+                metadata,
+                value: Some(value),
+            }) = &answer
+                && metadata.is_live()
+            {
+                self.cache.insert(secret.clone(), value.clone()).await;
+            }
+            (secret.clone(), answer)
         });
         futures::future::join_all(calls).await.into_iter().collect()
     }

@@ -1,5 +1,6 @@
 //! The one place that runs a command, prints its errors and picks the exit code.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,10 +17,11 @@ use crate::lint::files::Keep;
 use crate::lint::online::RequiredTags;
 use crate::lint::{self, RULES, Severity};
 use crate::mask::Store;
+use crate::provider::Providers;
 use crate::provider::aws::{self, AwsProvider};
+use crate::provider::azure::{self, AzureProvider};
 use crate::provider::file::FileStore;
 use crate::provider::vault::{self, Credential, VaultProvider};
-use crate::provider::{Providers, Unconfigured};
 use crate::render::{self, Escape, Format, RenderError, output};
 use crate::resolve::{self, Resolver};
 use crate::source::{LineIndex, Span};
@@ -237,7 +239,48 @@ fn providers(loaded: &Loaded, options: &StoreOptions) -> Result<Providers, Error
     Ok(Providers {
         sm: Arc::new(aws),
         vault: Arc::new(VaultProvider::new(vault_settings(loaded, options))),
-        akv: Arc::new(Unconfigured),
+        akv: Arc::new(AzureProvider::new(azure_settings(loaded, options)?)),
+    })
+}
+
+/// Key Vault settings from the `azure` section; the SDK reads its own environment variables
+/// (`AZURE_TENANT_ID`, `AZURE_AUTHORITY_HOST`, …).
+fn azure_settings(loaded: &Loaded, options: &StoreOptions) -> Result<azure::Settings, Error> {
+    let config = &loaded.config.azure;
+    let credential = match &config.credential {
+        None => azure::CredentialKind::Auto,
+        Some(name) => azure::CredentialKind::from_name(name).ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: azure.credential `{name}` is not one of {}",
+                config_name(loaded),
+                azure::CredentialKind::NAMES
+            ))
+        })?,
+    };
+    let mut endpoints = BTreeMap::new();
+    for (host, url) in &config.endpoints {
+        // The SDK sends a bearer token over TLS only.
+        if !url.starts_with("https://") {
+            return Err(Error::Usage(format!(
+                "{}: azure.endpoints maps `{host}` to `{url}`; Key Vault is reached over https:// only",
+                config_name(loaded)
+            )));
+        }
+        endpoints.insert(
+            host.to_ascii_lowercase(),
+            url.trim_end_matches('/').to_owned(),
+        );
+    }
+    Ok(azure::Settings {
+        credential,
+        endpoints,
+        ca_files: config
+            .ca_file
+            .as_deref()
+            .map(|f| loaded.relative(f))
+            .into_iter()
+            .collect(),
+        timeout: options.timeout,
     })
 }
 

@@ -29,7 +29,7 @@ fn every_rule_has_a_fixture() {
         .iter()
         .map(|c| c.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    let server_tests: String = ["tests/aws.rs", "tests/vault.rs"]
+    let server_tests: String = ["tests/aws.rs", "tests/vault.rs", "tests/azure.rs"]
         .iter()
         .map(|f| std::fs::read_to_string(crate::support::root().join(f)).unwrap())
         .collect();

@@ -1,6 +1,7 @@
 //! The one integration-test binary: CLI behaviour, fixtures, and the tools around secretmask.
 
 mod aws;
+mod azure;
 mod cli;
 mod corpus;
 mod fixtures;

@@ -162,6 +162,15 @@ rules! {
     VERSION_DESTROYED = "SM032" "version-destroyed" Error,
         "(online) The Vault version the mask reads was destroyed",
         "point the mask at a version that exists, or drop `?version=N` for the latest";
+    SECRET_DISABLED = "SM033" "secret-disabled" Error,
+        "(online) The Key Vault secret (or the version the mask reads) is disabled",
+        "enable it (`az keyvault secret set-attributes --enabled true`) or point the mask at an enabled version";
+    SECRET_EXPIRED = "SM034" "secret-expired" Error,
+        "(online) The Key Vault secret's expiry date (`exp`) has passed",
+        "rotate the secret and set a new expiry, or point the mask at a current version";
+    SECRET_NOT_YET_VALID = "SM035" "secret-not-yet-valid" Warning,
+        "(online) The Key Vault secret's activation date (`nbf`) is still to come; a render fails until then",
+        "wait for the activation date, or move it (`az keyvault secret set-attributes --not-before`)";
 }
 
 /// One problem found in one file.

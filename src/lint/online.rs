@@ -3,15 +3,17 @@
 //! only to check keys and dropped at once; findings name keys and tags, never a value.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::{
-    ACCESS_DENIED, Finding, KEY_MISSING, MISSING_REQUIRED_TAG, Rule, SECRET_NOT_FOUND,
-    SECRET_SCHEDULED_FOR_DELETION, STORE_UNAVAILABLE, VERSION_DELETED, VERSION_DESTROYED,
+    ACCESS_DENIED, Finding, KEY_MISSING, MISSING_REQUIRED_TAG, Rule, SECRET_DISABLED,
+    SECRET_EXPIRED, SECRET_NOT_FOUND, SECRET_NOT_YET_VALID, SECRET_SCHEDULED_FOR_DELETION,
+    STORE_UNAVAILABLE, VERSION_DELETED, VERSION_DESTROYED,
 };
 use crate::diagnostic::Diagnostic;
 use crate::lint::files::MaskedFile;
 use crate::mask::{Mask, SecretRef, Store};
-use crate::provider::ProviderError;
+use crate::provider::{Described, ProviderError, SecretValue};
 use crate::resolve::{ResolveError, Resolver, select};
 use crate::source::LineIndex;
 
@@ -46,13 +48,15 @@ pub async fn check(
     refs.sort();
     refs.dedup();
     let described = resolver.describe(&refs).await;
-    // Values only for secrets that exist and that some mask selects a key from.
+    // Values only for live secrets that some mask selects a key from, and whose description
+    // did not bring the value along.
     let mut keyed: Vec<SecretRef> = files
         .iter()
         .flat_map(|f| f.masks.iter())
         .filter(|m| {
             !m.key.is_empty()
-                && matches!(described[&m.secret], Ok(ref meta) if meta.deleted.is_none())
+                && matches!(&described[&m.secret],
+                    Ok(d) if d.value.is_none() && d.metadata.is_live())
         })
         .map(|m| m.secret.clone())
         .collect();
@@ -77,11 +81,8 @@ pub async fn check(
 
 fn mask_findings(
     mask: &Mask,
-    described: &HashMap<SecretRef, Result<crate::provider::Metadata, ProviderError>>,
-    values: &HashMap<
-        SecretRef,
-        Result<std::sync::Arc<crate::provider::SecretValue>, ProviderError>,
-    >,
+    described: &HashMap<SecretRef, Result<Described, ProviderError>>,
+    values: &HashMap<SecretRef, Result<Arc<SecretValue>, ProviderError>>,
     required: &RequiredTags,
 ) -> Vec<Finding> {
     let finding = |rule: &'static Rule, message: String| Finding {
@@ -89,8 +90,8 @@ fn mask_findings(
         span: mask.span,
         message,
     };
-    let metadata = match &described[&mask.secret] {
-        Ok(metadata) => metadata,
+    let (metadata, described_value) = match &described[&mask.secret] {
+        Ok(d) => (&d.metadata, d.value.as_ref()),
         Err(error) => return vec![provider_finding(mask, error)],
     };
     let mut findings = Vec::new();
@@ -124,6 +125,21 @@ fn mask_findings(
             ),
         )];
     }
+    if let Some(date) = &metadata.expired {
+        return vec![finding(
+            SECRET_EXPIRED,
+            format!("secret `{}` expired on {date}", mask.secret),
+        )];
+    }
+    if let Some(date) = &metadata.not_before {
+        findings.push(finding(
+            SECRET_NOT_YET_VALID,
+            format!(
+                "secret `{}` is not valid before {date}; a render fails until then",
+                mask.secret
+            ),
+        ));
+    }
     if let (Some(tags), Some(wanted)) = (&metadata.tags, required.0.get(&mask.store())) {
         for (tag, value) in wanted {
             match tags.get(tag) {
@@ -146,7 +162,10 @@ fn mask_findings(
         }
     }
     if !mask.key.is_empty() {
-        match values.get(&mask.secret) {
+        let value = described_value
+            .map(|v| Ok(v.clone()))
+            .or_else(|| values.get(&mask.secret).cloned());
+        match &value {
             Some(Ok(value)) => {
                 if let Err(error) = select(value, &mask.key) {
                     findings.push(finding(KEY_MISSING, key_message(mask, &error)));
@@ -184,6 +203,17 @@ fn provider_finding(mask: &Mask, error: &ProviderError) -> Finding {
         ),
         ProviderError::VersionDestroyed { .. } => (
             VERSION_DESTROYED,
+            format!("secret `{}`: {error}", mask.secret),
+        ),
+        ProviderError::Disabled => (
+            SECRET_DISABLED,
+            format!("secret `{}` is disabled", mask.secret),
+        ),
+        ProviderError::Expired { .. } => {
+            (SECRET_EXPIRED, format!("secret `{}`: {error}", mask.secret))
+        }
+        ProviderError::NotYetValid { .. } => (
+            SECRET_NOT_YET_VALID,
             format!("secret `{}`: {error}", mask.secret),
         ),
         ProviderError::AmbiguousPartialArn { .. } => (

@@ -24,7 +24,7 @@ use futures::future::BoxFuture;
 use secrecy::{SecretSlice, SecretString};
 use tokio::sync::OnceCell;
 
-use super::{Fetched, Metadata, Provider, ProviderError, SecretValue};
+use super::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
 use crate::mask::{Arn, SecretRef};
 
 /// `BatchGetSecretValue` takes at most 20 secret ids.
@@ -171,7 +171,7 @@ impl Provider for AwsProvider {
     fn describe<'a>(
         &'a self,
         secret: &'a SecretRef,
-    ) -> BoxFuture<'a, Result<Metadata, ProviderError>> {
+    ) -> BoxFuture<'a, Result<Described, ProviderError>> {
         Box::pin(async move {
             let Some(arn) = aws_arn(secret) else {
                 return Err(ProviderError::NoProvider {
@@ -197,7 +197,8 @@ impl Provider for AwsProvider {
                     .deleted_date
                     .map(|d| d.fmt(DateFormat::DateTime).unwrap_or_default()),
                 ..Metadata::default()
-            })
+            }
+            .into())
         })
     }
 }

@@ -17,7 +17,7 @@ use secrecy::SecretString;
 
 use futures::future::BoxFuture;
 
-use super::{Fetched, Metadata, Provider, ProviderError, SecretValue};
+use super::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
 use crate::mask::{Arn, SecretRef};
 
 pub struct FileStore {
@@ -142,8 +142,8 @@ impl Provider for FileStore {
     fn describe<'a>(
         &'a self,
         secret: &'a SecretRef,
-    ) -> BoxFuture<'a, Result<Metadata, ProviderError>> {
-        Box::pin(async move { self.lookup(secret).map(|_| Metadata::default()) })
+    ) -> BoxFuture<'a, Result<Described, ProviderError>> {
+        Box::pin(async move { self.lookup(secret).map(|_| Metadata::default().into()) })
     }
 }
 

@@ -2,6 +2,7 @@
 //! choosing a key inside one is the resolver's job, the same for every store.
 
 pub mod aws;
+pub mod azure;
 pub mod file;
 pub mod vault;
 
@@ -44,12 +45,37 @@ pub struct Metadata {
     pub version_deleted: Option<String>,
     /// Whether that version was destroyed (Vault `destroyed`).
     pub version_destroyed: bool,
+    /// When the secret expired, if it has (Key Vault `exp` in the past).
+    pub expired: Option<String>,
+    /// When the secret becomes valid, if that is still to come (Key Vault `nbf`).
+    pub not_before: Option<String>,
 }
 
 impl Metadata {
     /// Whether the secret (and the version asked for) can be read.
     pub fn is_live(&self) -> bool {
-        self.deleted.is_none() && self.version_deleted.is_none() && !self.version_destroyed
+        self.deleted.is_none()
+            && self.version_deleted.is_none()
+            && !self.version_destroyed
+            && self.expired.is_none()
+            && self.not_before.is_none()
+    }
+}
+
+/// A store's answer to `describe`: the metadata, and the value too where the store can only
+/// give both at once (Key Vault), so it need not be read twice.
+#[derive(Debug)]
+pub struct Described {
+    pub metadata: Metadata,
+    pub value: Option<Arc<SecretValue>>,
+}
+
+impl From<Metadata> for Described {
+    fn from(metadata: Metadata) -> Self {
+        Self {
+            metadata,
+            value: None,
+        }
     }
 }
 
@@ -87,6 +113,14 @@ pub enum ProviderError {
     VersionDeleted { version: u64, since: String },
     #[error("version {version} was destroyed")]
     VersionDestroyed { version: u64 },
+    #[error("the secret is disabled")]
+    Disabled,
+    #[error("the secret expired on {since}")]
+    Expired { since: String },
+    #[error("the secret is not valid before {from}")]
+    NotYetValid { from: String },
+    #[error("the SDK failed: {message}")]
+    Sdk { message: String },
     #[error(
         "no store is configured for `{store}` secrets: give --secrets-file or `secrets_file` in .secretmask.yaml"
     )]
@@ -130,11 +164,12 @@ pub trait Provider: Send + Sync {
     /// Fetches `secrets` (all of one group, at most `batch_limit`): one answer each, in order.
     fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>>;
 
-    /// What the store says about a secret, without its value.
+    /// What the store says about a secret (with its value only where the store cannot give
+    /// one without the other).
     fn describe<'a>(
         &'a self,
         secret: &'a SecretRef,
-    ) -> BoxFuture<'a, Result<Metadata, ProviderError>>;
+    ) -> BoxFuture<'a, Result<Described, ProviderError>>;
 }
 
 /// The provider for each store.
@@ -180,7 +215,7 @@ impl Provider for Unconfigured {
     fn describe<'a>(
         &'a self,
         secret: &'a SecretRef,
-    ) -> BoxFuture<'a, Result<Metadata, ProviderError>> {
+    ) -> BoxFuture<'a, Result<Described, ProviderError>> {
         Box::pin(async move {
             Err(ProviderError::NoProvider {
                 store: secret.store(),

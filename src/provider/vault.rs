@@ -17,7 +17,7 @@ use tokio::sync::OnceCell;
 use vaultrs::client::{Client, VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 
-use super::{Fetched, Metadata, Provider, ProviderError, SecretValue};
+use super::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
 use crate::mask::{SecretRef, VaultPath};
 
 /// A credential, or the file it is read from on first use (so a run without Vault masks never
@@ -286,10 +286,10 @@ impl Provider for VaultProvider {
     fn describe<'a>(
         &'a self,
         secret: &'a SecretRef,
-    ) -> BoxFuture<'a, Result<Metadata, ProviderError>> {
+    ) -> BoxFuture<'a, Result<Described, ProviderError>> {
         Box::pin(async move {
             match secret {
-                SecretRef::Vault(path) => self.describe_path(path).await,
+                SecretRef::Vault(path) => self.describe_path(path).await.map(Described::from),
                 other => Err(ProviderError::NoProvider {
                     store: other.store(),
                 }),

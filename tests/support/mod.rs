@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
 pub mod bao;
+pub mod keyvault;
 pub mod moto;
 pub mod proxy;
 
@@ -31,6 +32,13 @@ pub fn secretmask() -> assert_cmd::Command {
         )
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("VAULT_ADDR")
+        .env_remove("AZURE_TENANT_ID")
+        .env_remove("AZURE_CLIENT_ID")
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env_remove("AZURE_AUTHORITY_HOST")
+        .env_remove("AZURE_FEDERATED_TOKEN_FILE")
+        .env_remove("IDENTITY_ENDPOINT")
+        .env_remove("MSI_ENDPOINT")
         .env("XDG_CONFIG_HOME", root().join("target/test-xdg-config"));
     cmd
 }

@@ -1,0 +1,637 @@
+//! Azure Key Vault through the official SDK (`azure_security_keyvault_secrets`,
+//! `azure_identity`): one `SecretClient` per vault host, one credential per cloud (the cloud is
+//! the identifier's DNS suffix), the latest version or the identifier's.
+//!
+//! The SDK's own models are not used for values: `Secret.value` is a plain `String`. The
+//! response body is read straight into a `SecretString` instead. Errors are built from status
+//! codes, Key Vault's error codes and `Display` chains, never `{:?}` (which carries a backtrace
+//! and the raw response).
+//!
+//! For tests and private endpoints, `azure.endpoints` sends a vault host's requests elsewhere.
+//! The challenge then still names `vault.azure.net`, so the SDK's check that the challenge
+//! matches the host is turned off for mapped hosts only. `azure.ca_file` is trusted by the one
+//! `reqwest` client that both the credential's token requests and the vault requests go through.
+//!
+//! Nothing here is built until the first Key Vault secret is asked for.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+use azure_core::credentials::{Secret, TokenCredential};
+use azure_core::error::ErrorKind;
+use azure_core::http::{
+    AsyncRawResponse, ClientOptions, ExponentialRetryOptions, HttpClient, Request, RetryOptions,
+    Transport,
+};
+use azure_identity::{
+    ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
+    DeveloperToolsCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
+    UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+};
+use azure_security_keyvault_secrets::models::SecretClientGetSecretOptions;
+use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
+use futures::future::BoxFuture;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
+use crate::mask::{AzureCloud, KeyVaultId, SecretRef};
+
+/// How the provider gets a token (`azure.credential`, design §6).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// Pick by what the environment provides (see [`pick`]).
+    #[default]
+    Auto,
+    /// A service principal: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`.
+    ClientSecret,
+    /// A federated token file (AKS workload identity): `AZURE_FEDERATED_TOKEN_FILE`.
+    WorkloadIdentity,
+    /// The host's managed identity (a user-assigned one when `AZURE_CLIENT_ID` is set).
+    ManagedIdentity,
+    /// The Azure CLI's or the Azure Developer CLI's login.
+    DeveloperTools,
+}
+
+impl CredentialKind {
+    pub const NAMES: &str =
+        "auto, client-secret, workload-identity, managed-identity or developer-tools";
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "auto" => Self::Auto,
+            "client-secret" => Self::ClientSecret,
+            "workload-identity" => Self::WorkloadIdentity,
+            "managed-identity" => Self::ManagedIdentity,
+            "developer-tools" => Self::DeveloperTools,
+            _ => return None,
+        })
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::ClientSecret => "client-secret",
+            Self::WorkloadIdentity => "workload-identity",
+            Self::ManagedIdentity => "managed-identity",
+            Self::DeveloperTools => "developer-tools",
+        }
+    }
+}
+
+/// `auto`'s choice and why, from the environment (`var`) and the programs on `PATH`
+/// (`on_path`): the same order as the other Azure SDKs' `DefaultAzureCredential`.
+pub fn pick(
+    var: impl Fn(&str) -> bool,
+    on_path: impl Fn(&str) -> bool,
+) -> (CredentialKind, &'static str) {
+    let service_principal = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID"]
+        .iter()
+        .all(|v| var(v));
+    if service_principal && var("AZURE_CLIENT_SECRET") {
+        (
+            CredentialKind::ClientSecret,
+            "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are set",
+        )
+    } else if service_principal && var("AZURE_FEDERATED_TOKEN_FILE") {
+        (
+            CredentialKind::WorkloadIdentity,
+            "AZURE_FEDERATED_TOKEN_FILE, AZURE_TENANT_ID and AZURE_CLIENT_ID are set",
+        )
+    } else if var("IDENTITY_ENDPOINT") || var("MSI_ENDPOINT") {
+        (
+            CredentialKind::ManagedIdentity,
+            "a managed identity endpoint (IDENTITY_ENDPOINT or MSI_ENDPOINT) is set",
+        )
+    } else if on_path("az") || on_path("azd") {
+        (
+            CredentialKind::DeveloperTools,
+            "no service principal or managed identity is configured, and the Azure CLI is installed",
+        )
+    } else {
+        (
+            CredentialKind::ManagedIdentity,
+            "nothing else is configured, so the instance metadata service (IMDS) is asked",
+        )
+    }
+}
+
+/// Where and as whom the provider talks to Key Vault.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub credential: CredentialKind,
+    /// A vault host (lowercase, such as `corp-kv.vault.azure.net`) → the `https://` URL its
+    /// requests go to instead.
+    pub endpoints: BTreeMap<String, String>,
+    /// PEM files of CAs to trust besides the system's, for vaults and token endpoints alike.
+    pub ca_files: Vec<PathBuf>,
+    /// The longest one call may take, retries included.
+    pub timeout: Option<Duration>,
+}
+
+/// Something built once per run; a failure is kept and given to every secret that needs it.
+type Built<T> = Result<T, ProviderError>;
+
+pub struct AzureProvider {
+    settings: Settings,
+    /// The one HTTP client, built on first use (it reads the CA files).
+    http: OnceLock<Result<reqwest::Client, ProviderError>>,
+    /// The credential kind in use: `auto` resolved once.
+    kind: OnceLock<CredentialKind>,
+    /// One credential per cloud: each cloud has its own authority host, and each credential
+    /// caches its token.
+    credentials: Mutex<HashMap<AzureCloud, Built<Arc<dyn TokenCredential>>>>,
+    /// One client per vault host: each learns its vault's challenge once.
+    clients: Mutex<HashMap<String, Built<Arc<SecretClient>>>>,
+}
+
+impl AzureProvider {
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            http: OnceLock::new(),
+            kind: OnceLock::new(),
+            credentials: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn http(&self) -> Result<reqwest::Client, ProviderError> {
+        self.http
+            .get_or_init(|| {
+                let mut builder = reqwest::Client::builder();
+                if let Some(timeout) = self.settings.timeout {
+                    builder = builder
+                        .timeout(timeout)
+                        .connect_timeout(timeout.min(Duration::from_secs(10)));
+                }
+                for file in &self.settings.ca_files {
+                    let pem = std::fs::read(file).map_err(|e| ProviderError::Unreachable {
+                        message: format!("reading the CA file {}: {e}", file.display()),
+                    })?;
+                    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                        .ok()
+                        .filter(|certs| !certs.is_empty())
+                        .ok_or_else(|| ProviderError::Unreachable {
+                            message: format!(
+                                "the CA file {} holds no PEM certificate",
+                                file.display()
+                            ),
+                        })?;
+                    builder = builder.tls_certs_merge(certs);
+                }
+                builder.build().map_err(|e| ProviderError::Unreachable {
+                    message: format!("building the HTTP client: {}", super::causes(&e)),
+                })
+            })
+            .clone()
+    }
+
+    /// Options for every pipeline: our transport, and retries that give up within the timeout
+    /// (the SDK's default retries transport failures for a minute).
+    fn client_options(&self) -> Result<ClientOptions, ProviderError> {
+        let mut retry = ExponentialRetryOptions::default();
+        if let Some(timeout) = self.settings.timeout
+            && let Ok(budget) = azure_core::time::Duration::try_from(timeout / 2)
+        {
+            retry.max_total_elapsed = retry.max_total_elapsed.min(budget);
+        }
+        Ok(ClientOptions {
+            transport: Some(Transport::new(Arc::new(Http(self.http()?)))),
+            retry: RetryOptions::exponential(retry),
+            ..ClientOptions::default()
+        })
+    }
+
+    fn kind(&self) -> CredentialKind {
+        *self.kind.get_or_init(|| match self.settings.credential {
+            CredentialKind::Auto => {
+                let (kind, why) = pick(|v| env(v).is_some(), on_path);
+                tracing::info!("azure.credential auto: using {} ({why})", kind.name());
+                kind
+            }
+            kind => {
+                tracing::info!("azure.credential: {}", kind.name());
+                kind
+            }
+        })
+    }
+
+    fn credential(&self, cloud: AzureCloud) -> Result<Arc<dyn TokenCredential>, ProviderError> {
+        let mut credentials = self.credentials.lock().expect("never poisoned");
+        credentials
+            .entry(cloud)
+            .or_insert_with(|| self.build_credential(cloud))
+            .clone()
+    }
+
+    fn build_credential(
+        &self,
+        cloud: AzureCloud,
+    ) -> Result<Arc<dyn TokenCredential>, ProviderError> {
+        let kind = self.kind();
+        let mut client_options = self.client_options()?;
+        // `AZURE_AUTHORITY_HOST` is read by the SDK only when no cloud is given.
+        if env("AZURE_AUTHORITY_HOST").is_none() {
+            client_options.cloud = Some(Arc::new(cloud_configuration(cloud)));
+        }
+        let required = |name: &str| {
+            env(name).ok_or_else(|| ProviderError::Credentials {
+                message: format!("azure.credential is {}, but {name} is not set", kind.name()),
+            })
+        };
+        let credential: Result<Arc<dyn TokenCredential>, azure_core::Error> = match kind {
+            CredentialKind::ClientSecret | CredentialKind::Auto => {
+                let tenant = required("AZURE_TENANT_ID")?;
+                let client = required("AZURE_CLIENT_ID")?;
+                let secret = required("AZURE_CLIENT_SECRET")?;
+                let options = ClientSecretCredentialOptions { client_options };
+                ClientSecretCredential::new(&tenant, client, Secret::new(secret), Some(options))
+                    .map(|c| c as Arc<dyn TokenCredential>)
+            }
+            CredentialKind::WorkloadIdentity => {
+                let options = WorkloadIdentityCredentialOptions {
+                    credential_options: ClientAssertionCredentialOptions { client_options },
+                    tenant_id: Some(required("AZURE_TENANT_ID")?),
+                    client_id: Some(required("AZURE_CLIENT_ID")?),
+                    token_file_path: Some(required("AZURE_FEDERATED_TOKEN_FILE")?.into()),
+                };
+                WorkloadIdentityCredential::new(Some(options))
+                    .map(|c| c as Arc<dyn TokenCredential>)
+            }
+            CredentialKind::ManagedIdentity => {
+                let options = ManagedIdentityCredentialOptions {
+                    user_assigned_id: env("AZURE_CLIENT_ID").map(UserAssignedId::ClientId),
+                    client_options,
+                };
+                ManagedIdentityCredential::new(Some(options)).map(|c| c as Arc<dyn TokenCredential>)
+            }
+            CredentialKind::DeveloperTools => {
+                DeveloperToolsCredential::new(None).map(|c| c as Arc<dyn TokenCredential>)
+            }
+        };
+        credential.map_err(|e| ProviderError::Credentials {
+            message: format!("azure.credential {}: {}", kind.name(), messages(&e)),
+        })
+    }
+
+    fn client(&self, id: &KeyVaultId) -> Result<Arc<SecretClient>, ProviderError> {
+        let host = format!("{}.{}", id.vault, id.cloud.vault_suffix());
+        let mut clients = self.clients.lock().expect("never poisoned");
+        if let Some(client) = clients.get(&host) {
+            return client.clone();
+        }
+        let mapped = self.settings.endpoints.get(&host);
+        let client = (|| {
+            let credential = self.credential(id.cloud)?;
+            let options = SecretClientOptions {
+                client_options: self.client_options()?,
+                // A mapped host is not under the challenge's `vault.azure.net`.
+                verify_challenge_resource: Some(mapped.is_none()),
+                ..SecretClientOptions::default()
+            };
+            let url = mapped.cloned().unwrap_or_else(|| id.vault_url());
+            SecretClient::new(&url, credential, Some(options))
+                .map(Arc::new)
+                .map_err(|e| ProviderError::Unreachable {
+                    message: format!("Key Vault URL `{url}`: {}", messages(&e)),
+                })
+        })();
+        clients.insert(host, client.clone());
+        client
+    }
+
+    /// One `GET /secrets/{name}[/{version}]`: the value, and what the attributes say.
+    async fn read(&self, id: &KeyVaultId) -> Result<(Metadata, SecretValue), ProviderError> {
+        let client = self.client(id)?;
+        let options = SecretClientGetSecretOptions {
+            secret_version: id.version.clone(),
+            ..SecretClientGetSecretOptions::default()
+        };
+        let response = client
+            .get_secret(&id.name, Some(options))
+            .await
+            .map_err(|e| sdk_error(&e))?;
+        let body: WireSecret = response
+            .into_body()
+            .json()
+            .map_err(|_| ProviderError::Service {
+                code: "InvalidResponse".into(),
+                message: "the answer is not a Key Vault secret bundle".into(),
+            })?;
+        let attributes = body.attributes.unwrap_or_default();
+        if attributes.enabled == Some(false) {
+            return Err(ProviderError::Disabled);
+        }
+        let now = SystemTime::now();
+        let metadata = Metadata {
+            tags: Some(body.tags.unwrap_or_default()),
+            expired: attributes
+                .exp
+                .map(timestamp)
+                .filter(|exp| *exp <= now)
+                .map(rfc3339),
+            not_before: attributes
+                .nbf
+                .map(timestamp)
+                .filter(|nbf| *nbf > now)
+                .map(rfc3339),
+            ..Metadata::default()
+        };
+        let value = body
+            .value
+            .unwrap_or_else(|| SecretString::from(String::new()));
+        Ok((metadata, SecretValue::Text(value)))
+    }
+}
+
+impl Provider for AzureProvider {
+    fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>> {
+        Box::pin(async move {
+            let mut answers = Vec::with_capacity(secrets.len());
+            for secret in secrets {
+                answers.push(match secret {
+                    SecretRef::Azure(id) => match self.read(id).await {
+                        // Key Vault serves expired and not-yet-valid secrets (`exp` and `nbf`
+                        // are advisory there); a render must not use them.
+                        Ok((meta, _)) if meta.expired.is_some() => Err(ProviderError::Expired {
+                            since: meta.expired.unwrap_or_default(),
+                        }),
+                        Ok((meta, _)) if meta.not_before.is_some() => {
+                            Err(ProviderError::NotYetValid {
+                                from: meta.not_before.unwrap_or_default(),
+                            })
+                        }
+                        Ok((_, value)) => Ok(value),
+                        Err(e) => Err(e),
+                    },
+                    other => Err(ProviderError::NoProvider {
+                        store: other.store(),
+                    }),
+                });
+            }
+            answers
+        })
+    }
+
+    /// Key Vault has no metadata-only read of a version: the one GET gives both, and the value
+    /// is handed back so the resolver need not read it again.
+    fn describe<'a>(
+        &'a self,
+        secret: &'a SecretRef,
+    ) -> BoxFuture<'a, Result<Described, ProviderError>> {
+        Box::pin(async move {
+            match secret {
+                SecretRef::Azure(id) => {
+                    let (metadata, value) = self.read(id).await?;
+                    Ok(Described {
+                        metadata,
+                        value: Some(Arc::new(value)),
+                    })
+                }
+                other => Err(ProviderError::NoProvider {
+                    store: other.store(),
+                }),
+            }
+        })
+    }
+}
+
+/// The transport: the one reqwest client, with certificate failures made final. The SDK retries
+/// transport errors for up to a minute, but a certificate not trusted now will not be trusted in
+/// a second: the error should say so at once.
+#[derive(Debug)]
+struct Http(reqwest::Client);
+
+#[async_trait::async_trait]
+impl HttpClient for Http {
+    async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
+        self.0.execute_request(request).await.map_err(|e| {
+            if untrusted_certificate(&e) {
+                azure_core::Error::with_error(
+                    ErrorKind::Other,
+                    e,
+                    "the server's TLS certificate is not trusted (azure.ca_file adds a CA)",
+                )
+            } else {
+                e
+            }
+        })
+    }
+}
+
+/// Whether rustls refused the server's certificate somewhere in `error`'s chain. An `io::Error`
+/// hides the error it wraps from `source()` (and may wrap another `io::Error`), so each one is
+/// looked into.
+fn untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
+    fn refused(e: &(dyn std::error::Error + 'static)) -> bool {
+        if let Some(rustls::Error::InvalidCertificate(_)) = e.downcast_ref::<rustls::Error>() {
+            return true;
+        }
+        e.downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .is_some_and(|inner| refused(inner))
+    }
+    super::chain(error).any(refused)
+}
+
+/// The secret bundle of `GET /secrets/{name}/{version}`, the fields this tool reads.
+#[derive(Deserialize)]
+struct WireSecret {
+    #[serde(default, deserialize_with = "secret_string")]
+    value: Option<SecretString>,
+    attributes: Option<WireAttributes>,
+    tags: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Default, Deserialize)]
+struct WireAttributes {
+    enabled: Option<bool>,
+    /// Unix seconds.
+    exp: Option<i64>,
+    nbf: Option<i64>,
+}
+
+fn secret_string<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.map(SecretString::from))
+}
+
+/// Key Vault's error body, `{"error": {"code", "message", "innererror": {"code"}}}`.
+#[derive(Deserialize)]
+struct WireError {
+    error: WireErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct WireErrorDetail {
+    code: Option<String>,
+    message: Option<String>,
+    innererror: Option<WireInnerError>,
+}
+
+#[derive(Deserialize)]
+struct WireInnerError {
+    code: Option<String>,
+}
+
+/// Maps an SDK error by its kind, its status and Key Vault's error codes. A disabled secret is
+/// a 403 `Forbidden` like a denied one: only the body's inner error says `SecretDisabled`.
+fn sdk_error(error: &azure_core::Error) -> ProviderError {
+    match error.kind() {
+        ErrorKind::HttpResponse {
+            status,
+            error_code,
+            raw_response,
+        } => {
+            let detail = raw_response
+                .as_ref()
+                .and_then(|r| serde_json::from_slice::<WireError>(r.body()).ok())
+                .map(|w| w.error);
+            let code = detail
+                .as_ref()
+                .and_then(|d| d.code.clone())
+                .or_else(|| error_code.clone())
+                .unwrap_or_else(|| status.to_string());
+            let inner = detail
+                .as_ref()
+                .and_then(|d| d.innererror.as_ref())
+                .and_then(|i| i.code.clone());
+            // Key Vault's messages name the secret and the caller, never a value.
+            let message = detail
+                .and_then(|d| d.message)
+                .unwrap_or_else(|| status.to_string());
+            match (u16::from(*status), inner.as_deref()) {
+                (_, Some("SecretDisabled")) => ProviderError::Disabled,
+                (_, Some("SecretExpired")) => ProviderError::Expired {
+                    since: "an earlier date".into(),
+                },
+                (404, _) => ProviderError::NotFound,
+                (403, _) => ProviderError::AccessDenied {
+                    message: format!("{code}: {message}"),
+                },
+                (401, _) => ProviderError::AuthFailed {
+                    message: format!("the vault refused the token (401 {code}): {message}"),
+                },
+                (429, _) => ProviderError::Throttled { message },
+                _ => ProviderError::Service { code, message },
+            }
+        }
+        ErrorKind::Credential => ProviderError::AuthFailed {
+            message: messages(error),
+        },
+        _ => match super::chain(error).find_map(|e| e.downcast_ref::<reqwest::Error>()) {
+            Some(r) if r.is_timeout() => ProviderError::TimedOut { seconds: None },
+            Some(_) => ProviderError::Unreachable {
+                message: messages(error),
+            },
+            None => ProviderError::Sdk {
+                message: messages(error),
+            },
+        },
+    }
+}
+
+/// The messages of an SDK error's chain, without the retry policy's wrapper (which says only
+/// "non-transport error occurred") and on one line.
+fn messages(error: &azure_core::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for e in super::chain(error) {
+        let text = e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let wrapper = text.starts_with("non-transport error occurred")
+            || text.starts_with("retry policy expired");
+        if !text.is_empty() && !wrapper && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+fn cloud_configuration(cloud: AzureCloud) -> CloudConfiguration {
+    match cloud {
+        AzureCloud::Public => CloudConfiguration::AzurePublic,
+        AzureCloud::China => CloudConfiguration::AzureChina,
+        AzureCloud::UsGovernment => CloudConfiguration::AzureGovernment,
+        AzureCloud::Germany => {
+            let mut custom = CustomConfiguration::default();
+            custom.authority_host = "https://login.microsoftonline.de".into();
+            custom.into()
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+fn timestamp(seconds: i64) -> SystemTime {
+    match u64::try_from(seconds) {
+        Ok(s) => UNIX_EPOCH + Duration::from_secs(s),
+        Err(_) => UNIX_EPOCH - Duration::from_secs(seconds.unsigned_abs()),
+    }
+}
+
+fn rfc3339(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn picked(vars: &[&str], path: &[&str]) -> CredentialKind {
+        pick(|v| vars.contains(&v), |p| path.contains(&p)).0
+    }
+
+    #[test]
+    fn auto_picks_by_what_the_environment_provides() {
+        let with = |extra: &'static str| ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", extra];
+        assert_eq!(
+            picked(&with("AZURE_CLIENT_SECRET"), &["az"]),
+            CredentialKind::ClientSecret
+        );
+        assert_eq!(
+            picked(&with("AZURE_FEDERATED_TOKEN_FILE"), &[]),
+            CredentialKind::WorkloadIdentity
+        );
+        assert_eq!(
+            picked(&["AZURE_CLIENT_SECRET", "IDENTITY_ENDPOINT"], &["az"]),
+            CredentialKind::ManagedIdentity
+        );
+        assert_eq!(picked(&[], &["azd"]), CredentialKind::DeveloperTools);
+        assert_eq!(picked(&[], &[]), CredentialKind::ManagedIdentity);
+    }
+
+    #[test]
+    fn every_kind_has_a_name_that_parses_back() {
+        for kind in [
+            CredentialKind::Auto,
+            CredentialKind::ClientSecret,
+            CredentialKind::WorkloadIdentity,
+            CredentialKind::ManagedIdentity,
+            CredentialKind::DeveloperTools,
+        ] {
+            assert_eq!(CredentialKind::from_name(kind.name()), Some(kind));
+            assert!(CredentialKind::NAMES.contains(kind.name()));
+        }
+        assert_eq!(CredentialKind::from_name("default"), None);
+    }
+
+    #[test]
+    fn attribute_times_format_as_rfc3339() {
+        assert_eq!(rfc3339(timestamp(1_700_000_000)), "2023-11-14T22:13:20Z");
+    }
+}

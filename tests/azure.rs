@@ -1,0 +1,588 @@
+//! Azure Key Vault through the official SDK, end to end through the `secretmask` binary: the
+//! token comes from the token endpoint of `support::keyvault` (`AZURE_AUTHORITY_HOST`, the
+//! client-credentials grant) and the secrets from its Key Vault, over TLS with a generated CA,
+//! challenge flow included.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::support::keyvault::{self, KeyVault, Version};
+use crate::support::{findings, secretmask};
+
+/// Every secret value planted here starts with this: it must appear in no error or log.
+const CANARY: &str = "CANARY-akv-51d0";
+/// The service principal's secret: it must appear nowhere either.
+const CLIENT_SECRET: &str = "CANARY-client-secret-7e3f~q";
+
+const VAULT: &str = "corp-kv.vault.azure.net";
+
+fn id(name: &str) -> String {
+    format!("https://{VAULT}/secrets/{name}")
+}
+
+/// No canary value or client secret in `text`.
+fn assert_clean(what: &str, text: &[u8]) {
+    let text = String::from_utf8_lossy(text);
+    for needle in [CANARY, CLIENT_SECRET] {
+        assert!(!text.contains(needle), "{what} holds `{needle}`:\n{text}");
+    }
+}
+
+/// A folder with `.secretmask.yaml` sending `VAULT` (and `extra_hosts`) to `kv`.
+fn project(kv: &KeyVault, credential: &str, extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.yaml"),
+        format!(
+            "{}{extra}",
+            kv.config(credential, &[VAULT, "other-kv.vault.azure.net"])
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+/// The CLI in `dir` with `args`, its config, the service principal's environment and logs at
+/// `trace`.
+fn cli(kv: &KeyVault, dir: &Path, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = secretmask();
+    cmd.current_dir(dir)
+        .env("RUST_LOG", "trace")
+        .envs(kv.env())
+        .args(args)
+        .arg("--config")
+        .arg(dir.join("config.yaml"));
+    cmd
+}
+
+/// Seed 001's secret: a JSON object with the connector's username and password.
+fn seed_001(kv: &KeyVault) {
+    kv.set(
+        "apono-mysql-user",
+        Version::new(&format!(
+            r#"{{"username": "{CANARY}-user", "password": "{CANARY}-pa\"ss", "port": 3306}}"#
+        )),
+    );
+}
+
+#[test]
+fn renders_keys_whole_values_and_versions_through_the_challenge() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    seed_001(&kv);
+    kv.set("api-token", Version::new(&format!("{CANARY}-token")));
+    let v1 = kv.set("rotated", Version::new(&format!("{CANARY}-one")));
+    kv.set("rotated", Version::new(&format!("{CANARY}-two")));
+    let other = "https://other-kv.vault.azure.net/secrets/api-token";
+    let dir = project(&kv, "client-secret", "");
+    let template = format!(
+        "user: <<workato:akv:username:{user}>>\n\
+         password: \"<<workato:akv:password:{user}>>\"\n\
+         port: <<workato:akv:port:{user}>>\n\
+         token: {{{{workato:akv::{token}}}}}\n\
+         old: {{{{workato:akv::{rotated}/{v1}}}}}\n\
+         new: {{{{workato:akv::{rotated}}}}}\n\
+         other: {{{{workato:akv::{other}}}}}\n",
+        user = id("apono-mysql-user"),
+        token = id("api-token"),
+        rotated = id("rotated"),
+    );
+    std::fs::write(dir.path().join("app.yaml.tpl"), template).unwrap();
+
+    let output = cli(
+        &kv,
+        dir.path(),
+        &["render", "app.yaml.tpl", "-o", "app.yaml"],
+    )
+    .output()
+    .unwrap();
+    assert_clean("stdout", &output.stdout);
+    assert_clean("stderr", &output.stderr);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rendered = std::fs::read_to_string(dir.path().join("app.yaml")).unwrap();
+    assert_eq!(
+        rendered,
+        format!(
+            "user: {CANARY}-user\n\
+             password: \"{CANARY}-pa\\\"ss\"\n\
+             port: 3306\n\
+             token: {CANARY}-token\n\
+             old: {CANARY}-one\n\
+             new: {CANARY}-two\n\
+             other: {CANARY}-token\n"
+        )
+    );
+
+    // Five distinct identifiers, one read each; every read carried a token the endpoint issued,
+    // after a challenge: the first request to the vault had none.
+    assert_eq!(kv.reads(), 5, "{:#?}", kv.seen());
+    let seen = kv.seen();
+    let first_vault_request = seen
+        .iter()
+        .find(|s| s.path.starts_with("/secrets/"))
+        .unwrap();
+    assert_eq!(first_vault_request.status, 401, "{seen:#?}");
+    assert!(kv.challenges() >= 1);
+    // One credential for the cloud: one token for both vaults.
+    assert_eq!(kv.token_requests(), 1, "{seen:#?}");
+    assert!(
+        seen.iter().all(|s| s.status != 400),
+        "a request the server refused: {seen:#?}"
+    );
+}
+
+/// A vault with one secret for every way a read can fail, and the template that reads them.
+fn failing_vault(kv: &KeyVault) -> String {
+    seed_001(kv);
+    kv.set("plain", Version::new(&format!("{CANARY}-plain")));
+    kv.set("denied", Version::new(&format!("{CANARY}-denied")));
+    kv.deny("denied");
+    kv.set(
+        "disabled",
+        Version {
+            enabled: false,
+            ..Version::new(&format!("{CANARY}-disabled"))
+        },
+    );
+    kv.set(
+        "expired",
+        Version {
+            exp: Some(1_600_000_000),
+            ..Version::new(&format!("{CANARY}-expired"))
+        },
+    );
+    kv.set(
+        "early",
+        Version {
+            nbf: Some(4_102_444_800),
+            ..Version::new(&format!("{CANARY}-early"))
+        },
+    );
+    format!(
+        "a: <<workato:akv::{missing}>>\n\
+         b: <<workato:akv::{denied}>>\n\
+         c: <<workato:akv::{disabled}>>\n\
+         d: <<workato:akv::{expired}>>\n\
+         e: <<workato:akv::{early}>>\n\
+         f: <<workato:akv:password:{plain}>>\n\
+         g: <<workato:akv:passwd:{user}>>\n\
+         h: <<workato:akv::{user}/0123456789abcdef0123456789abcdef>>\n\
+         i: <<workato:akv:username:{user}>>\n\
+         j: <<workato:akv:other:{missing}>>\n",
+        missing = id("missing"),
+        denied = id("denied"),
+        disabled = id("disabled"),
+        expired = id("expired"),
+        early = id("early"),
+        plain = id("plain"),
+        user = id("apono-mysql-user"),
+    )
+}
+
+#[test]
+fn every_failure_names_each_mask_and_the_identifier_and_writes_nothing() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    let template = failing_vault(&kv);
+    let dir = project(&kv, "client-secret", "");
+    std::fs::write(dir.path().join("app.yaml.tpl"), &template).unwrap();
+    std::fs::write(dir.path().join("app.yaml"), "old: target\n").unwrap();
+    let output = cli(
+        &kv,
+        dir.path(),
+        &["render", "app.yaml.tpl", "-o", "app.yaml"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    assert_clean("stderr", &output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for token in kv.tokens() {
+        assert!(
+            !stderr.contains(&token),
+            "the access token is in:\n{stderr}"
+        );
+    }
+    let user = id("apono-mysql-user");
+    for expected in [
+        format!(
+            "app.yaml.tpl:1:4: error: secret not found\n    secret: {}",
+            id("missing")
+        ),
+        format!(
+            "app.yaml.tpl:2:4: error: access denied: Forbidden: The user, group or application 'appid={}",
+            keyvault::CLIENT_ID
+        ),
+        format!("    secret: {}", id("denied")),
+        format!(
+            "app.yaml.tpl:3:4: error: the secret is disabled\n    secret: {}",
+            id("disabled")
+        ),
+        format!(
+            "app.yaml.tpl:4:4: error: the secret expired on 2020-09-13T12:26:40Z\n    secret: {}",
+            id("expired")
+        ),
+        format!(
+            "app.yaml.tpl:5:4: error: the secret is not valid before 2100-01-01T00:00:00Z\n    secret: {}",
+            id("early")
+        ),
+        format!(
+            "app.yaml.tpl:6:4: error: the secret is not a JSON object, so key `password` cannot be selected\n    secret: {}",
+            id("plain")
+        ),
+        format!(
+            "app.yaml.tpl:7:4: error: key `passwd` is not in the secret (it has `password`, `port`, `username`)\n    secret: {user}"
+        ),
+        format!(
+            "app.yaml.tpl:8:4: error: secret not found\n    secret: {user}/0123456789abcdef0123456789abcdef"
+        ),
+        format!(
+            "app.yaml.tpl:10:4: error: secret not found\n    secret: {}",
+            id("missing")
+        ),
+        "9 masks failed; nothing was written".to_owned(),
+    ] {
+        assert!(stderr.contains(&expected), "no `{expected}` in:\n{stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
+        "old: target\n"
+    );
+    // One read per distinct identifier, failures included.
+    assert_eq!(kv.reads(), 8, "{:#?}", kv.seen());
+}
+
+#[test]
+fn online_lint_reports_every_key_vault_rule_with_one_read_per_identifier() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    let template = failing_vault(&kv);
+    kv.set(
+        "tagged",
+        Version {
+            tags: [("apono-connector-read".to_owned(), "true".to_owned())].into(),
+            content_type: Some("application/json".into()),
+            ..Version::new(&format!(r#"{{"password": "{CANARY}"}}"#))
+        },
+    );
+    let dir = project(
+        &kv,
+        "client-secret",
+        "lint:\n  require_tags:\n    akv: {apono-connector-read: \"true\"}\n",
+    );
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!("{template}k: <<workato:akv:password:{}>>\n", id("tagged")),
+    )
+    .unwrap();
+    let output = cli(
+        &kv,
+        dir.path(),
+        &["lint", "app.yaml", "--online", "--format", "json"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_clean("stdout", &output.stdout);
+    assert_clean("stderr", &output.stderr);
+    let mut found = findings(&output.stdout);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "10:secret-not-found",
+            "1:secret-not-found",
+            "2:access-denied",
+            "3:secret-disabled",
+            "4:secret-expired",
+            "5:missing-required-tag",
+            "5:secret-not-yet-valid",
+            "6:key-missing",
+            "6:missing-required-tag",
+            "7:key-missing",
+            "7:missing-required-tag",
+            "8:secret-not-found",
+            "9:missing-required-tag",
+        ]
+    );
+    // The one GET that describes a secret also gives the value the keys are checked against.
+    assert_eq!(kv.reads(), 9, "{:#?}", kv.seen());
+
+    // Human output: the expiry date and the tag, never a value.
+    let output = cli(&kv, dir.path(), &["lint", "app.yaml", "--online"])
+        .output()
+        .unwrap();
+    assert_clean("stdout", &output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        format!("secret `{}` expired on 2020-09-13T12:26:40Z", id("expired")),
+        format!(
+            "secret `{}` is not valid before 2100-01-01T00:00:00Z; a render fails until then",
+            id("early")
+        ),
+        format!(
+            "secret `{}` lacks the required tag `apono-connector-read=true`",
+            id("plain")
+        ),
+        format!("secret `{}` is disabled", id("disabled")),
+    ] {
+        assert!(stdout.contains(&expected), "no `{expected}` in:\n{stdout}");
+    }
+}
+
+#[test]
+fn one_read_per_distinct_identifier_however_many_masks() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    let mut template = String::new();
+    let mut expected = String::new();
+    for s in 0..20 {
+        kv.set(
+            &format!("app-{s}"),
+            Version::new(&format!(
+                r#"{{"a": "{CANARY}-{s}-a", "b": "{CANARY}-{s}-b"}}"#
+            )),
+        );
+        for m in 0..10 {
+            let key = if m % 2 == 0 { "a" } else { "b" };
+            template.push_str(&format!(
+                "k{s}_{m}: <<workato:akv:{key}:{}>>\n",
+                id(&format!("app-{s}"))
+            ));
+            expected.push_str(&format!("k{s}_{m}: {CANARY}-{s}-{key}\n"));
+        }
+    }
+    let dir = project(&kv, "client-secret", "");
+    std::fs::write(dir.path().join("app.yaml.tpl"), template).unwrap();
+    let output = cli(
+        &kv,
+        dir.path(),
+        &["render", "app.yaml.tpl", "-o", "app.yaml"],
+    )
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_clean("stderr", &output.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app.yaml")).unwrap(),
+        expected
+    );
+    assert_eq!(kv.reads(), 20);
+    assert_eq!(kv.token_requests(), 1);
+}
+
+#[test]
+fn a_wrong_client_secret_fails_every_mask_as_an_authentication_failure() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    seed_001(&kv);
+    let dir = project(&kv, "client-secret", "");
+    std::fs::write(
+        dir.path().join("app.yaml.tpl"),
+        format!(
+            "a: <<workato:akv:username:{user}>>\nb: <<workato:akv:password:{user}>>\n",
+            user = id("apono-mysql-user")
+        ),
+    )
+    .unwrap();
+    let wrong = "CANARY-wrong-secret-0c1d";
+    let output = cli(&kv, dir.path(), &["render", "app.yaml.tpl"])
+        .env("AZURE_CLIENT_SECRET", wrong)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    assert_clean("stderr", &output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains(wrong),
+        "the client secret is in:\n{stderr}"
+    );
+    for line in ["app.yaml.tpl:1:4", "app.yaml.tpl:2:4"] {
+        assert!(
+            stderr.contains(&format!(
+                "{line}: error: login failed: ClientSecretCredential authentication failed. AADSTS7000215: Invalid client secret provided."
+            )),
+            "{stderr}"
+        );
+    }
+    assert_eq!(kv.reads(), 0);
+}
+
+#[test]
+fn a_token_the_vault_refuses_is_an_authentication_failure() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    seed_001(&kv);
+    kv.refuse_tokens();
+    let dir = project(&kv, "client-secret", "");
+    std::fs::write(
+        dir.path().join("app.env.tpl"),
+        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
+    )
+    .unwrap();
+    let output = cli(&kv, dir.path(), &["render", "app.env.tpl"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_clean("stderr", &output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for token in kv.tokens() {
+        assert!(
+            !stderr.contains(&token),
+            "the access token is in:\n{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains(
+            "app.env.tpl:1:6: error: login failed: the vault refused the token (401 Unauthorized): AKV10032: Invalid issuer."
+        ),
+        "{stderr}"
+    );
+    // The challenge, then the request with a token, refused: the SDK does not loop.
+    assert_eq!(kv.challenges(), 2, "{:#?}", kv.seen());
+}
+
+#[test]
+fn a_missing_service_principal_variable_is_named() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    let dir = project(&kv, "client-secret", "");
+    std::fs::write(
+        dir.path().join("app.env.tpl"),
+        format!("A=<<workato:akv::{}>>\n", id("x")),
+    )
+    .unwrap();
+    let output = cli(&kv, dir.path(), &["render", "app.env.tpl"])
+        .env_remove("AZURE_CLIENT_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "app.env.tpl:1:3: error: no credentials: azure.credential is client-secret, but AZURE_CLIENT_SECRET is not set"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(kv.seen().len(), 0);
+}
+
+#[test]
+fn auto_says_which_credential_it_picked_with_verbose() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    seed_001(&kv);
+    let dir = project(&kv, "auto", "");
+    std::fs::write(
+        dir.path().join("app.env.tpl"),
+        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
+    )
+    .unwrap();
+    let output = cli(&kv, dir.path(), &["--verbose", "render", "app.env.tpl"])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_clean("stderr", &output.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        " INFO azure.credential auto: using client-secret (AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are set)\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("USER={CANARY}-user\n")
+    );
+}
+
+#[test]
+fn an_untrusted_certificate_fails_at_once_instead_of_retrying() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    seed_001(&kv);
+    let dir = tempfile::tempdir().unwrap();
+    // The endpoint mapping without `ca_file`.
+    std::fs::write(
+        dir.path().join("config.yaml"),
+        format!(
+            "azure:\n  credential: client-secret\n  endpoints:\n    {VAULT}: {}\n",
+            kv.url
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.env.tpl"),
+        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let output = cli(
+        &kv,
+        dir.path(),
+        &["render", "app.env.tpl", "--timeout", "30s"],
+    )
+    .output()
+    .unwrap();
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(1));
+    assert_clean("stderr", &output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // The SDK alone would retry this for a minute.
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(
+        stderr.contains("app.env.tpl:1:6: error: cannot reach the store: the server's TLS certificate is not trusted (azure.ca_file adds a CA): ")
+            && stderr.contains("invalid peer certificate: UnknownIssuer"),
+        "{stderr}"
+    );
+    assert_eq!(kv.reads(), 0);
+}
+
+#[test]
+fn a_stalled_vault_fails_within_the_timeout() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    seed_001(&kv);
+    kv.stall();
+    let dir = project(&kv, "client-secret", "");
+    std::fs::write(
+        dir.path().join("app.env.tpl"),
+        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let output = cli(
+        &kv,
+        dir.path(),
+        &["render", "app.env.tpl", "--timeout", "2s"],
+    )
+    .output()
+    .unwrap();
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert!(
+        stderr.contains("app.env.tpl:1:6: error: timed out: no answer within 2s (--timeout)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_credential_kind_and_an_http_endpoint_are_usage_errors() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.env.tpl"), "A=1\n").unwrap();
+    for (config, expected) in [
+        (
+            "azure: {credential: default}\n",
+            "azure.credential `default` is not one of auto, client-secret, workload-identity, managed-identity or developer-tools",
+        ),
+        (
+            "azure: {endpoints: {corp-kv.vault.azure.net: 'http://127.0.0.1:1'}}\n",
+            "azure.endpoints maps `corp-kv.vault.azure.net` to `http://127.0.0.1:1`; Key Vault is reached over https:// only",
+        ),
+    ] {
+        std::fs::write(dir.path().join("config.yaml"), config).unwrap();
+        let output = cli(&kv, dir.path(), &["render", "app.env.tpl"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}
