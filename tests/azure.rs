@@ -20,10 +20,15 @@ fn id(name: &str) -> String {
     format!("https://{VAULT}/secrets/{name}")
 }
 
-/// No canary value or client secret in `text`.
+/// No canary value or credential in `text`.
 fn assert_clean(what: &str, text: &[u8]) {
     let text = String::from_utf8_lossy(text);
-    for needle in [CANARY, CLIENT_SECRET] {
+    for needle in [
+        CANARY,
+        CLIENT_SECRET,
+        keyvault::FEDERATED_TOKEN,
+        keyvault::IDENTITY_HEADER,
+    ] {
         assert!(!text.contains(needle), "{what} holds `{needle}`:\n{text}");
     }
 }
@@ -97,6 +102,11 @@ fn renders_keys_whole_values_and_versions_through_the_challenge() {
     .unwrap();
     assert_clean("stdout", &output.stdout);
     assert_clean("stderr", &output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("TRACE"), "no trace log to check");
+    for token in kv.tokens() {
+        assert!(!stderr.contains(&token), "the access token is in:\n{stderr}");
+    }
     assert!(
         output.status.success(),
         "{}",
@@ -440,6 +450,163 @@ fn a_token_the_vault_refuses_is_an_authentication_failure() {
     );
     // The challenge, then the request with a token, refused: the SDK does not loop.
     assert_eq!(kv.challenges(), 2, "{:#?}", kv.seen());
+}
+
+#[test]
+fn a_workload_identity_presents_its_federated_token() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    seed_001(&kv);
+    let dir = project(&kv, "workload-identity", "");
+    std::fs::write(
+        dir.path().join("app.env.tpl"),
+        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
+    )
+    .unwrap();
+    let mut cmd = secretmask();
+    let output = cmd
+        .current_dir(dir.path())
+        .env("RUST_LOG", "trace")
+        .envs(kv.workload_env(&dir.path().join("token")))
+        .args(["render", "app.env.tpl", "--config", "config.yaml"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_clean("stderr", &output.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("USER={CANARY}-user\n")
+    );
+    assert_eq!((kv.token_requests(), kv.reads()), (1, 1));
+}
+
+#[test]
+fn auto_picks_a_managed_identity_from_the_app_service_environment() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    seed_001(&kv);
+    let dir = project(&kv, "auto", "");
+    std::fs::write(
+        dir.path().join("app.env.tpl"),
+        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
+    )
+    .unwrap();
+    let output = secretmask()
+        .current_dir(dir.path())
+        .envs(kv.managed_identity_env())
+        .args(["render", "app.env.tpl", "--config", "config.yaml", "-v"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_clean("stderr", &output.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        " INFO azure.credential auto: using managed-identity (a managed identity endpoint (IDENTITY_ENDPOINT or MSI_ENDPOINT) is set)\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("USER={CANARY}-user\n")
+    );
+    let seen = kv.seen();
+    assert!(
+        seen.iter()
+            .any(|s| s.path == "/msi/token" && s.status == 200),
+        "{seen:#?}"
+    );
+}
+
+#[test]
+fn the_cloud_and_its_authority_come_from_the_dns_suffix() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    for (host, authority) in [
+        ("corp-kv.vault.azure.cn", "https://login.chinacloudapi.cn/"),
+        (
+            "corp-kv.vault.usgovcloudapi.net",
+            "https://login.microsoftonline.us/",
+        ),
+        (
+            "corp-kv.vault.azure.net",
+            "https://login.microsoftonline.com/",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.yaml"),
+            kv.config("client-secret", &[host]),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("app.env.tpl"),
+            format!("A=<<workato:akv::https://{host}/secrets/x>>\n"),
+        )
+        .unwrap();
+        // No AZURE_AUTHORITY_HOST: the token is asked of the cloud's own authority, which this
+        // machine cannot reach; the SDK's debug log names the URL it tried.
+        let output = cli(
+            &kv,
+            dir.path(),
+            &["render", "app.env.tpl", "--timeout", "3s"],
+        )
+        .env_remove("AZURE_AUTHORITY_HOST")
+        .env("RUST_LOG", "typespec_client_core=debug")
+        .output()
+        .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        assert_clean("stderr", &output.stderr);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "{authority}{}/oauth2/v2.0/token",
+                keyvault::TENANT
+            )),
+            "{host}: no {authority} in:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn azure_endpoints_and_ca_file_of_a_discovered_config_need_trust() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    seed_001(&kv);
+    let dir = tempfile::tempdir().unwrap();
+    let xdg = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".secretmask.yaml"),
+        kv.config("client-secret", &[VAULT]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.env.tpl"),
+        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
+    )
+    .unwrap();
+    let render = || {
+        let mut cmd = secretmask();
+        cmd.current_dir(dir.path())
+            .env("XDG_CONFIG_HOME", xdg.path())
+            .envs(kv.env())
+            .args(["render", "app.env.tpl"]);
+        cmd
+    };
+    let refused = render().output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("`azure.endpoints` decides where credentials are sent")
+            && stderr.contains("secretmask trust"),
+        "{stderr}"
+    );
+    assert_eq!(kv.seen().len(), 0);
+    secretmask()
+        .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", xdg.path())
+        .arg("trust")
+        .assert()
+        .success();
+    let output = render().output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("USER={CANARY}-user\n")
+    );
 }
 
 #[test]

@@ -12,7 +12,15 @@
 //!   `{error, error_description, error_codes, timestamp, trace_id, correlation_id}`: 400
 //!   `invalid_request` for an unknown tenant (AADSTS90002) or app (AADSTS700016), 400
 //!   `unsupported_grant_type` / `invalid_scope`, 401 `invalid_client` for a wrong secret
-//!   (AADSTS7000215). `AZURE_AUTHORITY_HOST` points the SDK here.
+//!   (AADSTS7000215). The same grant with a federated credential (workload identity) sends
+//!   `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and the
+//!   token file's content as `client_assertion` instead of a secret; an assertion the tenant
+//!   does not know is 400 `invalid_client` (AADSTS70021). `AZURE_AUTHORITY_HOST` points the SDK
+//!   here.
+//! - **Managed identity, App Service** ("Managed identities for App Service", REST protocol):
+//!   `GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=<resource>` with the
+//!   `X-IDENTITY-HEADER` secret; the answer is `{access_token, expires_on (a string of Unix
+//!   seconds), resource, token_type, client_id}`, and 400 without the right header.
 //! - **Key Vault authentication** ("Azure Key Vault authentication", the challenge): a request
 //!   without `Authorization: Bearer <token>`, or with a token this endpoint did not issue, gets
 //!   401 with `WWW-Authenticate: Bearer authorization="https://login.microsoftonline.com/<tenant>",
@@ -42,6 +50,11 @@ use serde_json::{Value, json};
 
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const CLIENT_ID: &str = "0b6d2a3c-7f4e-4d5a-9c1b-secretmask01";
+/// The Kubernetes service account token a workload identity presents: a credential.
+pub const FEDERATED_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.CANARY-federated-4a1e.sig";
+/// App Service's `IDENTITY_HEADER`: a credential.
+pub const IDENTITY_HEADER: &str = "CANARY-identity-header-93b2";
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// The resource Key Vault's challenge names, in every cloud this server plays.
 const RESOURCE: &str = "https://vault.azure.net";
 
@@ -235,6 +248,28 @@ impl KeyVault {
         ]
     }
 
+    /// The environment of an AKS workload identity whose token file is `token_file`.
+    pub fn workload_env(&self, token_file: &std::path::Path) -> Vec<(&'static str, String)> {
+        std::fs::write(token_file, FEDERATED_TOKEN).unwrap();
+        vec![
+            ("AZURE_TENANT_ID", TENANT.to_owned()),
+            ("AZURE_CLIENT_ID", CLIENT_ID.to_owned()),
+            (
+                "AZURE_FEDERATED_TOKEN_FILE",
+                token_file.display().to_string(),
+            ),
+            ("AZURE_AUTHORITY_HOST", self.url.clone()),
+        ]
+    }
+
+    /// The environment App Service gives a managed identity.
+    pub fn managed_identity_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("IDENTITY_ENDPOINT", format!("{}/msi/token", self.url)),
+            ("IDENTITY_HEADER", IDENTITY_HEADER.to_owned()),
+        ]
+    }
+
     /// An `azure` config section that sends `hosts` here and trusts the CA.
     pub fn config(&self, credential: &str, hosts: &[&str]) -> String {
         let endpoints: Vec<String> = hosts
@@ -312,6 +347,11 @@ async fn answer(
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1")
         .to_owned();
+    let identity_header = request
+        .headers()
+        .get("x-identity-header")
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned);
     let bearer = request
         .headers()
         .get("authorization")
@@ -331,6 +371,8 @@ async fn answer(
     let mut state = state.lock().unwrap();
     let response = if method == "POST" && path.ends_with("/oauth2/v2.0/token") {
         token(&mut state, &path, &body, secret)
+    } else if method == "GET" && path == "/msi/token" {
+        managed_identity(&mut state, &query, identity_header.as_deref())
     } else if method == "GET" && path.starts_with("/secrets/") {
         get_secret(&state, &path, &query, &host, bearer.as_deref())
     } else {
@@ -390,7 +432,16 @@ fn token(state: &mut State, path: &str, body: &[u8], secret: &str) -> Response<F
             ),
         );
     }
-    if field("client_secret") != secret {
+    let assertion = field("client_assertion_type") == ASSERTION_TYPE;
+    if assertion && field("client_assertion") != FEDERATED_TOKEN {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            70021,
+            "No matching federated identity record found for presented assertion.".into(),
+        );
+    }
+    if !assertion && field("client_secret") != secret {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -406,8 +457,7 @@ fn token(state: &mut State, path: &str, body: &[u8], secret: &str) -> Response<F
             "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.".into(),
         );
     }
-    let access_token = format!("kv-token-{}-{}", state.tokens.len(), now());
-    state.tokens.insert(access_token.clone());
+    let access_token = issue(state);
     json_response(
         StatusCode::OK,
         json!({
@@ -415,6 +465,40 @@ fn token(state: &mut State, path: &str, body: &[u8], secret: &str) -> Response<F
             "expires_in": 3599,
             "ext_expires_in": 3599,
             "access_token": access_token,
+        }),
+        &[],
+    )
+}
+
+fn issue(state: &mut State) -> String {
+    let access_token = format!("kv-token-{}-{}", state.tokens.len(), now());
+    state.tokens.insert(access_token.clone());
+    access_token
+}
+
+/// `GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=…`, App Service's token endpoint.
+fn managed_identity(
+    state: &mut State,
+    query: &BTreeMap<String, String>,
+    header: Option<&str>,
+) -> Response<Full<Bytes>> {
+    let resource = query.get("resource").cloned().unwrap_or_default();
+    if header != Some(IDENTITY_HEADER) || resource.is_empty() {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            json!({"statusCode": 400, "message": "Unable to load the proper Managed Identity."}),
+            &[],
+        );
+    }
+    let access_token = issue(state);
+    json_response(
+        StatusCode::OK,
+        json!({
+            "access_token": access_token,
+            "expires_on": (now() + 3600).to_string(),
+            "resource": resource,
+            "token_type": "Bearer",
+            "client_id": CLIENT_ID,
         }),
         &[],
     )
