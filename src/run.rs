@@ -281,6 +281,7 @@ fn azure_settings(loaded: &Loaded, options: &StoreOptions) -> Result<azure::Sett
             .into_iter()
             .collect(),
         timeout: options.timeout,
+        ..azure::Settings::default()
     })
 }
 

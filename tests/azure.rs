@@ -4,7 +4,14 @@
 //! challenge flow included.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use secrecy::ExposeSecret;
+use secretmask::grammar;
+use secretmask::provider::azure::{AzureProvider, CredentialKind, ServicePrincipal, Settings};
+use secretmask::provider::{Providers, Unconfigured};
+use secretmask::resolve::{Options, Resolver};
 
 use crate::support::keyvault::{self, KeyVault, Version};
 use crate::support::{findings, secretmask};
@@ -105,7 +112,10 @@ fn renders_keys_whole_values_and_versions_through_the_challenge() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("TRACE"), "no trace log to check");
     for token in kv.tokens() {
-        assert!(!stderr.contains(&token), "the access token is in:\n{stderr}");
+        assert!(
+            !stderr.contains(&token),
+            "the access token is in:\n{stderr}"
+        );
     }
     assert!(
         output.status.success(),
@@ -752,4 +762,64 @@ fn an_unknown_credential_kind_and_an_http_endpoint_are_usage_errors() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{stderr}");
     }
+}
+
+/// The library's path, without the environment: the provider built from settings alone, through
+/// the Resolver's cache.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_resolver_reads_each_identifier_once_per_ttl() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    let mut template = String::new();
+    for s in 0..10 {
+        kv.set(
+            &format!("ttl-{s}"),
+            Version::new(&format!(r#"{{"a": "{CANARY}-{s}"}}"#)),
+        );
+        for _ in 0..5 {
+            template.push_str(&format!("<<workato:akv:a:{}>>\n", id(&format!("ttl-{s}"))));
+        }
+    }
+    let candidates = grammar::scan(template.as_bytes());
+    let masks: Vec<_> = candidates.iter().map(|c| c.as_ref().unwrap()).collect();
+    let provider = AzureProvider::new(Settings {
+        credential: CredentialKind::ClientSecret,
+        service_principal: Some(ServicePrincipal {
+            tenant_id: keyvault::TENANT.into(),
+            client_id: keyvault::CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+        }),
+        authority_host: Some(kv.url.clone()),
+        endpoints: [(VAULT.to_owned(), kv.url.clone())].into(),
+        ca_files: vec![kv.ca_file.clone()],
+        timeout: Some(Duration::from_secs(30)),
+    });
+    let ttl = Duration::from_secs(2);
+    let resolver = Resolver::new(
+        Providers {
+            sm: Arc::new(Unconfigured),
+            vault: Arc::new(Unconfigured),
+            akv: Arc::new(provider),
+        },
+        &Options {
+            ttl,
+            ..Options::default()
+        },
+    );
+    let started = Instant::now();
+    let values = resolver.resolve(&masks).await;
+    for (i, value) in values.iter().enumerate() {
+        let value = value.as_ref().unwrap().expose_secret().to_owned();
+        assert_eq!(value, format!("{CANARY}-{}", i / 5));
+    }
+    assert_eq!(kv.reads(), 10);
+    resolver.resolve(&masks).await;
+    assert!(
+        started.elapsed() < ttl,
+        "the test machine is too slow for a 2 s TTL"
+    );
+    assert_eq!(kv.reads(), 10, "within the TTL: from the cache");
+    tokio::time::sleep(ttl + Duration::from_millis(200)).await;
+    resolver.resolve(&masks).await;
+    assert_eq!(kv.reads(), 20, "after the TTL: read again");
+    assert_eq!(kv.token_requests(), 1, "the token is reused");
 }

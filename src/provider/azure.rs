@@ -34,7 +34,7 @@ use azure_identity::{
 use azure_security_keyvault_secrets::models::SecretClientGetSecretOptions;
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use futures::future::BoxFuture;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
@@ -119,10 +119,23 @@ pub fn pick(
     }
 }
 
+/// A service principal's credentials, for library users who hold them already.
+#[derive(Clone, Debug)]
+pub struct ServicePrincipal {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
 /// Where and as whom the provider talks to Key Vault.
 #[derive(Clone, Debug, Default)]
 pub struct Settings {
     pub credential: CredentialKind,
+    /// With `client-secret`: these credentials instead of the `AZURE_*` environment variables.
+    pub service_principal: Option<ServicePrincipal>,
+    /// The Microsoft Entra authority for every cloud, instead of `AZURE_AUTHORITY_HOST` or the
+    /// cloud's own.
+    pub authority_host: Option<String>,
     /// A vault host (lowercase, such as `corp-kv.vault.azure.net`) → the `https://` URL its
     /// requests go to instead.
     pub endpoints: BTreeMap<String, String>,
@@ -234,8 +247,12 @@ impl AzureProvider {
     ) -> Result<Arc<dyn TokenCredential>, ProviderError> {
         let kind = self.kind();
         let mut client_options = self.client_options()?;
-        // `AZURE_AUTHORITY_HOST` is read by the SDK only when no cloud is given.
-        if env("AZURE_AUTHORITY_HOST").is_none() {
+        if let Some(authority) = &self.settings.authority_host {
+            let mut custom = CustomConfiguration::default();
+            custom.authority_host = authority.clone();
+            client_options.cloud = Some(Arc::new(custom.into()));
+        } else if env("AZURE_AUTHORITY_HOST").is_none() {
+            // The SDK reads `AZURE_AUTHORITY_HOST` itself, but only when no cloud is given.
             client_options.cloud = Some(Arc::new(cloud_configuration(cloud)));
         }
         let required = |name: &str| {
@@ -245,9 +262,18 @@ impl AzureProvider {
         };
         let credential: Result<Arc<dyn TokenCredential>, azure_core::Error> = match kind {
             CredentialKind::ClientSecret | CredentialKind::Auto => {
-                let tenant = required("AZURE_TENANT_ID")?;
-                let client = required("AZURE_CLIENT_ID")?;
-                let secret = required("AZURE_CLIENT_SECRET")?;
+                let (tenant, client, secret) = match &self.settings.service_principal {
+                    Some(sp) => (
+                        sp.tenant_id.clone(),
+                        sp.client_id.clone(),
+                        sp.client_secret.expose_secret().to_owned(),
+                    ),
+                    None => (
+                        required("AZURE_TENANT_ID")?,
+                        required("AZURE_CLIENT_ID")?,
+                        required("AZURE_CLIENT_SECRET")?,
+                    ),
+                };
                 let options = ClientSecretCredentialOptions { client_options };
                 ClientSecretCredential::new(&tenant, client, Secret::new(secret), Some(options))
                     .map(|c| c as Arc<dyn TokenCredential>)
@@ -628,6 +654,21 @@ mod tests {
             assert!(CredentialKind::NAMES.contains(kind.name()));
         }
         assert_eq!(CredentialKind::from_name("default"), None);
+    }
+
+    #[test]
+    fn settings_never_print_the_client_secret() {
+        let settings = Settings {
+            service_principal: Some(ServicePrincipal {
+                tenant_id: "t".into(),
+                client_id: "c".into(),
+                client_secret: "CANARY-sp-secret".into(),
+            }),
+            ..Settings::default()
+        };
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("CANARY"), "{printed}");
+        assert!(printed.contains("REDACTED"), "{printed}");
     }
 
     #[test]
