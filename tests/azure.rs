@@ -67,6 +67,25 @@ fn cli(kv: &KeyVault, dir: &Path, args: &[&str]) -> assert_cmd::Command {
     cmd
 }
 
+/// `app.env.tpl` in `dir`: one mask, on seed 001's username.
+fn user_template(dir: &Path) {
+    std::fs::write(
+        dir.join("app.env.tpl"),
+        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
+    )
+    .unwrap();
+}
+
+/// A vault holding seed 001's secret, and a project with one mask on it (`app.env.tpl`) whose
+/// config uses `credential`.
+fn one_mask(credential: &str) -> (KeyVault, tempfile::TempDir) {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    seed_001(&kv);
+    let dir = project(&kv, credential, "");
+    user_template(dir.path());
+    (kv, dir)
+}
+
 /// Seed 001's secret: a JSON object with the connector's username and password.
 fn seed_001(kv: &KeyVault) {
     kv.set(
@@ -431,15 +450,8 @@ fn a_wrong_client_secret_fails_every_mask_as_an_authentication_failure() {
 
 #[test]
 fn a_token_the_vault_refuses_is_an_authentication_failure() {
-    let kv = KeyVault::start(CLIENT_SECRET);
-    seed_001(&kv);
+    let (kv, dir) = one_mask("client-secret");
     kv.refuse_tokens();
-    let dir = project(&kv, "client-secret", "");
-    std::fs::write(
-        dir.path().join("app.env.tpl"),
-        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
-    )
-    .unwrap();
     let output = cli(&kv, dir.path(), &["render", "app.env.tpl"])
         .output()
         .unwrap();
@@ -464,14 +476,7 @@ fn a_token_the_vault_refuses_is_an_authentication_failure() {
 
 #[test]
 fn a_workload_identity_presents_its_federated_token() {
-    let kv = KeyVault::start(CLIENT_SECRET);
-    seed_001(&kv);
-    let dir = project(&kv, "workload-identity", "");
-    std::fs::write(
-        dir.path().join("app.env.tpl"),
-        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
-    )
-    .unwrap();
+    let (kv, dir) = one_mask("workload-identity");
     let mut cmd = secretmask();
     let output = cmd
         .current_dir(dir.path())
@@ -491,14 +496,7 @@ fn a_workload_identity_presents_its_federated_token() {
 
 #[test]
 fn auto_picks_a_managed_identity_from_the_app_service_environment() {
-    let kv = KeyVault::start(CLIENT_SECRET);
-    seed_001(&kv);
-    let dir = project(&kv, "auto", "");
-    std::fs::write(
-        dir.path().join("app.env.tpl"),
-        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
-    )
-    .unwrap();
+    let (kv, dir) = one_mask("auto");
     let output = secretmask()
         .current_dir(dir.path())
         .envs(kv.managed_identity_env())
@@ -583,11 +581,7 @@ fn azure_endpoints_and_ca_file_of_a_discovered_config_need_trust() {
         kv.config("client-secret", &[VAULT]),
     )
     .unwrap();
-    std::fs::write(
-        dir.path().join("app.env.tpl"),
-        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
-    )
-    .unwrap();
+    user_template(dir.path());
     let render = || {
         let mut cmd = secretmask();
         cmd.current_dir(dir.path())
@@ -645,14 +639,7 @@ fn a_missing_service_principal_variable_is_named() {
 
 #[test]
 fn auto_says_which_credential_it_picked_with_verbose() {
-    let kv = KeyVault::start(CLIENT_SECRET);
-    seed_001(&kv);
-    let dir = project(&kv, "auto", "");
-    std::fs::write(
-        dir.path().join("app.env.tpl"),
-        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
-    )
-    .unwrap();
+    let (kv, dir) = one_mask("auto");
     let output = cli(&kv, dir.path(), &["--verbose", "render", "app.env.tpl"])
         .env_remove("RUST_LOG")
         .output()
@@ -683,11 +670,7 @@ fn an_untrusted_certificate_fails_at_once_instead_of_retrying() {
         ),
     )
     .unwrap();
-    std::fs::write(
-        dir.path().join("app.env.tpl"),
-        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
-    )
-    .unwrap();
+    user_template(dir.path());
     let started = Instant::now();
     let output = cli(
         &kv,
@@ -712,15 +695,8 @@ fn an_untrusted_certificate_fails_at_once_instead_of_retrying() {
 
 #[test]
 fn a_stalled_vault_fails_within_the_timeout() {
-    let kv = KeyVault::start(CLIENT_SECRET);
-    seed_001(&kv);
+    let (kv, dir) = one_mask("client-secret");
     kv.stall();
-    let dir = project(&kv, "client-secret", "");
-    std::fs::write(
-        dir.path().join("app.env.tpl"),
-        format!("USER=<<workato:akv:username:{}>>\n", id("apono-mysql-user")),
-    )
-    .unwrap();
     let started = Instant::now();
     let output = cli(
         &kv,

@@ -161,7 +161,7 @@ impl Provider for AwsProvider {
             if arns.len() != secrets.len() || arns.is_empty() {
                 return secrets
                     .iter()
-                    .map(|s| Err(ProviderError::NoProvider { store: s.store() }))
+                    .map(|s| Err(ProviderError::no_provider(s)))
                     .collect();
             }
             self.fetch_batch(&arns).await
@@ -174,9 +174,7 @@ impl Provider for AwsProvider {
     ) -> BoxFuture<'a, Result<Described, ProviderError>> {
         Box::pin(async move {
             let Some(arn) = aws_arn(secret) else {
-                return Err(ProviderError::NoProvider {
-                    store: secret.store(),
-                });
+                return Err(ProviderError::no_provider(secret));
             };
             let client = self.client(arn).await;
             let output = client

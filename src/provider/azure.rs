@@ -372,35 +372,29 @@ impl AzureProvider {
             .unwrap_or_else(|| SecretString::from(String::new()));
         Ok((metadata, SecretValue::Text(value)))
     }
+
+    /// The value to render: Key Vault serves expired and not-yet-valid secrets (`exp` and `nbf`
+    /// are advisory there), but a render must not use them.
+    async fn value(&self, id: &KeyVaultId) -> Fetched {
+        let (metadata, value) = self.read(id).await?;
+        if let Some(since) = metadata.expired {
+            return Err(ProviderError::Expired { since });
+        }
+        if let Some(from) = metadata.not_before {
+            return Err(ProviderError::NotYetValid { from });
+        }
+        Ok(value)
+    }
 }
 
 impl Provider for AzureProvider {
     fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>> {
-        Box::pin(async move {
-            let mut answers = Vec::with_capacity(secrets.len());
-            for secret in secrets {
-                answers.push(match secret {
-                    SecretRef::Azure(id) => match self.read(id).await {
-                        // Key Vault serves expired and not-yet-valid secrets (`exp` and `nbf`
-                        // are advisory there); a render must not use them.
-                        Ok((meta, _)) if meta.expired.is_some() => Err(ProviderError::Expired {
-                            since: meta.expired.unwrap_or_default(),
-                        }),
-                        Ok((meta, _)) if meta.not_before.is_some() => {
-                            Err(ProviderError::NotYetValid {
-                                from: meta.not_before.unwrap_or_default(),
-                            })
-                        }
-                        Ok((_, value)) => Ok(value),
-                        Err(e) => Err(e),
-                    },
-                    other => Err(ProviderError::NoProvider {
-                        store: other.store(),
-                    }),
-                });
+        Box::pin(super::one_at_a_time(secrets, move |secret| async move {
+            match secret {
+                SecretRef::Azure(id) => self.value(id).await,
+                other => Err(ProviderError::no_provider(other)),
             }
-            answers
-        })
+        }))
     }
 
     /// Key Vault has no metadata-only read of a version: the one GET gives both, and the value
@@ -418,9 +412,7 @@ impl Provider for AzureProvider {
                         value: Some(Arc::new(value)),
                     })
                 }
-                other => Err(ProviderError::NoProvider {
-                    store: other.store(),
-                }),
+                other => Err(ProviderError::no_provider(other)),
             }
         })
     }

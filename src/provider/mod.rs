@@ -149,6 +149,30 @@ pub(crate) fn causes(error: &(dyn std::error::Error + 'static)) -> String {
 /// The answer for one secret of a batch.
 pub type Fetched = Result<SecretValue, ProviderError>;
 
+/// Answers a batch one secret at a time, in order: for stores without a batch read.
+pub(crate) async fn one_at_a_time<'a, Fut>(
+    secrets: &'a [SecretRef],
+    read: impl Fn(&'a SecretRef) -> Fut,
+) -> Vec<Fetched>
+where
+    Fut: Future<Output = Fetched>,
+{
+    let mut answers = Vec::with_capacity(secrets.len());
+    for secret in secrets {
+        answers.push(read(secret).await);
+    }
+    answers
+}
+
+impl ProviderError {
+    /// The answer for a secret no provider here can read.
+    pub(crate) fn no_provider(secret: &SecretRef) -> Self {
+        Self::NoProvider {
+            store: secret.store(),
+        }
+    }
+}
+
 /// A secret store.
 pub trait Provider: Send + Sync {
     /// Secrets in the same group can be fetched in one batch (AWS: one partition and region).
@@ -207,7 +231,7 @@ impl Provider for Unconfigured {
         Box::pin(async move {
             secrets
                 .iter()
-                .map(|s| Err(ProviderError::NoProvider { store: s.store() }))
+                .map(|s| Err(ProviderError::no_provider(s)))
                 .collect()
         })
     }
@@ -216,10 +240,6 @@ impl Provider for Unconfigured {
         &'a self,
         secret: &'a SecretRef,
     ) -> BoxFuture<'a, Result<Described, ProviderError>> {
-        Box::pin(async move {
-            Err(ProviderError::NoProvider {
-                store: secret.store(),
-            })
-        })
+        Box::pin(async move { Err(ProviderError::no_provider(secret)) })
     }
 }

@@ -269,18 +269,12 @@ impl VaultProvider {
 
 impl Provider for VaultProvider {
     fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>> {
-        Box::pin(async move {
-            let mut answers = Vec::with_capacity(secrets.len());
-            for secret in secrets {
-                answers.push(match secret {
-                    SecretRef::Vault(path) => self.read(path).await,
-                    other => Err(ProviderError::NoProvider {
-                        store: other.store(),
-                    }),
-                });
+        Box::pin(super::one_at_a_time(secrets, move |secret| async move {
+            match secret {
+                SecretRef::Vault(path) => self.read(path).await,
+                other => Err(ProviderError::no_provider(other)),
             }
-            answers
-        })
+        }))
     }
 
     fn describe<'a>(
@@ -290,9 +284,7 @@ impl Provider for VaultProvider {
         Box::pin(async move {
             match secret {
                 SecretRef::Vault(path) => self.describe_path(path).await.map(Described::from),
-                other => Err(ProviderError::NoProvider {
-                    store: other.store(),
-                }),
+                other => Err(ProviderError::no_provider(other)),
             }
         })
     }
