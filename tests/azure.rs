@@ -164,7 +164,9 @@ fn renders_keys_whole_values_and_versions_through_the_challenge() {
         .find(|s| s.path.starts_with("/secrets/"))
         .unwrap();
     assert_eq!(first_vault_request.status, 401, "{seen:#?}");
-    assert!(kv.challenges() >= 1);
+    // The first requests to each vault meet the challenge (as many as are in flight before a
+    // token is known; waiting for the first instead measured slower in `benches/azure.rs`).
+    assert!((2..=8).contains(&kv.challenges()), "{seen:#?}");
     // One credential for the cloud: one token for both vaults.
     assert_eq!(kv.token_requests(), 1, "{seen:#?}");
     assert!(
