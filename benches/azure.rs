@@ -8,16 +8,12 @@
 #[allow(dead_code)]
 mod keyvault;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures::StreamExt;
 use keyvault::{KeyVault, Version};
 use secretmask::grammar;
-use secretmask::provider::azure::{AzureProvider, CredentialKind, ServicePrincipal, Settings};
-use secretmask::provider::{Providers, Unconfigured};
-use secretmask::resolve::{Options, Resolver};
 
 const SECRETS: usize = 100;
 const KEYS: usize = 10;
@@ -52,7 +48,7 @@ fn bench(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(10));
     group.bench_function("secretmask resolve: 1000 masks, 100 secrets", |b| {
         b.iter(|| {
-            let resolver = resolver(&kv);
+            let resolver = kv.resolver(&[HOST], Duration::from_secs(300));
             let values = runtime.block_on(resolver.resolve(&masks));
             assert!(values.iter().all(Result::is_ok));
         })
@@ -61,29 +57,6 @@ fn bench(c: &mut Criterion) {
         b.iter(|| runtime.block_on(direct(&kv.url, &ca)))
     });
     group.finish();
-}
-
-fn resolver(kv: &KeyVault) -> Resolver {
-    let provider = AzureProvider::new(Settings {
-        credential: CredentialKind::ClientSecret,
-        service_principal: Some(ServicePrincipal {
-            tenant_id: keyvault::TENANT.into(),
-            client_id: keyvault::CLIENT_ID.into(),
-            client_secret: CLIENT_SECRET.into(),
-        }),
-        authority_host: Some(kv.url.clone()),
-        endpoints: [(HOST.to_owned(), kv.url.clone())].into(),
-        ca_files: vec![kv.ca_file.clone()],
-        timeout: Some(Duration::from_secs(30)),
-    });
-    Resolver::new(
-        Providers {
-            sm: Arc::new(Unconfigured),
-            vault: Arc::new(Unconfigured),
-            akv: Arc::new(provider),
-        },
-        &Options::default(),
-    )
 }
 
 /// The same calls without the SDK: a token, then every secret, eight requests in flight.

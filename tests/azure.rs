@@ -4,14 +4,10 @@
 //! challenge flow included.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use secrecy::ExposeSecret;
 use secretmask::grammar;
-use secretmask::provider::azure::{AzureProvider, CredentialKind, ServicePrincipal, Settings};
-use secretmask::provider::{Providers, Unconfigured};
-use secretmask::resolve::{Options, Resolver};
 
 use crate::support::keyvault::{self, KeyVault, Version};
 use crate::support::{findings, secretmask};
@@ -759,30 +755,8 @@ async fn the_resolver_reads_each_identifier_once_per_ttl() {
     }
     let candidates = grammar::scan(template.as_bytes());
     let masks: Vec<_> = candidates.iter().map(|c| c.as_ref().unwrap()).collect();
-    let provider = AzureProvider::new(Settings {
-        credential: CredentialKind::ClientSecret,
-        service_principal: Some(ServicePrincipal {
-            tenant_id: keyvault::TENANT.into(),
-            client_id: keyvault::CLIENT_ID.into(),
-            client_secret: CLIENT_SECRET.into(),
-        }),
-        authority_host: Some(kv.url.clone()),
-        endpoints: [(VAULT.to_owned(), kv.url.clone())].into(),
-        ca_files: vec![kv.ca_file.clone()],
-        timeout: Some(Duration::from_secs(30)),
-    });
     let ttl = Duration::from_secs(2);
-    let resolver = Resolver::new(
-        Providers {
-            sm: Arc::new(Unconfigured),
-            vault: Arc::new(Unconfigured),
-            akv: Arc::new(provider),
-        },
-        &Options {
-            ttl,
-            ..Options::default()
-        },
-    );
+    let resolver = kv.resolver(&[VAULT], ttl);
     let started = Instant::now();
     let values = resolver.resolve(&masks).await;
     for (i, value) in values.iter().enumerate() {

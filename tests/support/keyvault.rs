@@ -41,11 +41,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
+use secretmask::provider::azure::{AzureProvider, CredentialKind, ServicePrincipal, Settings};
+use secretmask::provider::{Providers, Unconfigured};
+use secretmask::resolve::{Options, Resolver};
 use serde_json::{Value, json};
 
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -268,6 +271,37 @@ impl KeyVault {
             ("IDENTITY_ENDPOINT", format!("{}/msi/token", self.url)),
             ("IDENTITY_HEADER", IDENTITY_HEADER.to_owned()),
         ]
+    }
+
+    /// A Resolver for Key Vault only, built from settings alone (no environment): the service
+    /// principal this server knows, `hosts` sent here, the CA trusted.
+    pub fn resolver(&self, hosts: &[&str], ttl: Duration) -> Resolver {
+        let provider = AzureProvider::new(Settings {
+            credential: CredentialKind::ClientSecret,
+            service_principal: Some(ServicePrincipal {
+                tenant_id: TENANT.into(),
+                client_id: CLIENT_ID.into(),
+                client_secret: self.client_secret.clone().into(),
+            }),
+            authority_host: Some(self.url.clone()),
+            endpoints: hosts
+                .iter()
+                .map(|h| (h.to_string(), self.url.clone()))
+                .collect(),
+            ca_files: vec![self.ca_file.clone()],
+            timeout: Some(Duration::from_secs(30)),
+        });
+        Resolver::new(
+            Providers {
+                sm: Arc::new(Unconfigured),
+                vault: Arc::new(Unconfigured),
+                akv: Arc::new(provider),
+            },
+            &Options {
+                ttl,
+                ..Options::default()
+            },
+        )
     }
 
     /// An `azure` config section that sends `hosts` here and trusts the CA.
