@@ -72,6 +72,20 @@ fn user_template(dir: &Path) {
     .unwrap();
 }
 
+/// `output` is a success that printed `one_mask`'s rendering, and on stderr nothing but
+/// `stderr` (when given) and nothing secret.
+fn assert_rendered_user(output: &std::process::Output, stderr: Option<&str>) {
+    assert!(output.status.success(), "{output:?}");
+    assert_clean("stderr", &output.stderr);
+    if let Some(stderr) = stderr {
+        assert_eq!(String::from_utf8_lossy(&output.stderr), stderr);
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("USER={CANARY}-user\n")
+    );
+}
+
 /// A vault holding seed 001's secret, and a project with one mask on it (`app.env.tpl`) whose
 /// config uses `credential`.
 fn one_mask(credential: &str) -> (KeyVault, tempfile::TempDir) {
@@ -483,12 +497,7 @@ fn a_workload_identity_presents_its_federated_token() {
         .args(["render", "app.env.tpl", "--config", "config.yaml"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    assert_clean("stderr", &output.stderr);
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        format!("USER={CANARY}-user\n")
-    );
+    assert_rendered_user(&output, None);
     assert_eq!((kv.token_requests(), kv.reads()), (1, 1));
 }
 
@@ -501,15 +510,11 @@ fn auto_picks_a_managed_identity_from_the_app_service_environment() {
         .args(["render", "app.env.tpl", "--config", "config.yaml", "-v"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    assert_clean("stderr", &output.stderr);
-    assert_eq!(
-        String::from_utf8_lossy(&output.stderr),
-        " INFO azure.credential auto: using managed-identity (a managed identity endpoint (IDENTITY_ENDPOINT or MSI_ENDPOINT) is set)\n"
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        format!("USER={CANARY}-user\n")
+    assert_rendered_user(
+        &output,
+        Some(
+            " INFO azure.credential auto: using managed-identity (a managed identity endpoint (IDENTITY_ENDPOINT or MSI_ENDPOINT) is set)\n",
+        ),
     );
     let seen = kv.seen();
     assert!(
@@ -642,15 +647,11 @@ fn auto_says_which_credential_it_picked_with_verbose() {
         .env_remove("RUST_LOG")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    assert_clean("stderr", &output.stderr);
-    assert_eq!(
-        String::from_utf8_lossy(&output.stderr),
-        " INFO azure.credential auto: using client-secret (AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are set)\n"
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        format!("USER={CANARY}-user\n")
+    assert_rendered_user(
+        &output,
+        Some(
+            " INFO azure.credential auto: using client-secret (AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are set)\n",
+        ),
     );
 }
 
