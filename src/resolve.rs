@@ -158,8 +158,7 @@ impl Resolver {
         futures::future::join_all(loads).await.into_iter().collect()
     }
 
-    /// What each store says about each secret (online lint), `concurrency` calls at a time. A
-    /// value that came with the answer (Key Vault) is cached for `fetch`, if the secret is live.
+    /// What each store says about each secret (online lint), `concurrency` calls at a time.
     pub async fn describe(
         &self,
         refs: &[SecretRef],
@@ -170,16 +169,7 @@ impl Resolver {
                 let _permit = self.permits.acquire().await.expect("never closed");
                 self.providers.get(secret.store()).describe(secret).await
             };
-            let answer = self.by(deadline, call).await;
-            if let Ok(Described {
-                metadata,
-                value: Some(value),
-            }) = &answer
-                && metadata.is_live()
-            {
-                self.cache.insert(secret.clone(), value.clone()).await;
-            }
-            (secret.clone(), answer)
+            (secret.clone(), self.by(deadline, call).await)
         });
         futures::future::join_all(calls).await.into_iter().collect()
     }

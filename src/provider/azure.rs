@@ -307,27 +307,27 @@ impl AzureProvider {
     fn client(&self, id: &KeyVaultId) -> Result<Arc<SecretClient>, ProviderError> {
         let host = format!("{}.{}", id.vault, id.cloud.vault_suffix());
         let mut clients = self.clients.lock().expect("never poisoned");
-        if let Some(client) = clients.get(&host) {
-            return client.clone();
-        }
-        let mapped = self.settings.endpoints.get(&host);
-        let client = (|| {
-            let credential = self.credential(id.cloud)?;
-            let options = SecretClientOptions {
-                client_options: self.client_options()?,
-                // A mapped host is not under the challenge's `vault.azure.net`.
-                verify_challenge_resource: Some(mapped.is_none()),
-                ..SecretClientOptions::default()
-            };
-            let url = mapped.cloned().unwrap_or_else(|| id.vault_url());
-            SecretClient::new(&url, credential, Some(options))
-                .map(Arc::new)
-                .map_err(|e| ProviderError::Unreachable {
-                    message: format!("Key Vault URL `{url}`: {}", messages(&e)),
-                })
-        })();
-        clients.insert(host, client.clone());
-        client
+        clients
+            .entry(host)
+            .or_insert_with_key(|host| self.build_client(host, id))
+            .clone()
+    }
+
+    fn build_client(&self, host: &str, id: &KeyVaultId) -> Built<Arc<SecretClient>> {
+        let mapped = self.settings.endpoints.get(host);
+        let credential = self.credential(id.cloud)?;
+        let options = SecretClientOptions {
+            client_options: self.client_options()?,
+            // A mapped host is not under the challenge's `vault.azure.net`.
+            verify_challenge_resource: Some(mapped.is_none()),
+            ..SecretClientOptions::default()
+        };
+        let url = mapped.cloned().unwrap_or_else(|| id.vault_url());
+        SecretClient::new(&url, credential, Some(options))
+            .map(Arc::new)
+            .map_err(|e| ProviderError::Unreachable {
+                message: format!("Key Vault URL `{url}`: {}", messages(&e)),
+            })
     }
 
     /// One `GET /secrets/{name}[/{version}]`: the value, and what the attributes say.
@@ -557,8 +557,7 @@ fn sdk_error(error: &azure_core::Error) -> ProviderError {
 /// The messages of an SDK error's chain, without the retry policy's wrapper (which says only
 /// "non-transport error occurred") and on one line.
 fn messages(error: &azure_core::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for e in super::chain(error) {
+    super::join_causes(super::chain(error).filter_map(|e| {
         let text = e
             .to_string()
             .split_whitespace()
@@ -566,11 +565,8 @@ fn messages(error: &azure_core::Error) -> String {
             .join(" ");
         let wrapper = text.starts_with("non-transport error occurred")
             || text.starts_with("retry policy expired");
-        if !text.is_empty() && !wrapper && !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    parts.join(": ")
+        (!wrapper).then_some(text)
+    }))
 }
 
 fn cloud_configuration(cloud: AzureCloud) -> CloudConfiguration {

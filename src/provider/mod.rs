@@ -136,9 +136,14 @@ pub(crate) fn chain<'a>(
 
 /// The messages of an error and its sources, joined; a message its cause repeats is skipped.
 pub(crate) fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    join_causes(chain(error).map(|e| e.to_string()))
+}
+
+/// Messages, outermost first, joined with `: `; an empty one, or one an earlier one already
+/// holds, is skipped.
+pub(crate) fn join_causes(messages: impl Iterator<Item = String>) -> String {
     let mut parts: Vec<String> = Vec::new();
-    for e in chain(error) {
-        let text = e.to_string();
+    for text in messages {
         if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
