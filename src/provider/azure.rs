@@ -398,7 +398,7 @@ impl Provider for AzureProvider {
     }
 
     /// Key Vault has no metadata-only read of a version: the one GET gives both, and the value
-    /// is handed back so the resolver need not read it again.
+    /// is handed back so online lint need not read it again to check keys.
     fn describe<'a>(
         &'a self,
         secret: &'a SecretRef,
