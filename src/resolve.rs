@@ -91,7 +91,7 @@ impl Resolver {
     }
 
     /// The value of every mask, in order.
-    pub async fn resolve(&self, masks: &[&Mask]) -> Vec<Result<SecretString, ResolveError>> {
+    pub async fn resolve(&self, masks: &[&Mask]) -> Vec<Result<Value, ResolveError>> {
         let refs: Vec<SecretRef> = unique(masks.iter().map(|m| &m.secret));
         let secrets = self.fetch(&refs).await;
         // Each secret's JSON is parsed once for all its masks, and dropped with this call.
@@ -202,10 +202,59 @@ fn unique<'a>(refs: impl Iterator<Item = &'a SecretRef>) -> Vec<SecretRef> {
     refs.filter(|r| seen.insert(*r)).cloned().collect()
 }
 
+/// The JSON type of a selected value: render keeps it in every reader of the output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A string, the whole of a text secret, or a binary secret as base64.
+    String,
+    Number,
+    Bool,
+    Null,
+    Array,
+    Object,
+}
+
+/// One mask's value: its text (a string as it is, anything else as compact JSON) and the JSON
+/// type it had in the secret. `Debug` never shows the text.
+#[derive(Clone)]
+pub struct Value {
+    text: SecretString,
+    kind: Kind,
+}
+
+impl Value {
+    /// A value of `kind` whose text is `text`.
+    pub fn new(text: SecretString, kind: Kind) -> Self {
+        Self { text, kind }
+    }
+
+    /// A string value.
+    pub fn string(text: impl Into<String>) -> Self {
+        Self::new(SecretString::from(text.into()), Kind::String)
+    }
+
+    /// The JSON type the value had in its secret.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+}
+
+impl ExposeSecret<str> for Value {
+    fn expose_secret(&self) -> &str {
+        self.text.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Value({:?}, [REDACTED])", self.kind)
+    }
+}
+
 /// The value a mask's key selects (design §2): the whole string for an empty key (base64 for a
 /// binary secret); otherwise the member of the JSON object, a string as it is and anything else
 /// as compact JSON.
-pub fn select(value: &SecretValue, key: &str) -> Result<SecretString, ResolveError> {
+pub fn select(value: &SecretValue, key: &str) -> Result<Value, ResolveError> {
     Selector::new(value).get(key)
 }
 
@@ -223,19 +272,21 @@ impl<'a> Selector<'a> {
         }
     }
 
-    pub fn get(&self, key: &str) -> Result<SecretString, ResolveError> {
+    pub fn get(&self, key: &str) -> Result<Value, ResolveError> {
         let text = match self.value {
             SecretValue::Binary(bytes) if key.is_empty() => {
-                return Ok(base64::engine::general_purpose::STANDARD
-                    .encode(bytes.expose_secret())
-                    .into());
+                return Ok(Value::string(
+                    base64::engine::general_purpose::STANDARD.encode(bytes.expose_secret()),
+                ));
             }
             SecretValue::Binary(_) => {
                 return Err(ResolveError::BinaryWithKey {
                     key: key.to_owned(),
                 });
             }
-            SecretValue::Text(text) if key.is_empty() => return Ok(text.clone()),
+            SecretValue::Text(text) if key.is_empty() => {
+                return Ok(Value::new(text.clone(), Kind::String));
+            }
             SecretValue::Text(text) => text,
         };
         let object = self.object.get_or_init(|| {
@@ -249,9 +300,17 @@ impl<'a> Selector<'a> {
                 key: key.to_owned(),
             });
         };
+        let kind = |value: &serde_json::Value| match value {
+            serde_json::Value::String(_) => Kind::String,
+            serde_json::Value::Number(_) => Kind::Number,
+            serde_json::Value::Bool(_) => Kind::Bool,
+            serde_json::Value::Null => Kind::Null,
+            serde_json::Value::Array(_) => Kind::Array,
+            serde_json::Value::Object(_) => Kind::Object,
+        };
         match object.get(key) {
-            Some(serde_json::Value::String(s)) => Ok(s.clone().into()),
-            Some(other) => Ok(other.to_string().into()),
+            Some(serde_json::Value::String(s)) => Ok(Value::string(s.clone())),
+            Some(other) => Ok(Value::new(other.to_string().into(), kind(other))),
             None => Err(ResolveError::KeyMissing {
                 key: key.to_owned(),
                 available: object.keys().cloned().collect(),

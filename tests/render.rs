@@ -66,7 +66,7 @@ fn failed_render_leaves_target_untouched_and_prints_nothing() {
     for template in [
         "a: \"{{workato:vault:missing:kv/app}}\"\nb: \"{{workato:vault:password:kv/app}}\"\n",
         "a: \"{{workato:vault:password:kv/absent}}\"\nb: \"{{workato:vault:password:kv/app}}\"\n",
-        "a: {{workato:vault:colon:kv/app}}\nb: \"{{workato:vault:password:kv/app}}\"\n",
+        "a: x-{{workato:vault:colon:kv/app}}\nb: \"{{workato:vault:password:kv/app}}\"\n",
     ] {
         let tpl = dir.path().join("app.yaml.tpl");
         fs::write(&tpl, template).unwrap();
@@ -266,7 +266,13 @@ fn stdin_without_as_is_escaped_for_the_format_its_content_has() {
         String::from_utf8_lossy(&yaml.stdout),
         format!("a: \"a: b {CANARY}\"\n")
     );
-    let refused = render("a: {{workato:vault:colon:kv/app}}\n");
+    // A whole plain scalar is quoted in the mask's place; part of one cannot be.
+    let plain = render("a: {{workato:vault:colon:kv/app}}\n");
+    assert_eq!(
+        String::from_utf8_lossy(&plain.stdout),
+        format!("a: \"a: b {CANARY}\"\n")
+    );
+    let refused = render("a: x-{{workato:vault:colon:kv/app}}\n");
     assert_eq!(refused.status.code(), Some(1));
     assert_no_canary(&refused);
     let json = render("{\"a\": \"{{workato:vault:colon:kv/app}}\"}\n");

@@ -4,7 +4,7 @@
 //! of the same length made of letters and digits, so byte offsets stay put and the copy parses
 //! where the template would not (`key: {{…}}` is a flow mapping to a YAML parser).
 
-use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 
 use super::Format;
 use crate::source::Span;
@@ -21,28 +21,116 @@ pub enum Context {
     JsonBare,
     YamlDouble,
     YamlSingle,
-    /// A plain scalar; whether the mask starts or ends it decides which characters are safe.
+    /// A plain scalar; whether the mask starts or ends it decides which characters are safe, and
+    /// a mask that is the whole scalar may be written as a quoted scalar instead.
     YamlPlain {
         at_start: bool,
         at_end: bool,
+        /// Inside a flow collection, where `,[]{}` end the scalar.
+        flow: bool,
+        /// The scalar has an explicit tag, so no reader resolves its type from its text.
+        tagged: bool,
     },
-    /// A literal block scalar; continuation lines get the indentation of the mask's line.
+    /// A literal block scalar; continuation lines get the block's content indentation.
     YamlLiteral {
         indent: String,
+        /// The block's chomping, when the mask ends the block's content (its trailing line
+        /// breaks are then the block's).
+        last: Option<Chomp>,
     },
-    YamlFolded,
+    YamlFolded {
+        last: Option<Chomp>,
+    },
     ShellSingle,
     ShellDouble,
     ShellBare,
+    /// The body of a here-document: with an unquoted delimiter `$`, `` ` `` and `\` are special;
+    /// with a quoted one nothing is. A line equal to the delimiter would end it.
+    Heredoc {
+        delimiter: String,
+        quoted: bool,
+        strip_tabs: bool,
+    },
+    /// A place no escaping can make safe (inside `$'…'`, backquotes, `$((…))`, a parameter
+    /// name); the render is refused there.
+    Unplaceable(&'static str),
     EnvSingle,
     EnvDouble,
     EnvBare,
     TomlBasic,
     TomlLiteral,
     TomlMultiBasic,
-    TomlMultiLiteral,
+    /// `'''…'''`; `at_open` when the mask follows the opener at once, where TOML drops a line
+    /// break.
+    TomlMultiLiteral {
+        at_open: bool,
+    },
     /// A TOML value position outside a string: a number or boolean.
     TomlBare,
+}
+
+/// Block-scalar chomping (YAML 1.2 §8.1.1.2): what happens to the final line breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chomp {
+    Clip,
+    Strip,
+    Keep,
+}
+
+impl Chomp {
+    /// The chomping indicator of the block scalar whose header starts at `text[start..]`.
+    pub fn of_header(text: &[u8], start: usize) -> Self {
+        let mut chomp = Self::Clip;
+        for b in header(text, start) {
+            match b {
+                b'+' => chomp = Self::Keep,
+                b'-' => chomp = Self::Strip,
+                _ => {}
+            }
+        }
+        chomp
+    }
+
+    /// A value as this chomping leaves it: a value that came through a block scalar can only
+    /// have the final line breaks its indicator allows.
+    pub fn apply(self, value: &str) -> String {
+        let body = value.trim_end_matches('\n');
+        match self {
+            Self::Keep => value.to_owned(),
+            Self::Strip => body.to_owned(),
+            Self::Clip if body.len() < value.len() => format!("{body}\n"),
+            Self::Clip => body.to_owned(),
+        }
+    }
+}
+
+/// Where the `|` or `>` is of the block scalar whose content the parser places at
+/// `content_at` (its first content line): at the end of the last non-blank line before it,
+/// before any comment.
+pub fn block_header(doc: &[u8], content_at: usize) -> usize {
+    let mut end = memchr::memrchr(b'\n', &doc[..content_at]).unwrap_or(0);
+    loop {
+        let start = memchr::memrchr(b'\n', &doc[..end]).map_or(0, |i| i + 1);
+        let line = &doc[start..end];
+        if line.iter().all(u8::is_ascii_whitespace) && start > 0 {
+            end = start - 1;
+            continue;
+        }
+        // A comment starts at `#` after white space; the header ends the text before it.
+        let text = line
+            .windows(2)
+            .position(|w| w[0].is_ascii_whitespace() && w[1] == b'#')
+            .map_or(line, |at| &line[..at]);
+        return memchr::memrchr2(b'|', b'>', text).map_or(content_at, |at| start + at);
+    }
+}
+
+/// The indicators after a block scalar's `|` or `>`.
+fn header(text: &[u8], start: usize) -> impl Iterator<Item = &u8> {
+    text[start..]
+        .iter()
+        .skip(1)
+        .take_while(|b| matches!(b, b'+' | b'-' | b'1'..=b'9'))
 }
 
 /// A placeholder of exactly `len` bytes for mask `index`, unique in the document.
@@ -110,7 +198,8 @@ pub fn contexts(
         Format::Text => Ok(vec![Context::Raw; masks.len()]),
         Format::Yaml => yaml(template, masks),
         Format::Json => Ok(json(template, masks)),
-        Format::Env | Format::Shell => Ok(shell(template, masks, format == Format::Env)),
+        Format::Env => Ok(dotenv(template, masks)),
+        Format::Shell => Ok(super::shell::contexts(template, masks)),
         Format::Toml => Ok(toml(template, masks)),
     }
 }
@@ -176,14 +265,16 @@ fn yaml_piece(
     let piece = piece.as_ref();
     let mut found = Vec::new();
     let (mut documents, mut depth, mut roots) = (0, 0usize, 0);
+    // Whether each open collection is a flow collection.
+    let mut flows: Vec<bool> = Vec::new();
     for event in Parser::new_from_str(piece) {
         let (event, span) = event.map_err(|e| YamlSyntax {
             offset: base + e.marker().byte_offset().unwrap_or(0),
             message: e.info(),
         })?;
-        match event {
+        match &event {
             Event::DocumentStart(..) => documents += 1,
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
+            Event::MappingStart(style, ..) | Event::SequenceStart(style, ..) => {
                 if depth == 0 {
                     roots += if matches!(event, Event::MappingStart(..)) {
                         1
@@ -192,12 +283,16 @@ fn yaml_piece(
                     };
                 }
                 depth += 1;
+                flows.push(*style == StructureStyle::Flow);
             }
-            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            Event::MappingEnd | Event::SequenceEnd => {
+                depth = depth.saturating_sub(1);
+                flows.pop();
+            }
             Event::Scalar(..) | Event::Alias(..) if depth == 0 => roots += 2,
             _ => {}
         }
-        let Event::Scalar(_, style, ..) = event else {
+        let Event::Scalar(_, style, _, tag) = event else {
             continue;
         };
         let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset()) else {
@@ -206,7 +301,7 @@ fn yaml_piece(
         let (start, end) = (base + start, base + end);
         // Masks are in file order: only those starting inside the scalar can be in it.
         for i in within(masks, start, end) {
-            let mask = &masks[i];
+            let mask = masks[i];
             if mask.end > end {
                 continue;
             }
@@ -216,13 +311,21 @@ fn yaml_piece(
                     ScalarStyle::Plain => Context::YamlPlain {
                         at_start: mask.start == start,
                         at_end: mask.end == end,
+                        flow: flows.last() == Some(&true),
+                        tagged: tag.is_some(),
                     },
                     ScalarStyle::SingleQuoted => Context::YamlSingle,
                     ScalarStyle::DoubleQuoted => Context::YamlDouble,
-                    ScalarStyle::Literal => Context::YamlLiteral {
-                        indent: line_indent(template, mask.start),
+                    ScalarStyle::Literal => {
+                        let block = Block::of(template, block_header(template, start), mask);
+                        Context::YamlLiteral {
+                            indent: " ".repeat(block.indent),
+                            last: block.last,
+                        }
+                    }
+                    ScalarStyle::Folded => Context::YamlFolded {
+                        last: Block::of(template, block_header(template, start), mask).last,
                     },
-                    ScalarStyle::Folded => Context::YamlFolded,
                 },
             ));
         }
@@ -241,14 +344,51 @@ pub fn within(masks: &[Span], start: usize, end: usize) -> std::ops::Range<usize
     masks.partition_point(|m| m.start < start)..masks.partition_point(|m| m.start < end)
 }
 
-/// The spaces that start the line holding `offset`.
-fn line_indent(doc: &[u8], offset: usize) -> String {
+/// How many spaces start the line holding `offset`.
+fn line_indent(doc: &[u8], offset: usize) -> usize {
     let line_start = memchr::memrchr(b'\n', &doc[..offset]).map_or(0, |i| i + 1);
-    let spaces = doc[line_start..offset]
+    doc[line_start..offset]
         .iter()
         .take_while(|&&b| b == b' ')
-        .count();
-    " ".repeat(spaces)
+        .count()
+}
+
+/// What a mask inside a block scalar needs to know of the block.
+struct Block {
+    /// The content's indentation (YAML 1.2 §8.1.1.1): the indicator's, else the first
+    /// non-empty line's.
+    indent: usize,
+    /// The chomping, when nothing but line breaks follows the mask in the content.
+    last: Option<Chomp>,
+}
+
+impl Block {
+    /// The block scalar whose header starts at `header_at` and that holds `mask`.
+    fn of(doc: &[u8], header_at: usize, mask: Span) -> Self {
+        let lines = |from: usize| {
+            doc[from.min(doc.len())..]
+                .split(|&b| b == b'\n')
+                .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        };
+        let blank = |line: &[u8]| line.iter().all(|&b| b == b' ');
+        let spaces = |line: &[u8]| line.iter().take_while(|&&b| b == b' ').count();
+        let content =
+            memchr::memchr(b'\n', &doc[header_at..]).map_or(doc.len(), |i| header_at + i + 1);
+        let indent = match header(doc, header_at).find(|b| b.is_ascii_digit()) {
+            Some(digit) => line_indent(doc, header_at) + usize::from(digit - b'0'),
+            None => lines(content).find(|l| !blank(l)).map_or(0, spaces),
+        };
+        // The rest of the mask's line, then every following line the block still holds.
+        let line_end = memchr::memchr(b'\n', &doc[mask.end..]).map_or(doc.len(), |i| mask.end + i);
+        let rest_of_line = doc[mask.end..line_end]
+            .iter()
+            .all(|&b| b == b' ' || b == b'\r');
+        let more_content = lines(line_end + 1)
+            .take_while(|l| blank(l) || spaces(l) >= indent)
+            .any(|l| !blank(l));
+        let last = (rest_of_line && !more_content).then(|| Chomp::of_header(doc, header_at));
+        Self { indent, last }
+    }
 }
 
 fn json(doc: &[u8], masks: &[Span]) -> Vec<Context> {
@@ -274,9 +414,9 @@ fn json(doc: &[u8], masks: &[Span]) -> Vec<Context> {
     found
 }
 
-/// POSIX shell and dotenv quoting: single quotes take everything literally, double quotes
-/// honour `\`, and `#` at the start of a word outside quotes begins a comment.
-fn shell(doc: &[u8], masks: &[Span], dotenv: bool) -> Vec<Context> {
+/// dotenv quoting: single quotes take everything literally, double quotes honour `\`, and `#`
+/// at the start of a word outside quotes begins a comment.
+fn dotenv(doc: &[u8], masks: &[Span]) -> Vec<Context> {
     #[derive(PartialEq)]
     enum State {
         Bare,
@@ -306,14 +446,11 @@ fn shell(doc: &[u8], masks: &[Span], dotenv: bool) -> Vec<Context> {
             }
             i += 1;
         }
-        found.push(match (&state, dotenv) {
-            (State::Bare, false) => Context::ShellBare,
-            (State::Single, false) => Context::ShellSingle,
-            (State::Double, false) => Context::ShellDouble,
-            (State::Bare, true) => Context::EnvBare,
-            (State::Single, true) => Context::EnvSingle,
-            (State::Double, true) => Context::EnvDouble,
-            (State::Comment, _) => Context::Line,
+        found.push(match state {
+            State::Bare => Context::EnvBare,
+            State::Single => Context::EnvSingle,
+            State::Double => Context::EnvDouble,
+            State::Comment => Context::Line,
         });
         i = mask.end;
     }
@@ -333,6 +470,8 @@ fn toml(doc: &[u8], masks: &[Span]) -> Vec<Context> {
     let mut state = State::Bare;
     let mut found = Vec::with_capacity(masks.len());
     let mut i = 0;
+    // Where the innermost open string's text starts.
+    let mut opened = 0;
     let at = |i: usize, s: &[u8]| doc[i..].starts_with(s);
     for mask in masks {
         while i < mask.start {
@@ -345,6 +484,7 @@ fn toml(doc: &[u8], masks: &[Span]) -> Vec<Context> {
                 State::Bare if at(i, b"'''") => {
                     state = State::MultiLiteral;
                     i += 2;
+                    opened = i + 1;
                 }
                 State::Bare if b == b'"' => state = State::Basic,
                 State::Bare if b == b'\'' => state = State::Literal,
@@ -370,7 +510,9 @@ fn toml(doc: &[u8], masks: &[Span]) -> Vec<Context> {
             State::Basic => Context::TomlBasic,
             State::Literal => Context::TomlLiteral,
             State::MultiBasic => Context::TomlMultiBasic,
-            State::MultiLiteral => Context::TomlMultiLiteral,
+            State::MultiLiteral => Context::TomlMultiLiteral {
+                at_open: mask.start == opened,
+            },
             State::Comment => Context::Line,
         });
         i = mask.end;

@@ -4,16 +4,18 @@
 pub mod context;
 pub mod escape;
 pub mod output;
+pub mod schema;
+pub mod shell;
 pub mod verify;
 
 use std::path::Path;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 use self::context::Context;
 use self::escape::Refusal;
 use crate::mask::Mask;
-use crate::resolve::ResolveError;
+use crate::resolve::{Kind, ResolveError, Value};
 use crate::source::Span;
 
 /// The output formats escaping knows.
@@ -93,7 +95,7 @@ pub enum MaskFailure {
     #[error("{0}")]
     Refused(#[from] Refusal),
     #[error(
-        "the value would change the document's structure; quote the scalar that holds the mask"
+        "the value would change the document's structure or not read back as itself; quote the scalar or string that holds the mask"
     )]
     Structure,
 }
@@ -122,7 +124,7 @@ pub enum RenderError {
 pub fn render(
     template: &[u8],
     masks: &[Mask],
-    values: &[Result<SecretString, ResolveError>],
+    values: &[Result<Value, ResolveError>],
     format: Format,
     escape: Escape,
 ) -> Result<Vec<u8>, RenderError> {
@@ -149,20 +151,23 @@ pub fn render(
     let mut failures = Vec::new();
     let mut out = Vec::with_capacity(template.len() + masks.len() * 16);
     let mut raw: Vec<&str> = Vec::with_capacity(masks.len());
+    let mut kinds: Vec<Kind> = Vec::with_capacity(masks.len());
     let mut last = 0;
     for (i, (value, context)) in values.iter().zip(&contexts).enumerate() {
         out.extend_from_slice(&template[last..spans[i].start]);
         last = spans[i].end;
-        let value = match value {
-            Ok(value) => value.expose_secret(),
+        let (value, kind) = match value {
+            Ok(value) => (value.expose_secret(), value.kind()),
             Err(e) => {
                 failures.push(failure(i, e.clone().into()));
                 raw.push("");
+                kinds.push(Kind::String);
                 continue;
             }
         };
         raw.push(value);
-        match escape::escape(value, context) {
+        kinds.push(kind);
+        match escape::escape(value, kind, context) {
             Ok(text) => out.extend_from_slice(text.as_bytes()),
             Err(refusal) => failures.push(failure(i, refusal.into())),
         }
@@ -173,28 +178,58 @@ pub fn render(
     }
     // A value of letters, digits and `_` (then also `-` and `.`) is one plain token that no
     // quoting context changes and no context can be broken by: the output has the template's
-    // shape by construction, so the second parse is only paid for values that could matter.
-    if escape == Escape::Auto && !raw.iter().all(|v| verify::inert(v)) {
+    // shape by construction, so the second parse is only paid for values that could matter, or
+    // where a YAML plain scalar holds more than its mask (the scalar's type could change).
+    let partial_plain = contexts.iter().any(
+        |c| matches!(c, Context::YamlPlain { at_start, at_end, .. } if !(*at_start && *at_end)),
+    );
+    if escape == Escape::Auto && (partial_plain || !raw.iter().all(|v| verify::inert(v))) {
+        let syntax = |e: verify::TemplateSyntax| RenderError::Syntax {
+            offset: e.offset,
+            format,
+            message: e.message,
+        };
+        let bare: Vec<bool> = contexts
+            .iter()
+            .map(|c| matches!(c, Context::JsonBare | Context::TomlBare))
+            .collect();
         let mismatch = match format {
-            Format::Yaml => verify::yaml(template, &spans, &raw, &out).err(),
-            Format::Json => {
-                let bare: Vec<bool> = contexts.iter().map(|c| *c == Context::JsonBare).collect();
-                verify::json(template, &spans, &bare, &raw, &out)
-                    .map_err(|e| RenderError::Syntax {
-                        offset: e.offset,
-                        format,
-                        message: e.message,
-                    })?
-                    .err()
+            Format::Yaml => {
+                // A number in a whole plain scalar is written so YAML 1.1 reads it too.
+                let read: Vec<std::borrow::Cow<'_, str>> = raw
+                    .iter()
+                    .zip(&kinds)
+                    .zip(&contexts)
+                    .map(|((value, kind), context)| match context {
+                        Context::YamlPlain {
+                            at_start: true,
+                            at_end: true,
+                            tagged: false,
+                            ..
+                        } if *kind == Kind::Number => schema::json_number(value).into(),
+                        _ => (*value).into(),
+                    })
+                    .collect();
+                let read: Vec<&str> = read.iter().map(AsRef::as_ref).collect();
+                verify::yaml(template, &spans, &read, &kinds, &out).err()
             }
-            _ => None,
+            Format::Json => verify::json(template, &spans, &bare, &raw, &out)
+                .map_err(syntax)?
+                .err(),
+            Format::Toml => verify::toml(template, &spans, &bare, &raw, &out)
+                .map_err(syntax)?
+                .err(),
+            Format::Env => verify::dotenv(template, &spans, &raw, &out)
+                .map_err(syntax)?
+                .err(),
+            Format::Shell | Format::Text => None,
         };
         if let Some(mismatch) = mismatch {
             return Err(RenderError::Masks(
                 mismatch
                     .masks
                     .into_iter()
-                    .map(|i| failure(i, MaskFailure::Structure))
+                    .map(|(i, why)| failure(i, why))
                     .collect(),
             ));
         }

@@ -1,10 +1,15 @@
-//! After rendering YAML or JSON the output is parsed again and compared with the template: the
-//! same keys and nesting, and every scalar that held a mask holds exactly the secret value where
-//! the mask was. So a value can never add a key, end a string or open a comment unnoticed.
+//! After rendering YAML, JSON, TOML or dotenv the output is parsed again, by a parser of that
+//! format, and compared with the template: the same keys and nesting, and every value that held
+//! a mask reads back as exactly the secret value where the mask was (in YAML, with the type the
+//! secret gave it). So a value can never add a key, end a string or open a comment unnoticed.
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
-use super::context::{placeholder, with_placeholders, within};
+use super::MaskFailure;
+use super::context::{Chomp, block_header, placeholder, with_placeholders, within};
+use super::escape::Refusal;
+use super::schema;
+use crate::resolve::Kind;
 use crate::source::Span;
 
 /// Whether `value` is inserted as it is in every context and cannot change a YAML or JSON
@@ -19,10 +24,19 @@ pub fn inert(value: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
-/// The rendered document differs from the template; `masks` are the ones to blame.
+/// The rendered document differs from the template; `masks` are the ones to blame, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mismatch {
-    pub masks: Vec<usize>,
+    pub masks: Vec<(usize, MaskFailure)>,
+}
+
+impl Mismatch {
+    /// Every mask, for a change that cannot be pinned on one.
+    fn all(count: usize) -> Self {
+        Self {
+            masks: (0..count).map(|i| (i, MaskFailure::Structure)).collect(),
+        }
+    }
 }
 
 /// A template that is not a document of its format even with its masks replaced.
@@ -45,46 +59,15 @@ enum Node {
     DocumentEnd,
 }
 
-/// A node with where it stands and, for a block scalar, its chomping indicator.
-type Located = (Node, usize, usize, Option<Chomp>);
-
-/// Block-scalar chomping (YAML 1.2 §8.1.1.2): what happens to the final line breaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Chomp {
-    Clip,
-    Strip,
-    Keep,
-}
-
-impl Chomp {
-    /// The chomping indicator of the block scalar whose header starts at `text[start..]`.
-    fn of_header(text: &[u8], start: usize) -> Self {
-        let header = text[start..]
-            .iter()
-            .skip(1)
-            .take_while(|b| matches!(b, b'+' | b'-' | b'1'..=b'9'));
-        let mut chomp = Self::Clip;
-        for b in header {
-            match b {
-                b'+' => chomp = Self::Keep,
-                b'-' => chomp = Self::Strip,
-                _ => {}
-            }
-        }
-        chomp
-    }
-
-    /// A value as this chomping leaves it: a value that came through a block scalar can only
-    /// have the final line breaks its indicator allows.
-    fn apply(self, value: &str) -> String {
-        let body = value.trim_end_matches('\n');
-        match self {
-            Self::Keep => value.to_owned(),
-            Self::Strip => body.to_owned(),
-            Self::Clip if body.len() < value.len() => format!("{body}\n"),
-            Self::Clip => body.to_owned(),
-        }
-    }
+/// A node with where it stands and how a scalar was written.
+struct Located {
+    node: Node,
+    start: usize,
+    end: usize,
+    /// A block scalar's chomping.
+    chomp: Option<Chomp>,
+    /// A plain scalar without a tag: its type comes from its text.
+    implicit: bool,
 }
 
 fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
@@ -93,12 +76,14 @@ fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
         let (event, span) = event.map_err(|e| e.marker().byte_offset().unwrap_or(0))?;
         let start = span.start.byte_offset().unwrap_or(0);
         let end = span.end.byte_offset().unwrap_or(start);
-        let mut chomp = None;
+        let (mut chomp, mut implicit) = (None, false);
         let node = match event {
-            Event::Scalar(value, style, ..) => {
+            Event::Scalar(value, style, _, tag) => {
                 if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-                    chomp = Some(Chomp::of_header(text.as_bytes(), start));
+                    let header = block_header(text.as_bytes(), start);
+                    chomp = Some(Chomp::of_header(text.as_bytes(), header));
                 }
+                implicit = style == ScalarStyle::Plain && tag.is_none();
                 Node::Scalar(value.into_owned())
             }
             Event::Alias(id) => Node::Alias(id),
@@ -110,7 +95,13 @@ fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
             Event::DocumentEnd => Node::DocumentEnd,
             _ => continue,
         };
-        nodes.push((node, start, end, chomp));
+        nodes.push(Located {
+            node,
+            start,
+            end,
+            chomp,
+            implicit,
+        });
     }
     Ok(nodes)
 }
@@ -131,40 +122,70 @@ fn substitute(
     text
 }
 
+/// `values[i]` is the text a reader should find where mask `i` was, `kinds[i]` its JSON type.
 pub fn yaml(
     template: &[u8],
     masks: &[Span],
     values: &[&str],
+    kinds: &[Kind],
     rendered: &[u8],
 ) -> Result<(), Mismatch> {
-    let all = || Mismatch {
-        masks: (0..masks.len()).collect(),
-    };
+    let all = || Mismatch::all(masks.len());
     let doc = with_placeholders(template, masks, |_| false);
     let expected = yaml_nodes(&String::from_utf8_lossy(&doc)).map_err(|_| all())?;
     let actual = yaml_nodes(&String::from_utf8_lossy(rendered)).map_err(|_| all())?;
-    for (i, (node, start, end, chomp)) in expected.iter().enumerate() {
-        let inside = within(masks, *start, *end);
-        let (want, got) = match (node, actual.get(i)) {
-            (Node::Scalar(value), Some((Node::Scalar(got), ..))) => {
-                let want = substitute(value, masks, values, inside.clone());
-                match chomp {
+    for (i, want) in expected.iter().enumerate() {
+        let inside = within(masks, want.start, want.end);
+        let got = actual.get(i);
+        let (wanted, found) = match (&want.node, got.map(|g| &g.node)) {
+            (Node::Scalar(value), Some(Node::Scalar(got))) => {
+                let wanted = substitute(value, masks, values, inside.clone());
+                match want.chomp {
                     Some(chomp) => (
-                        Node::Scalar(chomp.apply(&want)),
+                        Node::Scalar(chomp.apply(&wanted)),
                         Some(Node::Scalar(chomp.apply(got))),
                     ),
-                    None => (Node::Scalar(want), Some(Node::Scalar(got.clone()))),
+                    None => (Node::Scalar(wanted), Some(Node::Scalar(got.clone()))),
                 }
             }
-            (node, got) => (node.clone(), got.map(|(n, ..)| n.clone())),
+            (node, got) => (node.clone(), got.cloned()),
         };
-        if got.as_ref() != Some(&want) {
-            let blamed: Vec<usize> = inside.collect();
+        if found.as_ref() != Some(&wanted) {
+            let blamed: Vec<(usize, MaskFailure)> =
+                inside.map(|i| (i, MaskFailure::Structure)).collect();
             return Err(if blamed.is_empty() {
                 all()
             } else {
                 Mismatch { masks: blamed }
             });
+        }
+        // A plain scalar's type comes from its text: a string value must leave it a string
+        // for YAML 1.1 and 1.2 readers alike, and a whole-scalar value must give it its own.
+        if let (Some(got), Node::Scalar(text)) = (got, &wanted)
+            && got.implicit
+            && !inside.is_empty()
+        {
+            let whole = inside.len() == 1
+                && matches!(&want.node, Node::Scalar(v) if *v == placeholder(inside.start, masks[inside.start].len()));
+            let typed = schema::non_string(text);
+            let expected_string = !whole || kinds[inside.start] == Kind::String;
+            if let (true, Some(typed)) = (expected_string, typed) {
+                return Err(Mismatch {
+                    masks: inside
+                        .map(|i| {
+                            (
+                                i,
+                                MaskFailure::Refused(Refusal::YamlPlainType {
+                                    typed: typed.describe(),
+                                }),
+                            )
+                        })
+                        .collect(),
+                });
+            }
+            if !expected_string && typed.is_none() {
+                return Err(Mismatch::all(masks.len()));
+            }
         }
     }
     if actual.len() != expected.len() {
@@ -188,22 +209,26 @@ pub fn json(
             message: e.to_string(),
         })?;
     substitute_json(&mut expected, masks, bare, values);
-    let all = Mismatch {
-        masks: (0..masks.len()).collect(),
-    };
     let Ok(actual) = serde_json::from_slice::<serde_json::Value>(rendered) else {
-        return Ok(Err(all));
+        return Ok(Err(Mismatch::all(masks.len())));
     };
-    Ok(if actual == expected { Ok(()) } else { Err(all) })
+    Ok(if actual == expected {
+        Ok(())
+    } else {
+        Err(Mismatch::all(masks.len()))
+    })
+}
+
+/// The index of the bare mask whose quoted placeholder `text` is.
+fn bare_placeholder(text: &str, masks: &[Span], bare: &[bool]) -> Option<usize> {
+    (0..masks.len()).find(|&i| bare[i] && text == placeholder(i, masks[i].len() - 2))
 }
 
 fn substitute_json(value: &mut serde_json::Value, masks: &[Span], bare: &[bool], values: &[&str]) {
     use serde_json::Value;
     match value {
         Value::String(s) => {
-            if let Some(i) =
-                (0..masks.len()).find(|&i| bare[i] && *s == placeholder(i, masks[i].len() - 2))
-            {
+            if let Some(i) = bare_placeholder(s, masks, bare) {
                 *value = serde_json::from_str(values[i]).unwrap_or(Value::Null);
             } else {
                 *s = substitute(s, masks, values, 0..masks.len());
@@ -225,14 +250,139 @@ fn substitute_json(value: &mut serde_json::Value, masks: &[Span], bare: &[bool],
     }
 }
 
+/// TOML, read by the `toml` crate. `bare[i]` says mask `i` stands where a value goes, outside
+/// a string: there its text is read as `key = VALUE` reads it.
+pub fn toml(
+    template: &[u8],
+    masks: &[Span],
+    bare: &[bool],
+    values: &[&str],
+    rendered: &[u8],
+) -> Result<Result<(), Mismatch>, TemplateSyntax> {
+    let doc = with_placeholders(template, masks, |i| bare[i]);
+    let text = String::from_utf8_lossy(&doc);
+    let mut expected: toml::Table = text.parse().map_err(|e: toml::de::Error| TemplateSyntax {
+        offset: e.span().map_or(0, |s| s.start),
+        message: e.message().to_owned(),
+    })?;
+    substitute_toml_table(&mut expected, masks, bare, values);
+    let actual = std::str::from_utf8(rendered)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok());
+    Ok(match actual {
+        Some(actual) if same_toml_table(&actual, &expected) => Ok(()),
+        _ => Err(Mismatch::all(masks.len())),
+    })
+}
+
+fn substitute_toml_table(table: &mut toml::Table, masks: &[Span], bare: &[bool], values: &[&str]) {
+    let entries: Vec<(String, toml::Value)> = std::mem::take(table).into_iter().collect();
+    for (key, mut item) in entries {
+        substitute_toml(&mut item, masks, bare, values);
+        table.insert(substitute(&key, masks, values, 0..masks.len()), item);
+    }
+}
+
+fn substitute_toml(value: &mut toml::Value, masks: &[Span], bare: &[bool], values: &[&str]) {
+    match value {
+        toml::Value::String(s) => {
+            if let Some(i) = bare_placeholder(s, masks, bare) {
+                // What the value reads as in `k = VALUE`; escaping refused anything else.
+                if let Ok(mut one) = format!("k = {}", values[i]).parse::<toml::Table>()
+                    && let Some(read) = one.remove("k")
+                {
+                    *value = read;
+                }
+            } else {
+                *s = substitute(s, masks, values, 0..masks.len());
+            }
+        }
+        toml::Value::Array(items) => {
+            for item in items {
+                substitute_toml(item, masks, bare, values);
+            }
+        }
+        toml::Value::Table(table) => substitute_toml_table(table, masks, bare, values),
+        _ => {}
+    }
+}
+
+fn same_toml_table(a: &toml::Table, b: &toml::Table) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|(key, value)| b.get(key).is_some_and(|other| same_toml(value, other)))
+}
+
+/// Equal TOML values, where `nan` equals `nan`: a value `nan` reads back as itself.
+fn same_toml(a: &toml::Value, b: &toml::Value) -> bool {
+    match (a, b) {
+        (toml::Value::Float(x), toml::Value::Float(y)) => x.to_bits() == y.to_bits() || x == y,
+        (toml::Value::Array(x), toml::Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_toml(x, y))
+        }
+        (toml::Value::Table(x), toml::Value::Table(y)) => same_toml_table(x, y),
+        _ => a == b,
+    }
+}
+
+/// dotenv, read by `dotenvy`: the same variables in the same order, each that held a mask
+/// reading back as exactly its value.
+pub fn dotenv(
+    template: &[u8],
+    masks: &[Span],
+    values: &[&str],
+    rendered: &[u8],
+) -> Result<Result<(), Mismatch>, TemplateSyntax> {
+    let doc = with_placeholders(template, masks, |_| false);
+    let expected: Vec<(String, String)> = read_dotenv(&doc).map_err(|line| TemplateSyntax {
+        offset: line_offset(&doc, line),
+        message: "dotenvy cannot read this line".to_owned(),
+    })?;
+    let expected: Vec<(String, String)> = expected
+        .into_iter()
+        .map(|(key, value)| {
+            (
+                substitute(&key, masks, values, 0..masks.len()),
+                substitute(&value, masks, values, 0..masks.len()),
+            )
+        })
+        .collect();
+    Ok(match read_dotenv(rendered) {
+        Ok(actual) if actual == expected => Ok(()),
+        _ => Err(Mismatch::all(masks.len())),
+    })
+}
+
+/// The variables of a dotenv file, or the 0-based line that does not parse.
+fn read_dotenv(doc: &[u8]) -> Result<Vec<(String, String)>, usize> {
+    let mut read = Vec::new();
+    for item in dotenvy::from_read_iter(doc) {
+        match item {
+            Ok(pair) => read.push(pair),
+            Err(dotenvy::Error::LineParse(line, _)) => {
+                let first = line.lines().next().unwrap_or_default();
+                let at = String::from_utf8_lossy(doc)
+                    .lines()
+                    .position(|l| l.contains(first))
+                    .unwrap_or(0);
+                return Err(at);
+            }
+            Err(_) => return Err(0),
+        }
+    }
+    Ok(read)
+}
+
+fn line_offset(doc: &[u8], line: usize) -> usize {
+    doc.split_inclusive(|&b| b == b'\n')
+        .take(line)
+        .map(<[u8]>::len)
+        .sum()
+}
+
 /// serde_json reports 1-based line and column; turn them back into a byte offset.
 fn line_col_offset(doc: &[u8], line: usize, column: usize) -> usize {
-    let line_start = doc
-        .split_inclusive(|&b| b == b'\n')
-        .take(line.saturating_sub(1))
-        .map(<[u8]>::len)
-        .sum::<usize>();
-    (line_start + column.saturating_sub(1)).min(doc.len())
+    (line_offset(doc, line.saturating_sub(1)) + column.saturating_sub(1)).min(doc.len())
 }
 
 #[cfg(test)]

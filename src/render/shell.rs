@@ -1,0 +1,427 @@
+//! Where each mask stands in a POSIX shell script: a lexer model of the quoting that bash and
+//! dash share (quotes, `$'…'`, `${…}`, `$(…)`, `$((…))`, backquotes, comments and
+//! here-documents), enough to place a value or to say that no escaping could.
+
+use super::context::Context;
+use crate::source::Span;
+
+/// One open construct; the innermost is last.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Frame {
+    /// Command text, at the top or inside `$(…)` (`paren`: open `(` inside it).
+    Command {
+        nested: bool,
+        parens: usize,
+    },
+    Single,
+    Double,
+    DollarSingle,
+    Backtick,
+    /// `${…}`; `operator` once past the parameter's name.
+    Param {
+        operator: bool,
+        name: usize,
+    },
+    Arith {
+        parens: usize,
+    },
+    Comment,
+}
+
+/// A here-document announced on the current line, read after its end.
+struct Pending {
+    delimiter: String,
+    quoted: bool,
+    strip_tabs: bool,
+}
+
+/// The context of each mask (sorted, not overlapping) in `doc`.
+pub fn contexts(doc: &[u8], masks: &[Span]) -> Vec<Context> {
+    let mut found: Vec<Option<Context>> = vec![None; masks.len()];
+    let mut stack = vec![Frame::Command {
+        nested: false,
+        parens: 0,
+    }];
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut word_start = true;
+    let mut next_mask = 0;
+    let mut i = 0;
+    let at = |i: usize, s: &[u8]| doc[i..].starts_with(s);
+    while i < doc.len() {
+        if next_mask < masks.len() && i >= masks[next_mask].start {
+            found[next_mask] = Some(context_of(&stack));
+            i = masks[next_mask].end;
+            next_mask += 1;
+            word_start = false;
+            continue;
+        }
+        let b = doc[i];
+        let top = stack.last().cloned().expect("the command frame stays");
+        match top {
+            Frame::Command { nested, parens } => {
+                let mut starts_word = false;
+                match b {
+                    b'\\' => i += 1,
+                    b'\'' => stack.push(Frame::Single),
+                    b'"' => stack.push(Frame::Double),
+                    b'`' => stack.push(Frame::Backtick),
+                    b'$' => i += dollar(doc, i, &mut stack),
+                    b'#' if word_start => stack.push(Frame::Comment),
+                    b'<' if at(i, b"<<<") => i += 2,
+                    b'<' if at(i, b"<<") => {
+                        let (heredoc, len) = announce(doc, i + 2);
+                        pending.extend(heredoc);
+                        i += 1 + len;
+                        starts_word = true;
+                    }
+                    b'(' => {
+                        set_parens(&mut stack, parens + 1);
+                        starts_word = true;
+                    }
+                    b')' if nested && parens == 0 => {
+                        stack.pop();
+                    }
+                    b')' => {
+                        set_parens(&mut stack, parens.saturating_sub(1));
+                        starts_word = true;
+                    }
+                    b'\n' => {
+                        starts_word = true;
+                        if !pending.is_empty() {
+                            i = bodies(doc, i + 1, masks, &mut next_mask, &mut found, &pending);
+                            pending.clear();
+                            word_start = true;
+                            continue;
+                        }
+                    }
+                    b' ' | b'\t' | b';' | b'&' | b'|' | b'<' | b'>' => starts_word = true,
+                    _ => {}
+                }
+                word_start = starts_word;
+            }
+            Frame::Single => {
+                if b == b'\'' {
+                    stack.pop();
+                }
+            }
+            Frame::DollarSingle => match b {
+                b'\\' => i += 1,
+                b'\'' => {
+                    stack.pop();
+                }
+                _ => {}
+            },
+            Frame::Double => match b {
+                b'\\' => i += 1,
+                b'"' => {
+                    stack.pop();
+                }
+                b'`' => stack.push(Frame::Backtick),
+                b'$' => i += dollar(doc, i, &mut stack),
+                _ => {}
+            },
+            Frame::Backtick => match b {
+                b'\\' => i += 1,
+                b'`' => {
+                    stack.pop();
+                }
+                _ => {}
+            },
+            Frame::Param { operator, name } => match b {
+                b'}' => {
+                    stack.pop();
+                }
+                b'\\' => i += 1,
+                b'\'' if operator => stack.push(Frame::Single),
+                b'"' if operator => stack.push(Frame::Double),
+                b'$' => i += dollar(doc, i, &mut stack),
+                _ if operator => {}
+                // A name is letters, digits and `_`, or one special parameter character.
+                b if (b.is_ascii_alphanumeric() || b == b'_')
+                    || (name == 0 && b"#?@*!$-".contains(&b)) =>
+                {
+                    if let Some(Frame::Param { name, .. }) = stack.last_mut() {
+                        *name += 1;
+                    }
+                }
+                _ => {
+                    if let Some(Frame::Param { operator, .. }) = stack.last_mut() {
+                        *operator = true;
+                    }
+                }
+            },
+            Frame::Arith { parens } => match b {
+                b'(' => set_parens(&mut stack, parens + 1),
+                b')' if parens == 0 && at(i, b"))") => {
+                    stack.pop();
+                    i += 1;
+                }
+                b')' => set_parens(&mut stack, parens.saturating_sub(1)),
+                _ => {}
+            },
+            Frame::Comment => {
+                if b == b'\n' {
+                    stack.pop();
+                    // The line break ends the command line too: let the command see it.
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    // Masks past the end of what was read (an unterminated construct) get its context.
+    found
+        .into_iter()
+        .map(|c| c.unwrap_or_else(|| context_of(&stack)))
+        .collect()
+}
+
+fn set_parens(stack: &mut [Frame], count: usize) {
+    if let Some(Frame::Command { parens, .. } | Frame::Arith { parens }) = stack.last_mut() {
+        *parens = count;
+    }
+}
+
+/// Opens what `$` at `doc[i]` starts; returns how many bytes after `$` it took.
+fn dollar(doc: &[u8], i: usize, stack: &mut Vec<Frame>) -> usize {
+    let rest = &doc[i + 1..];
+    if rest.starts_with(b"((") {
+        stack.push(Frame::Arith { parens: 0 });
+        2
+    } else if rest.starts_with(b"(") {
+        stack.push(Frame::Command {
+            nested: true,
+            parens: 0,
+        });
+        1
+    } else if rest.starts_with(b"{") {
+        stack.push(Frame::Param {
+            operator: false,
+            name: 0,
+        });
+        1
+    } else if rest.starts_with(b"'") && !matches!(stack.last(), Some(Frame::Double)) {
+        stack.push(Frame::DollarSingle);
+        1
+    } else {
+        0
+    }
+}
+
+/// The here-document whose `<<` ends just before `doc[i]`: its delimiter and how many bytes
+/// of the redirection follow `<<`.
+fn announce(doc: &[u8], i: usize) -> (Option<Pending>, usize) {
+    let mut j = i;
+    let strip_tabs = doc.get(j) == Some(&b'-');
+    if strip_tabs {
+        j += 1;
+    }
+    while matches!(doc.get(j), Some(b' ' | b'\t')) {
+        j += 1;
+    }
+    let mut delimiter = Vec::new();
+    let mut quoted = false;
+    let mut quote = None;
+    while let Some(&b) = doc.get(j) {
+        match (quote, b) {
+            (None, b'\'' | b'"') => {
+                quote = Some(b);
+                quoted = true;
+            }
+            (Some(q), b) if b == q => quote = None,
+            (None, b'\\') => {
+                quoted = true;
+                j += 1;
+                if let Some(&next) = doc.get(j) {
+                    delimiter.push(next);
+                }
+            }
+            (None, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')') => break,
+            (_, b) => delimiter.push(b),
+        }
+        j += 1;
+    }
+    let pending = (!delimiter.is_empty()).then(|| Pending {
+        delimiter: String::from_utf8_lossy(&delimiter).into_owned(),
+        quoted,
+        strip_tabs,
+    });
+    (pending, j - i)
+}
+
+/// Reads the bodies of `pending` from `doc[start..]`, giving the masks inside them their
+/// context; returns where the command text goes on.
+fn bodies(
+    doc: &[u8],
+    start: usize,
+    masks: &[Span],
+    next_mask: &mut usize,
+    found: &mut [Option<Context>],
+    pending: &[Pending],
+) -> usize {
+    let mut i = start;
+    for heredoc in pending {
+        // The body's expansions: inside `$(…)`, `${…}` or backquotes a value would be code.
+        let mut depth = 0usize;
+        let mut backtick = false;
+        loop {
+            if i >= doc.len() {
+                return doc.len();
+            }
+            let end = memchr::memchr(b'\n', &doc[i..]).map_or(doc.len(), |n| i + n);
+            let mut line = &doc[i..end];
+            if heredoc.strip_tabs {
+                while let [b'\t', rest @ ..] = line {
+                    line = rest;
+                }
+            }
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line == heredoc.delimiter.as_bytes() {
+                i = end + 1;
+                break;
+            }
+            let mut j = i;
+            while j < end {
+                if *next_mask < masks.len() && j >= masks[*next_mask].start {
+                    found[*next_mask] = Some(if depth > 0 || backtick {
+                        Context::Unplaceable("inside a command substitution or expansion")
+                    } else {
+                        Context::Heredoc {
+                            delimiter: heredoc.delimiter.clone(),
+                            quoted: heredoc.quoted,
+                            strip_tabs: heredoc.strip_tabs,
+                        }
+                    });
+                    j = masks[*next_mask].end;
+                    *next_mask += 1;
+                    continue;
+                }
+                if !heredoc.quoted {
+                    match doc[j] {
+                        b'\\' => j += 1,
+                        b'$' if matches!(doc.get(j + 1), Some(b'(' | b'{')) => {
+                            depth += 1;
+                            j += 1;
+                        }
+                        b'(' | b'{' if depth > 0 => depth += 1,
+                        b')' | b'}' if depth > 0 => depth -= 1,
+                        b'`' => backtick = !backtick,
+                        _ => {}
+                    }
+                }
+                j += 1;
+            }
+            i = end + 1;
+        }
+    }
+    i.min(doc.len())
+}
+
+fn context_of(stack: &[Frame]) -> Context {
+    match stack.last() {
+        Some(Frame::Single) => Context::ShellSingle,
+        Some(Frame::Double) => Context::ShellDouble,
+        Some(Frame::Comment) => Context::Line,
+        Some(Frame::DollarSingle) => Context::Unplaceable("inside $'…'"),
+        Some(Frame::Backtick) => Context::Unplaceable("inside backquotes"),
+        Some(Frame::Arith { .. }) => Context::Unplaceable("inside $((…))"),
+        Some(Frame::Param {
+            operator: false, ..
+        }) => Context::Unplaceable("in a parameter's name"),
+        // A `${X:-word}` word, quoted or not, takes a bare word safely.
+        Some(Frame::Param { operator: true, .. } | Frame::Command { .. }) | None => {
+            Context::ShellBare
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The contexts of the `M` markers in `doc` (each a one-byte mask).
+    fn of(doc: &str) -> Vec<Context> {
+        let masks: Vec<Span> = doc
+            .match_indices('M')
+            .map(|(at, _)| Span::new(at, at + 1))
+            .collect();
+        contexts(doc.as_bytes(), &masks)
+    }
+
+    fn heredoc(delimiter: &str, quoted: bool, strip_tabs: bool) -> Context {
+        Context::Heredoc {
+            delimiter: delimiter.into(),
+            quoted,
+            strip_tabs,
+        }
+    }
+
+    #[test]
+    fn quotes_comments_and_words() {
+        assert_eq!(
+            of("a=M b='M' c=\"M\" # M\nd=M"),
+            [
+                Context::ShellBare,
+                Context::ShellSingle,
+                Context::ShellDouble,
+                Context::Line,
+                Context::ShellBare
+            ]
+        );
+        // `#` inside a word is not a comment.
+        assert_eq!(of("a=x#M"), [Context::ShellBare]);
+    }
+
+    #[test]
+    fn an_apostrophe_in_a_heredoc_opens_no_quote() {
+        assert_eq!(
+            of("cat <<EOF\nIt's M\nEOF\necho 'M'\n"),
+            [heredoc("EOF", false, false), Context::ShellSingle]
+        );
+        assert_eq!(
+            of("cat <<-'END' >f\n\tIt's M\n\tEND\nx=M\n"),
+            [heredoc("END", true, true), Context::ShellBare]
+        );
+        assert_eq!(
+            of("cat <<\\EOF; echo \"M\"\nM\nEOF\n"),
+            [Context::ShellDouble, heredoc("EOF", true, false)]
+        );
+        assert_eq!(
+            of("cat <<EOF\n$(echo M)\nEOF\n"),
+            [Context::Unplaceable(
+                "inside a command substitution or expansion"
+            )]
+        );
+        // A here-string is no here-document.
+        assert_eq!(of("cat <<< 'M'\n"), [Context::ShellSingle]);
+    }
+
+    #[test]
+    fn expansions_are_their_own_contexts() {
+        assert_eq!(
+            of("x=${X:-a #M} y=\"${Y:-M}\" z=${M}"),
+            [
+                Context::ShellBare,
+                Context::ShellBare,
+                Context::Unplaceable("in a parameter's name")
+            ]
+        );
+        assert_eq!(
+            of("a=$'M' b=`M` c=$((1 + M)) d=\"$'M'\""),
+            [
+                Context::Unplaceable("inside $'…'"),
+                Context::Unplaceable("inside backquotes"),
+                Context::Unplaceable("inside $((…))"),
+                Context::ShellDouble
+            ]
+        );
+        assert_eq!(
+            of("a=\"$(printf '%s' 'M') M\" b=$(echo \"M\")"),
+            [
+                Context::ShellSingle,
+                Context::ShellDouble,
+                Context::ShellDouble
+            ]
+        );
+    }
+}
