@@ -7,6 +7,7 @@ mod corpus;
 mod fixtures;
 mod precommit;
 mod props;
+mod readers;
 mod render;
 mod sarif;
 mod support;

@@ -416,3 +416,24 @@ fn render_killed_while_writing_leaves_old_target_intact() {
         );
     }
 }
+
+/// `helm template … | secretmask render`: a stream of documents with `---` and `# Source:`
+/// comments, told from its content, escaped and re-read per document; ConfigMap values stay
+/// strings.
+#[test]
+fn helm_template_output_renders_from_stdin_as_yaml() {
+    let case = crate::support::root().join("fixtures/render/helm-template-stream-keeps-strings");
+    let output = secretmask()
+        .current_dir(&case)
+        .args(["render", "--secrets-file", "secrets.yaml"])
+        .write_stdin(fs::read(case.join("input")).unwrap())
+        .output()
+        .unwrap();
+    let expected = fs::read_to_string(case.join("expected")).unwrap();
+    assert_eq!(
+        format!("{}--- exit 0\n", String::from_utf8_lossy(&output.stdout)),
+        expected,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -189,27 +189,45 @@ pub struct YamlSyntax {
     pub message: String,
 }
 
-pub fn contexts(
-    format: Format,
-    template: &[u8],
-    masks: &[Span],
-) -> Result<Vec<Context>, YamlSyntax> {
-    match format {
-        Format::Text => Ok(vec![Context::Raw; masks.len()]),
-        Format::Yaml => yaml(template, masks),
-        Format::Json => Ok(json(template, masks)),
-        Format::Env => Ok(dotenv(template, masks)),
-        Format::Shell => Ok(super::shell::contexts(template, masks)),
-        Format::Toml => Ok(toml(template, masks)),
-    }
+/// Where the masks of one template stand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placed {
+    /// Each mask's quoting context, in order.
+    pub contexts: Vec<Context>,
+    /// Some mask is in a mapping key (or may be), where even a value that no context changes
+    /// could repeat another key.
+    pub in_key: bool,
+}
+
+pub fn contexts(format: Format, template: &[u8], masks: &[Span]) -> Result<Placed, YamlSyntax> {
+    let (contexts, separators): (Vec<Context>, &[u8]) = match format {
+        Format::Text => (vec![Context::Raw; masks.len()], b""),
+        Format::Yaml => {
+            let (contexts, in_key) = yaml(template, masks)?;
+            return Ok(Placed { contexts, in_key });
+        }
+        Format::Json => (json(template, masks), b":"),
+        Format::Env => (dotenv(template, masks), b"="),
+        Format::Shell => (super::shell::contexts(template, masks), b""),
+        Format::Toml => (toml(template, masks), b"=."),
+    };
+    // A key ends before its separator on the same line: a mask with one after it may be in a
+    // key (a cheap over-estimate; it only costs the re-parse check).
+    let in_key = !separators.is_empty()
+        && masks.iter().any(|mask| {
+            let rest = &template[mask.end..];
+            let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
+            line.iter().any(|b| separators.contains(b))
+        });
+    Ok(Placed { contexts, in_key })
 }
 
 /// A large document that is one block mapping is parsed in pieces, one per core.
-fn yaml(doc: &[u8], masks: &[Span]) -> Result<Vec<Context>, YamlSyntax> {
+fn yaml(doc: &[u8], masks: &[Span]) -> Result<(Vec<Context>, bool), YamlSyntax> {
     yaml_in(doc, masks, crate::source::pieces_for(doc.len()))
 }
 
-fn yaml_in(doc: &[u8], masks: &[Span], pieces: usize) -> Result<Vec<Context>, YamlSyntax> {
+fn yaml_in(doc: &[u8], masks: &[Span], pieces: usize) -> Result<(Vec<Context>, bool), YamlSyntax> {
     let mut found = vec![Context::Line; masks.len()];
     // Cut only before a column-0 line that starts like a plain key; `yaml_piece` checks it.
     let pieces =
@@ -234,10 +252,12 @@ fn yaml_in(doc: &[u8], masks: &[Span], pieces: usize) -> Result<Vec<Context>, Ya
         Some(parsed) => parsed,
         None => vec![yaml_piece(doc, 0..doc.len(), masks, false)?],
     };
-    for (i, context) in parsed.into_iter().flatten() {
+    let mut in_key = false;
+    for (i, context, key) in parsed.into_iter().flatten() {
         found[i] = context;
+        in_key |= key;
     }
-    Ok(found)
+    Ok((found, in_key))
 }
 
 /// The contexts of the masks in `template[range]`, parsed on its own with its masks replaced by
@@ -249,7 +269,7 @@ fn yaml_piece(
     range: std::ops::Range<usize>,
     masks: &[Span],
     alone: bool,
-) -> Result<Vec<(usize, Context)>, YamlSyntax> {
+) -> Result<Vec<(usize, Context, bool)>, YamlSyntax> {
     let base = range.start;
     let mut bytes = template[range.clone()].to_vec();
     for i in within(masks, range.start, range.end) {
@@ -265,13 +285,26 @@ fn yaml_piece(
     let piece = piece.as_ref();
     let mut found = Vec::new();
     let (mut documents, mut depth, mut roots) = (0, 0usize, 0);
-    // Whether each open collection is a flow collection.
-    let mut flows: Vec<bool> = Vec::new();
+    // Each open collection: whether it is a flow collection, whether a mapping, its children.
+    let mut open: Vec<(bool, bool, usize)> = Vec::new();
     for event in Parser::new_from_str(piece) {
         let (event, span) = event.map_err(|e| YamlSyntax {
             offset: base + e.marker().byte_offset().unwrap_or(0),
             message: e.info(),
         })?;
+        // A mapping's children alternate key and value.
+        let mut key = false;
+        if matches!(
+            event,
+            Event::Scalar(..)
+                | Event::Alias(..)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+        ) && let Some((_, mapping, children)) = open.last_mut()
+        {
+            key = *mapping && *children % 2 == 0;
+            *children += 1;
+        }
         match &event {
             Event::DocumentStart(..) => documents += 1,
             Event::MappingStart(style, ..) | Event::SequenceStart(style, ..) => {
@@ -283,11 +316,15 @@ fn yaml_piece(
                     };
                 }
                 depth += 1;
-                flows.push(*style == StructureStyle::Flow);
+                open.push((
+                    *style == StructureStyle::Flow,
+                    matches!(event, Event::MappingStart(..)),
+                    0,
+                ));
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 depth = depth.saturating_sub(1);
-                flows.pop();
+                open.pop();
             }
             Event::Scalar(..) | Event::Alias(..) if depth == 0 => roots += 2,
             _ => {}
@@ -311,7 +348,7 @@ fn yaml_piece(
                     ScalarStyle::Plain => Context::YamlPlain {
                         at_start: mask.start == start,
                         at_end: mask.end == end,
-                        flow: flows.last() == Some(&true),
+                        flow: open.last().is_some_and(|(flow, ..)| *flow),
                         tagged: tag.is_some(),
                     },
                     ScalarStyle::SingleQuoted => Context::YamlSingle,
@@ -327,6 +364,7 @@ fn yaml_piece(
                         last: Block::of(template, block_header(template, start), mask).last,
                     },
                 },
+                key,
             ));
         }
     }
@@ -547,7 +585,7 @@ mod tests {
                     doc.find(&p).map(|at| Span::new(at, at + p.len()))
                 })
                 .collect();
-            let whole = yaml_in(doc.as_bytes(), &masks, 1).unwrap();
+            let whole = yaml_in(doc.as_bytes(), &masks, 1).unwrap().0;
             assert_eq!(
                 whole,
                 yaml(
@@ -555,11 +593,12 @@ mod tests {
                     &masks
                 )
                 .unwrap()
+                .0
             );
             assert!(whole.iter().all(|c| *c != Context::Line), "{doc:?}");
             for pieces in 2..=4 {
                 assert_eq!(
-                    yaml_in(doc.as_bytes(), &masks, pieces).unwrap(),
+                    yaml_in(doc.as_bytes(), &masks, pieces).unwrap().0,
                     whole,
                     "{pieces} pieces of {doc:?}"
                 );

@@ -13,6 +13,8 @@ use crate::resolve::Kind;
 pub enum Refusal {
     #[error("the value holds a line break, which would end the line here")]
     LineBreak,
+    #[error("the value holds a control character, which a comment cannot hold")]
+    LineControl,
     #[error(
         "the value would change the YAML document in a plain scalar ({what}); quote the scalar: \"…\""
     )]
@@ -89,6 +91,10 @@ pub fn escape<'v>(value: &'v str, kind: Kind, context: &Context) -> Result<Cow<'
     match context {
         Context::Raw => Ok(Cow::Borrowed(value)),
         Context::Line if value.contains(LINE_BREAKS) => Err(Refusal::LineBreak),
+        // YAML and TOML allow no control character in a comment, and a shell no NUL in a file.
+        Context::Line if value.chars().any(|c| c != '\t' && !printable(c)) => {
+            Err(Refusal::LineControl)
+        }
         Context::Line => Ok(Cow::Borrowed(value)),
         Context::JsonString => {
             let quoted = serde_json::to_string(value).expect("a string serializes");
@@ -261,8 +267,9 @@ fn yaml_plain(value: &str, at_start: bool, at_end: bool, flow: bool) -> Result<(
     if value.contains(LINE_BREAKS) {
         return refuse("a line break");
     }
-    if value.chars().any(|c| c != '\t' && !printable(c)) {
-        return refuse("a control character");
+    // A tab is no plain-scalar character for PyYAML and ruamel.yaml.
+    if value.chars().any(|c| !printable(c) || c == '\t') {
+        return refuse("a tab or control character");
     }
     if value.contains(": ") || value.contains(":\t") || value.ends_with(':') && at_end {
         return refuse("`: `");
@@ -272,8 +279,9 @@ fn yaml_plain(value: &str, at_start: bool, at_end: bool, flow: bool) -> Result<(
     if value.contains(" #") || value.contains("\t#") {
         return refuse("` #`");
     }
-    if flow && value.contains([',', '[', ']', '{', '}']) {
-        return refuse("a flow indicator `,[]{}` inside a flow collection");
+    // PyYAML ends a plain scalar in a flow collection at `?` and `:` too.
+    if flow && value.contains([',', '[', ']', '{', '}', '?', ':']) {
+        return refuse("a flow indicator `,[]{}?:` inside a flow collection");
     }
     if at_start {
         if value.is_empty() && at_end {

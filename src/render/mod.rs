@@ -62,6 +62,7 @@ impl Format {
             return Self::Text;
         }
         let bare: Vec<bool> = context::contexts(Self::Json, template, masks)
+            .map(|placed| placed.contexts)
             .unwrap_or_default()
             .iter()
             .map(|c| *c == Context::JsonBare)
@@ -138,8 +139,11 @@ pub fn render(
         locator: masks[i].secret.to_string(),
         failure,
     };
-    let contexts = match escape {
-        Escape::None => vec![Context::Raw; masks.len()],
+    let placed = match escape {
+        Escape::None => context::Placed {
+            contexts: vec![Context::Raw; masks.len()],
+            in_key: false,
+        },
         Escape::Auto => {
             context::contexts(format, template, &spans).map_err(|e| RenderError::Syntax {
                 offset: e.offset,
@@ -148,12 +152,13 @@ pub fn render(
             })?
         }
     };
+    let contexts = &placed.contexts;
     let mut failures = Vec::new();
     let mut out = Vec::with_capacity(template.len() + masks.len() * 16);
     let mut raw: Vec<&str> = Vec::with_capacity(masks.len());
     let mut kinds: Vec<Kind> = Vec::with_capacity(masks.len());
     let mut last = 0;
-    for (i, (value, context)) in values.iter().zip(&contexts).enumerate() {
+    for (i, (value, context)) in values.iter().zip(contexts).enumerate() {
         out.extend_from_slice(&template[last..spans[i].start]);
         last = spans[i].end;
         let (value, kind) = match value {
@@ -179,11 +184,14 @@ pub fn render(
     // A value of letters, digits and `_` (then also `-` and `.`) is one plain token that no
     // quoting context changes and no context can be broken by: the output has the template's
     // shape by construction, so the second parse is only paid for values that could matter, or
-    // where a YAML plain scalar holds more than its mask (the scalar's type could change).
+    // where a YAML plain scalar holds more than its mask (the scalar's type could change) or a
+    // mask stands in a key (its value could repeat another key).
     let partial_plain = contexts.iter().any(
         |c| matches!(c, Context::YamlPlain { at_start, at_end, .. } if !(*at_start && *at_end)),
     );
-    if escape == Escape::Auto && (partial_plain || !raw.iter().all(|v| verify::inert(v))) {
+    if escape == Escape::Auto
+        && (partial_plain || placed.in_key || !raw.iter().all(|v| verify::inert(v)))
+    {
         let syntax = |e: verify::TemplateSyntax| RenderError::Syntax {
             offset: e.offset,
             format,
@@ -199,7 +207,7 @@ pub fn render(
                 let read: Vec<std::borrow::Cow<'_, str>> = raw
                     .iter()
                     .zip(&kinds)
-                    .zip(&contexts)
+                    .zip(contexts)
                     .map(|((value, kind), context)| match context {
                         Context::YamlPlain {
                             at_start: true,

@@ -188,10 +188,42 @@ pub fn yaml(
             }
         }
     }
-    if actual.len() != expected.len() {
+    // A value that repeats a key of its mapping makes readers drop one (or fail).
+    if actual.len() != expected.len() || duplicate_keys(&actual) > duplicate_keys(&expected) {
         return Err(all());
     }
     Ok(())
+}
+
+/// How many scalar keys repeat an earlier key of their mapping.
+fn duplicate_keys(nodes: &[Located]) -> usize {
+    // Per open collection: the scalar keys seen if a mapping, and how many children so far.
+    let mut open: Vec<(Option<std::collections::HashSet<&str>>, usize)> = Vec::new();
+    let mut duplicates = 0;
+    for located in nodes {
+        let is_child = matches!(
+            located.node,
+            Node::Scalar(_) | Node::Alias(_) | Node::MappingStart | Node::SequenceStart
+        );
+        if is_child && let Some((keys, children)) = open.last_mut() {
+            if let (Some(keys), Node::Scalar(key)) = (keys, &located.node)
+                && *children % 2 == 0
+                && !keys.insert(key.as_str())
+            {
+                duplicates += 1;
+            }
+            *children += 1;
+        }
+        match located.node {
+            Node::MappingStart => open.push((Some(std::collections::HashSet::new()), 0)),
+            Node::SequenceStart => open.push((None, 0)),
+            Node::MappingEnd | Node::SequenceEnd => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    duplicates
 }
 
 /// `bare[i]` says mask `i` stands outside a string, where its value is JSON text itself.
@@ -208,7 +240,9 @@ pub fn json(
             offset: line_col_offset(&doc, e.line(), e.column()),
             message: e.to_string(),
         })?;
-    substitute_json(&mut expected, masks, bare, values);
+    if !substitute_json(&mut expected, masks, bare, values) {
+        return Ok(Err(Mismatch::all(masks.len())));
+    }
     let Ok(actual) = serde_json::from_slice::<serde_json::Value>(rendered) else {
         return Ok(Err(Mismatch::all(masks.len())));
     };
@@ -224,8 +258,16 @@ fn bare_placeholder(text: &str, masks: &[Span], bare: &[bool]) -> Option<usize> 
     (0..masks.len()).find(|&i| bare[i] && text == placeholder(i, masks[i].len() - 2))
 }
 
-fn substitute_json(value: &mut serde_json::Value, masks: &[Span], bare: &[bool], values: &[&str]) {
+/// Substitutes the values; false when a value made a key equal to another key of its object,
+/// which readers would merge.
+fn substitute_json(
+    value: &mut serde_json::Value,
+    masks: &[Span],
+    bare: &[bool],
+    values: &[&str],
+) -> bool {
     use serde_json::Value;
+    let mut distinct = true;
     match value {
         Value::String(s) => {
             if let Some(i) = bare_placeholder(s, masks, bare) {
@@ -236,18 +278,21 @@ fn substitute_json(value: &mut serde_json::Value, masks: &[Span], bare: &[bool],
         }
         Value::Array(items) => {
             for item in items {
-                substitute_json(item, masks, bare, values);
+                distinct &= substitute_json(item, masks, bare, values);
             }
         }
         Value::Object(map) => {
             let entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
             for (key, mut item) in entries {
-                substitute_json(&mut item, masks, bare, values);
-                map.insert(substitute(&key, masks, values, 0..masks.len()), item);
+                distinct &= substitute_json(&mut item, masks, bare, values);
+                distinct &= map
+                    .insert(substitute(&key, masks, values, 0..masks.len()), item)
+                    .is_none();
             }
         }
         _ => {}
     }
+    distinct
 }
 
 /// TOML, read by the `toml` crate. `bare[i]` says mask `i` stands where a value goes, outside
