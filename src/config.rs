@@ -113,26 +113,80 @@ pub const ENDPOINT_SETTINGS: &[&str] = &[
     "azure.ca_file",
 ];
 
+/// Settings a discovered file may set only once trusted, and why: where credentials go, which
+/// credential files are read and sent, and in which Vault namespace a token is used. The rest
+/// (a profile or credential kind among the user's own, cache, lint and output settings, the
+/// mounts' layout) chooses nothing outside the project; `secrets_file` must stay inside it.
+pub const TRUST_SETTINGS: &[(&str, &str)] = &[
+    ("aws.endpoint_url", "decides where credentials are sent"),
+    ("vault.address", "decides where credentials are sent"),
+    (
+        "vault.ca_file",
+        "decides which server is trusted with credentials",
+    ),
+    ("azure.endpoints", "decides where credentials are sent"),
+    (
+        "azure.ca_file",
+        "decides which server is trusted with credentials",
+    ),
+    (
+        "vault.namespace",
+        "decides which Vault namespace your token is used in",
+    ),
+    (
+        "vault.approle",
+        "names credential files to read and send for a login",
+    ),
+];
+
 impl Config {
     /// The endpoint settings this file sets.
     pub fn endpoint_settings(&self) -> Vec<&'static str> {
-        let mut set = Vec::new();
-        if self.aws.endpoint_url.is_some() {
-            set.push("aws.endpoint_url");
+        self.trust_settings()
+            .into_iter()
+            .filter(|s| ENDPOINT_SETTINGS.contains(s))
+            .collect()
+    }
+
+    /// The settings of [`TRUST_SETTINGS`] this file sets.
+    pub fn trust_settings(&self) -> Vec<&'static str> {
+        let set = [
+            self.aws.endpoint_url.is_some(),
+            self.vault.address.is_some(),
+            self.vault.ca_file.is_some(),
+            !self.azure.endpoints.is_empty(),
+            self.azure.ca_file.is_some(),
+            self.vault.namespace.is_some(),
+            self.vault.approle.is_some(),
+        ];
+        TRUST_SETTINGS
+            .iter()
+            .zip(set)
+            .filter_map(|((name, _), set)| set.then_some(*name))
+            .collect()
+    }
+
+    /// Every path setting, made absolute against `base` (the folder of the file that set it).
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |path: &mut PathBuf| {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        };
+        for path in [
+            self.secrets_file.as_mut(),
+            self.vault.ca_file.as_mut(),
+            self.azure.ca_file.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            resolve(path);
         }
-        if self.vault.address.is_some() {
-            set.push("vault.address");
+        if let Some(approle) = &mut self.vault.approle {
+            resolve(&mut approle.role_id_file);
+            resolve(&mut approle.secret_id_file);
         }
-        if self.vault.ca_file.is_some() {
-            set.push("vault.ca_file");
-        }
-        if !self.azure.endpoints.is_empty() {
-            set.push("azure.endpoints");
-        }
-        if self.azure.ca_file.is_some() {
-            set.push("azure.ca_file");
-        }
-        set
     }
 
     /// `self` with every setting `over` sets replaced.
@@ -200,36 +254,31 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// `secrets_file`, relative to the configuration file's folder.
+    /// `secrets_file`, resolved against the folder of the file that set it.
     pub fn secrets_file(&self) -> Option<PathBuf> {
-        self.config
-            .secrets_file
-            .as_deref()
-            .map(|f| self.relative(f))
-    }
-
-    /// A path the configuration names, relative to the configuration file's folder.
-    pub fn relative(&self, file: &Path) -> PathBuf {
-        let base = self
-            .path
-            .as_deref()
-            .and_then(Path::parent)
-            .unwrap_or(Path::new(""));
-        base.join(file)
+        self.config.secrets_file.clone()
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "{}: `{setting}` decides where credentials are sent, and this file was found by walking up from the working directory, not named; if you trust it, run `secretmask trust {}` (a changed file must be trusted again), or pass --config",
+        "{}: `{setting}` {why}, and this file was found by walking up from the working directory, not named; if you trust it, run `secretmask trust {}` (a changed file must be trusted again), or pass --config",
         path.display(),
         path.display()
     )]
     Untrusted {
         path: PathBuf,
         setting: &'static str,
+        why: &'static str,
     },
+    #[error(
+        "{}: `secrets_file` names {}, outside the folder of this file, which was found by walking up from the working directory, not named; trust it with `secretmask trust {}`, or pass --config or --secrets-file",
+        path.display(),
+        file.display(),
+        path.display()
+    )]
+    OutsideProject { path: PathBuf, file: PathBuf },
     #[error("{}: {message}", path.display())]
     Trust { path: PathBuf, message: String },
     #[error("{}: {source}", path.display())]
@@ -248,10 +297,12 @@ pub enum ConfigError {
 }
 
 /// Loads the user's config, then `explicit` if given, else the nearest `.secretmask.yaml` from
-/// `start` upwards, over it. A discovered file that sets an endpoint setting must be trusted.
+/// `start` upwards, over it. Each file is read once: the bytes hashed for trust are the bytes
+/// parsed. A discovered file that sets a setting of [`TRUST_SETTINGS`] must be trusted, and its
+/// `secrets_file` must stay inside its folder unless trusted.
 pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Loaded, ConfigError> {
     let user = match user_config_dir().map(|d| d.join("config.yaml")) {
-        Some(path) if path.is_file() => read(&path)?,
+        Some(path) if path.is_file() => read(&path)?.0,
         _ => Config::default(),
     };
     let (path, is_explicit) = match explicit {
@@ -264,12 +315,9 @@ pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Loaded, ConfigError
             ..Loaded::default()
         });
     };
-    let project = read(&path)?;
-    if !is_explicit
-        && let Some(setting) = project.endpoint_settings().first()
-        && !is_trusted(&path)?
-    {
-        return Err(ConfigError::Untrusted { path, setting });
+    let (project, trusted) = read(&path)?;
+    if !is_explicit {
+        check_untrusted(&path, &project, &trusted)?;
     }
     Ok(Loaded {
         config: user.overridden_by(project),
@@ -278,17 +326,70 @@ pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Loaded, ConfigError
     })
 }
 
-fn read(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+/// What a discovered file may set before it is trusted.
+fn check_untrusted(path: &Path, config: &Config, now: &Trusted) -> Result<(), ConfigError> {
+    let restricted = config.trust_settings();
+    let outside = config.secrets_file.as_deref().filter(|file| {
+        let folder = now.path.parent().unwrap_or(Path::new("/"));
+        // A file that does not exist yet is judged by its path; `..` never stays inside.
+        let resolved = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+        !resolved.starts_with(folder)
+            || resolved
+                .components()
+                .any(|c| c == std::path::Component::ParentDir)
+    });
+    if restricted.is_empty() && outside.is_none() {
+        return Ok(());
+    }
+    if is_trusted(now)? {
+        return Ok(());
+    }
+    if let Some(setting) = restricted.first() {
+        let why = TRUST_SETTINGS
+            .iter()
+            .find(|(name, _)| name == setting)
+            .map_or("", |(_, why)| why);
+        return Err(ConfigError::Untrusted {
+            path: path.to_path_buf(),
+            setting,
+            why,
+        });
+    }
+    Err(ConfigError::OutsideProject {
+        path: path.to_path_buf(),
+        file: outside.map(Path::to_path_buf).unwrap_or_default(),
+    })
+}
+
+/// The file's canonical path and bytes, read once.
+fn read_once(path: &Path) -> Result<(PathBuf, Vec<u8>), ConfigError> {
+    let read_error = |source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
+    };
+    let canonical = path.canonicalize().map_err(read_error)?;
+    let bytes = std::fs::read(&canonical).map_err(read_error)?;
+    Ok((canonical, bytes))
+}
+
+/// A configuration file, its paths resolved against its own folder (after following
+/// symlinks), and the fingerprint of the very bytes parsed.
+fn read(path: &Path) -> Result<(Config, Trusted), ConfigError> {
+    let (canonical, bytes) = read_once(path)?;
+    let text = String::from_utf8(bytes.clone()).map_err(|_| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: "not UTF-8 text".into(),
     })?;
-    parse(&text).map_err(|(line, column, message)| ConfigError::Invalid {
+    let mut config = parse(&text).map_err(|(line, column, message)| ConfigError::Invalid {
         path: path.to_path_buf(),
         line,
         column,
         message,
-    })
+    })?;
+    config.resolve_paths(canonical.parent().unwrap_or(Path::new("/")));
+    Ok((config, fingerprint(canonical, &bytes)))
 }
 
 /// `$XDG_CONFIG_HOME/secretmask`, else `~/.config/secretmask`.
@@ -327,28 +428,21 @@ fn trusted_list(file: &Path) -> Result<Vec<Trusted>, ConfigError> {
     }
 }
 
-/// The file's canonical path and the SHA-256 of its bytes.
-fn fingerprint(path: &Path) -> Result<Trusted, ConfigError> {
-    let read_error = |source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let canonical = path.canonicalize().map_err(read_error)?;
-    let bytes = std::fs::read(&canonical).map_err(read_error)?;
-    let digest = Sha256::digest(&bytes);
-    Ok(Trusted {
+/// A file's canonical path and the SHA-256 of `bytes`, its content as read.
+fn fingerprint(canonical: PathBuf, bytes: &[u8]) -> Trusted {
+    let digest = Sha256::digest(bytes);
+    Trusted {
         path: canonical,
         sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
-    })
+    }
 }
 
-/// Whether `path`, as it is now, was trusted.
-pub fn is_trusted(path: &Path) -> Result<bool, ConfigError> {
+/// Whether a file with this fingerprint was trusted.
+fn is_trusted(now: &Trusted) -> Result<bool, ConfigError> {
     let Some(file) = trust_file() else {
         return Ok(false);
     };
-    let now = fingerprint(path)?;
-    Ok(trusted_list(&file)?.contains(&now))
+    Ok(trusted_list(&file)?.contains(now))
 }
 
 /// Records `path`, as it is now, as trusted; returns the trust file and the digest recorded.
@@ -358,7 +452,8 @@ pub fn trust(path: &Path) -> Result<(PathBuf, String), ConfigError> {
         message: "neither XDG_CONFIG_HOME nor HOME is set, so there is nowhere to record trust"
             .into(),
     })?;
-    let now = fingerprint(path)?;
+    let (canonical, bytes) = read_once(path)?;
+    let now = fingerprint(canonical, &bytes);
     let mut list = trusted_list(&file)?;
     list.retain(|t| t.path != now.path);
     list.push(now.clone());
@@ -429,15 +524,19 @@ mod tests {
     }
 
     #[test]
-    fn secrets_file_is_relative_to_the_config() {
-        let loaded = Loaded {
-            config: parse("secrets_file: secrets.yaml\n").unwrap(),
-            path: Some(PathBuf::from("examples/secretmask.yaml")),
-            explicit: true,
-        };
+    fn paths_resolve_against_the_folder_of_the_file_that_set_them() {
+        let mut config = parse(
+            "secrets_file: secrets.yaml\nvault: {ca_file: /abs/ca.pem, approle: {role_id_file: r, secret_id_file: s}}\n",
+        )
+        .unwrap();
+        config.resolve_paths(Path::new("/project"));
         assert_eq!(
-            loaded.secrets_file(),
-            Some(PathBuf::from("examples/secrets.yaml"))
+            config.secrets_file,
+            Some(PathBuf::from("/project/secrets.yaml"))
         );
+        assert_eq!(config.vault.ca_file, Some(PathBuf::from("/abs/ca.pem")));
+        let approle = config.vault.approle.unwrap();
+        assert_eq!(approle.role_id_file, PathBuf::from("/project/r"));
+        assert_eq!(approle.secret_id_file, PathBuf::from("/project/s"));
     }
 }

@@ -132,12 +132,12 @@ impl Emitter for Human {
         writeln!(
             out,
             "{bold}{}:{}:{}:{bold:#} {level}{}[{}]{level:#}: {bold}{}{bold:#}",
-            d.path,
+            printable(&d.path),
             d.start.line,
             d.start.column,
             d.severity(),
             d.rule.id,
-            d.message
+            printable(&d.message)
         )?;
         let annotation_level = match d.severity() {
             Severity::Error => Level::ERROR,
@@ -165,6 +165,23 @@ impl Emitter for Human {
             plural(summary.files, "file")
         )
     }
+}
+
+/// `text` with every control character written as an escape (`\u{1b}`), so a file name or a
+/// mask's text cannot move the cursor, retitle the terminal or ring its bell.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `1 error`, `2 errors`.
@@ -219,9 +236,11 @@ pub struct Github;
 
 /// Workflow-command escaping, as GitHub's `@actions/core` does it.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
+    let escaped = text
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    printable(&escaped).into_owned()
 }
 
 fn escape_property(text: &str) -> String {

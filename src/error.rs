@@ -20,6 +20,11 @@ pub enum Error {
     Walk { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
+    #[error(
+        "{}: larger than {limit} bytes, the most one input may hold (--max-file-size raises it)",
+        path.display()
+    )]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
     #[error(transparent)]

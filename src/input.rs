@@ -47,8 +47,17 @@ pub fn walker(root: &Path) -> ignore::WalkBuilder {
     builder
 }
 
-/// Every file under `root`, in a stable order, for commands that need all of them at once.
+/// Every file under `root`, in a stable order, for commands that need all of them at once. A
+/// `root` that is not a folder is the user's explicit choice and is read whatever its type (a
+/// FIFO from `<(…)`, `/dev/stdin`); a walk reads regular files only and does not follow
+/// symlinks (the `ignore` walker's default), saying what it passed over with `--verbose`.
 pub fn files(root: &Path) -> Result<Vec<InputFile>, Error> {
+    if !root.is_dir() {
+        return Ok(vec![InputFile {
+            path: root.to_path_buf(),
+            relative: PathBuf::from(root.file_name().unwrap_or(root.as_os_str())),
+        }]);
+    }
     let mut found = Vec::new();
     for entry in walker(root).sort_by_file_path(Path::cmp).build() {
         let entry = entry.map_err(|e| Error::Walk {
@@ -56,6 +65,7 @@ pub fn files(root: &Path) -> Result<Vec<InputFile>, Error> {
             message: e.to_string(),
         })?;
         if !entry.file_type().is_some_and(|t| t.is_file()) {
+            passed_over(&entry);
             continue;
         }
         let path = entry.into_path();
@@ -69,23 +79,106 @@ pub fn files(root: &Path) -> Result<Vec<InputFile>, Error> {
     Ok(found)
 }
 
-pub fn read_stdin() -> Result<Vec<u8>, Error> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .read_to_end(&mut bytes)
-        .map_err(|source| Error::Io {
-            path: PathBuf::from("<stdin>"),
-            source,
-        })?;
-    Ok(bytes)
+/// A walked entry that is not a regular file (a symlink, a FIFO, a socket, a device): never
+/// opened, since opening a FIFO blocks; said with `--verbose`.
+pub fn passed_over(entry: &ignore::DirEntry) {
+    if entry.depth() > 0 && !entry.file_type().is_some_and(|t| t.is_dir()) {
+        let shown = display(entry.path());
+        tracing::info!(
+            "passed over {shown}: not a regular file (walks read regular files and do not follow symlinks)"
+        );
+    }
 }
 
-pub fn read(path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|source| Error::Io {
+/// The most one input may hold unless `--max-file-size` says otherwise.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 << 20;
+
+/// How much of a file tells whether it is binary, as git and ripgrep look.
+const FIRST_BLOCK: usize = 8 << 10;
+
+/// What reading an input gave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Contents {
+    Text,
+    /// A NUL byte in the first block: not read further.
+    Binary,
+}
+
+/// Reads `reader` into `buffer` (cleared first): the first block, then, unless it shows a
+/// binary file, the rest up to `limit` bytes; more is an error that names the limit.
+pub fn read_bounded(
+    mut reader: impl Read,
+    name: &Path,
+    limit: u64,
+    buffer: &mut Vec<u8>,
+) -> Result<Contents, Error> {
+    let io = |source| Error::Io {
+        path: name.to_path_buf(),
+        source,
+    };
+    buffer.clear();
+    (&mut reader)
+        .take(FIRST_BLOCK as u64)
+        .read_to_end(buffer)
+        .map_err(io)?;
+    if is_binary(buffer) {
+        return Ok(Contents::Binary);
+    }
+    if buffer.len() == FIRST_BLOCK {
+        reader
+            .take((limit + 1).saturating_sub(FIRST_BLOCK as u64))
+            .read_to_end(buffer)
+            .map_err(io)?;
+    }
+    if buffer.len() as u64 > limit {
+        return Err(Error::TooLarge {
+            path: name.to_path_buf(),
+            limit,
+        });
+    }
+    Ok(Contents::Text)
+}
+
+/// Opens and reads one input, bounded; a regular file larger than `limit` is refused after its
+/// first block (a binary file, such as a sparse image, is never read further).
+pub fn read_path(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> Result<Contents, Error> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
-    })
+    })?;
+    read_bounded(file, path, limit, buffer)
+}
+
+/// All of stdin, bounded by `limit`.
+pub fn read_stdin(limit: u64) -> Result<Vec<u8>, Error> {
+    read_all(std::io::stdin().lock(), Path::new("<stdin>"), limit)
+}
+
+/// A whole input for render, bounded by `limit`.
+pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_all(file, path, limit)
+}
+
+fn read_all(reader: impl Read, name: &Path, limit: u64) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Io {
+            path: name.to_path_buf(),
+            source,
+        })?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::TooLarge {
+            path: name.to_path_buf(),
+            limit,
+        });
+    }
+    Ok(bytes)
 }
 
 /// A file is binary when it holds a NUL byte, as git and ripgrep decide.

@@ -7,6 +7,7 @@ pub mod error;
 pub mod grammar;
 pub mod input;
 pub mod lint;
+pub mod logs;
 pub mod mask;
 pub mod provider;
 pub mod render;

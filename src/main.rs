@@ -38,6 +38,21 @@ enum Commands {
     },
 }
 
+/// `--max-file-size 256M`: bytes, or with a K, M or G suffix (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, shift) = match text.trim().char_indices().last() {
+        Some((at, 'K' | 'k')) => (&text[..at], 10),
+        Some((at, 'M' | 'm')) => (&text[..at], 20),
+        Some((at, 'G' | 'g')) => (&text[..at], 30),
+        _ => (text.trim(), 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("`{text}` is not a size such as 256M, 64K or 1048576"))
+}
+
 /// Where secrets come from: shared by `render` and `lint --online`.
 #[derive(clap::Args)]
 struct StoreArgs {
@@ -92,9 +107,12 @@ struct RenderArgs {
     /// The output format, instead of the one the output's name says
     #[arg(long = "as", value_enum, value_name = "FORMAT")]
     format: Option<AsArg>,
-    /// Permission bits of new output files, in octal
+    /// Permission bits of new output files, in octal (no setuid, setgid or sticky bit)
     #[arg(long, value_name = "MODE", value_parser = parse_mode)]
     mode: Option<u32>,
+    /// The most one input may hold, as 256M, 64K or bytes
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    max_file_size: u64,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -143,6 +161,9 @@ struct LintArgs {
     /// Add a platform's requirements (apono: `apono-connector-read=true` on every AWS secret)
     #[arg(long, value_enum, value_name = "PROFILE", requires = "online")]
     profile: Option<ProfileArg>,
+    /// The most one input may hold, as 256M, 64K or bytes
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    max_file_size: u64,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -184,6 +205,7 @@ fn main() {
                 apono: matches!(args.profile, Some(ProfileArg::Apono)),
                 store: args.store.into(),
             }),
+            max_file_size: args.max_file_size,
         }),
         Commands::Render(args) => Command::Render(RenderOptions {
             inputs: args.inputs.iter().map(|p| Input::from_arg(p)).collect(),
@@ -204,21 +226,31 @@ fn main() {
             }),
             mode: args.mode,
             store: args.store.into(),
+            max_file_size: args.max_file_size,
         }),
         Commands::Trust { file } => Command::Trust(file),
     };
-    // Logs go to stderr and only when asked for; no value is ever logged.
+    // Logs go to stderr and only when asked for; no value is ever logged, and no credential:
+    // the SDKs' own fine levels are capped below any RUST_LOG (`secretmask::logs`).
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let safe = tracing_subscriber::filter::filter_fn(secretmask::logs::allowed);
     if std::env::var_os("RUST_LOG").is_some() {
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_writer(std::io::stderr)
+        tracing_subscriber::registry()
+            .with(safe)
+            .with(tracing_subscriber::EnvFilter::from_default_env())
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
             .init();
     } else if cli.verbose {
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("secretmask=info"))
-            .without_time()
-            .with_target(false)
-            .with_writer(std::io::stderr)
+        tracing_subscriber::registry()
+            .with(safe)
+            .with(tracing_subscriber::EnvFilter::new("secretmask=info"))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .without_time()
+                    .with_target(false)
+                    .with_writer(std::io::stderr),
+            )
             .init();
     }
     std::process::exit(secretmask::run(command));

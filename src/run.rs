@@ -47,6 +47,8 @@ pub struct LintOptions {
     pub stdin_name: String,
     /// `--online`: ask the stores too.
     pub online: Option<OnlineOptions>,
+    /// The most one input may hold (`--max-file-size`).
+    pub max_file_size: u64,
 }
 
 /// How `lint --online` reaches the stores.
@@ -93,7 +95,11 @@ fn report(error: &Error) {
     let style = anstyle::Style::new()
         .fg_color(Some(anstyle::AnsiColor::BrightRed.into()))
         .bold();
-    let _ = writeln!(stderr, "{style}error{style:#}: {error}");
+    let _ = writeln!(
+        stderr,
+        "{style}error{style:#}: {}",
+        diagnostic::printable(&error.to_string())
+    );
 }
 
 fn run_lint(options: &LintOptions) -> Result<i32, Error> {
@@ -107,7 +113,8 @@ fn run_lint(options: &LintOptions) -> Result<i32, Error> {
     } else {
         Keep::Findings
     };
-    let mut outcome = lint::files::lint_inputs(&inputs, &options.stdin_name, keep);
+    let mut outcome =
+        lint::files::lint_inputs(&inputs, &options.stdin_name, keep, options.max_file_size);
     if let Some(online) = &options.online {
         let loaded = load_config(online.store.config.as_deref())?;
         let mut required = required_tags(&loaded)?;
@@ -274,12 +281,7 @@ fn azure_settings(loaded: &Loaded, options: &StoreOptions) -> Result<azure::Sett
     Ok(azure::Settings {
         credential,
         endpoints,
-        ca_files: config
-            .ca_file
-            .as_deref()
-            .map(|f| loaded.relative(f))
-            .into_iter()
-            .collect(),
+        ca_files: config.ca_file.clone().into_iter().collect(),
         timeout: options.timeout,
         ..azure::Settings::default()
     })
@@ -290,22 +292,22 @@ fn azure_settings(loaded: &Loaded, options: &StoreOptions) -> Result<azure::Sett
 fn vault_settings(loaded: &Loaded, options: &StoreOptions) -> vault::Settings {
     let config = &loaded.config.vault;
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let value = |text: String| Credential::Value(SecretString::from(text));
+    let value = |text: String, name| Credential::Value(SecretString::from(text), name);
     let auth = if let Some(approle) = &config.approle {
         vault::Auth::AppRole {
             mount: approle.mount.clone().unwrap_or_else(|| "approle".into()),
-            role_id: Credential::File(loaded.relative(&approle.role_id_file)),
-            secret_id: Credential::File(loaded.relative(&approle.secret_id_file)),
+            role_id: Credential::File(approle.role_id_file.clone()),
+            secret_id: Credential::File(approle.secret_id_file.clone()),
         }
     } else if let (Some(role_id), Some(secret_id)) = (env("VAULT_ROLE_ID"), env("VAULT_SECRET_ID"))
     {
         vault::Auth::AppRole {
             mount: "approle".into(),
-            role_id: value(role_id),
-            secret_id: value(secret_id),
+            role_id: value(role_id, "VAULT_ROLE_ID"),
+            secret_id: value(secret_id, "VAULT_SECRET_ID"),
         }
     } else if let Some(token) = env("VAULT_TOKEN") {
-        vault::Auth::Token(value(token))
+        vault::Auth::Token(value(token, "VAULT_TOKEN"))
     } else {
         let file = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".vault-token"));
         match file.filter(|f| f.is_file()) {
@@ -322,8 +324,7 @@ fn vault_settings(loaded: &Loaded, options: &StoreOptions) -> vault::Settings {
         namespace: config.namespace.clone().or_else(|| env("VAULT_NAMESPACE")),
         ca_files: config
             .ca_file
-            .as_deref()
-            .map(|f| loaded.relative(f))
+            .clone()
             .or_else(|| env("VAULT_CACERT").map(PathBuf::from))
             .into_iter()
             .collect(),
@@ -380,6 +381,8 @@ pub struct RenderOptions {
     pub format: Option<Format>,
     pub mode: Option<u32>,
     pub store: StoreOptions,
+    /// The most one input may hold (`--max-file-size`).
+    pub max_file_size: u64,
 }
 
 /// One template and where its rendering goes.
@@ -489,7 +492,7 @@ fn run_render(options: &RenderOptions) -> Result<i32, Error> {
         (Some(mode), _) => Some(mode),
         (None, Some(text)) => Some(output::parse_mode(text).ok_or_else(|| {
             Error::Usage(format!(
-                "{}: render.mode `{text}` is not an octal mode such as \"0600\"",
+                "{}: render.mode `{text}` is not an octal mode of read, write and execute bits such as \"0600\" (no setuid, setgid or sticky bit)",
                 loaded
                     .path
                     .as_deref()
@@ -499,6 +502,17 @@ fn run_render(options: &RenderOptions) -> Result<i32, Error> {
         })?),
         (None, None) => None,
     };
+    if let Some(mode) = mode.filter(|m| output::lets_others_write(*m)) {
+        let mut stderr = anstream::stderr().lock();
+        let style = anstyle::Style::new()
+            .fg_color(Some(anstyle::AnsiColor::BrightYellow.into()))
+            .bold();
+        let _ = writeln!(
+            stderr,
+            "{style}warning{style:#}: mode {mode:04o} lets group or others write the rendered files, which hold secrets"
+        );
+    }
+    output::clean_up_on_signals();
     write_outputs(&jobs, outputs, mode)?;
     Ok(EXIT_CLEAN)
 }
@@ -535,18 +549,25 @@ fn report_failures(jobs: &[Job], failures: &[(usize, LineFailure)]) {
     let style = anstyle::Style::new()
         .fg_color(Some(anstyle::AnsiColor::BrightRed.into()))
         .bold();
+    // Each file is indexed once, however many of its masks failed.
+    let mut indexes: BTreeMap<usize, LineIndex<'_>> = BTreeMap::new();
     for (j, failure) in failures {
-        let index = LineIndex::new(&jobs[*j].bytes);
+        let index = indexes
+            .entry(*j)
+            .or_insert_with(|| LineIndex::new(&jobs[*j].bytes));
         let at = index.position(failure.span.start);
         let locator = failure
             .locator
             .as_deref()
-            .map(|l| format!("\n    secret: {l}"))
+            .map(|l| format!("\n    secret: {}", diagnostic::printable(l)))
             .unwrap_or_default();
         let _ = writeln!(
             stderr,
             "{}:{}:{}: {style}error{style:#}: {}{locator}",
-            jobs[*j].name, at.line, at.column, failure.reason
+            diagnostic::printable(&jobs[*j].name),
+            at.line,
+            at.column,
+            diagnostic::printable(&failure.reason)
         );
     }
     let _ = writeln!(
@@ -581,6 +602,8 @@ fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {
         return Err(Error::Usage("stdin (-) can be named once".into()));
     }
     let mut jobs = Vec::new();
+    // The file each job was read from, to check the targets against.
+    let mut sources = Vec::new();
     for input in &inputs {
         match input {
             Input::Stdin => {
@@ -599,10 +622,11 @@ fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {
                 };
                 jobs.push(Job {
                     name: "<stdin>".into(),
-                    bytes: input::read_stdin()?,
+                    bytes: input::read_stdin(options.max_file_size)?,
                     target,
                     format,
                 });
+                sources.push(None);
             }
             Input::Path(path) => {
                 for file in input::files(path)? {
@@ -616,15 +640,76 @@ fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {
                     ));
                     jobs.push(Job {
                         name: input::display(&file.path),
-                        bytes: input::read(&file.path)?,
+                        bytes: input::read(&file.path, options.max_file_size)?,
                         target,
                         format,
                     });
+                    sources.push(Some(file.path));
                 }
             }
         }
     }
+    check_targets(&jobs, &sources)?;
     Ok(jobs)
+}
+
+/// What a path names, for telling two names of one file apart: the file's device and inode
+/// when it exists, else its absolute path with the folder's symlinks resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Identity {
+    File(u64, u64),
+    Path(PathBuf),
+}
+
+fn identity(path: &Path) -> Identity {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(m) = std::fs::metadata(path) {
+        return Identity::File(m.dev(), m.ino());
+    }
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let resolved = match (absolute.parent(), absolute.file_name()) {
+        (Some(dir), Some(name)) => dir
+            .canonicalize()
+            .map_or_else(|_| absolute.clone(), |dir| dir.join(name)),
+        _ => absolute,
+    };
+    Identity::Path(resolved)
+}
+
+/// Refuses, before anything is written, an output that is one of the inputs or that two inputs
+/// render to: either would lose a file with exit 0.
+fn check_targets(jobs: &[Job], sources: &[Option<PathBuf>]) -> Result<(), Error> {
+    let mut inputs = std::collections::HashMap::new();
+    for source in sources.iter().flatten() {
+        inputs.entry(identity(source)).or_insert(source);
+    }
+    let mut targets: std::collections::HashMap<Identity, (&Path, &str)> =
+        std::collections::HashMap::new();
+    for job in jobs {
+        let Some(target) = job.target.as_deref() else {
+            continue;
+        };
+        // A device (`/dev/stdout`, `/dev/null`) is written into, never replaced.
+        if std::fs::metadata(target).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            continue;
+        }
+        let id = identity(target);
+        if let Some(input) = inputs.get(&id) {
+            return Err(Error::Usage(format!(
+                "the output {} is the input {}; rendering would destroy the template, so nothing was written",
+                target.display(),
+                input.display()
+            )));
+        }
+        if let Some((_, other)) = targets.insert(id, (target, &job.name)) {
+            return Err(Error::Usage(format!(
+                "{other} and {} both render to {}; nothing was written",
+                job.name,
+                target.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn spans_of(masks: &[crate::Mask]) -> Vec<Span> {

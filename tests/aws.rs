@@ -693,3 +693,54 @@ fn a_named_profile_supplies_the_credentials() {
     assert_eq!(output.stdout, b"a: from-profile\n");
     assert_clean("stderr", &output.stderr);
 }
+
+/// Whatever `RUST_LOG` enables, no credential reaches a log line: the SDK's SigV4 canonical
+/// request (the session token) and its resolved identity (the access key id) are logged at
+/// levels secretmask caps. See issue 13.
+#[test]
+fn no_credential_reaches_a_log_line_at_any_level() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let p = moto::prefix("logs");
+    let secret = moto.string(
+        "us-east-1",
+        &format!("{p}/db"),
+        &format!(r#"{{"k":"{CANARY}"}}"#),
+        &[],
+    );
+    let (key_id, secret_key, session) = (
+        "AKIACANARYLOGKEYID",
+        "canary-log-secret-access-key",
+        "canary-log-session-token",
+    );
+    for level in [
+        "trace",
+        "debug",
+        "info",
+        "warn",
+        "aws_sigv4=trace",
+        "aws_smithy_runtime=trace,aws_smithy_runtime::client::orchestrator=trace",
+        "hyper=trace,reqwest=trace,h2=trace",
+    ] {
+        let output = secretmask()
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", key_id)
+            .env("AWS_SECRET_ACCESS_KEY", secret_key)
+            .env("AWS_SESSION_TOKEN", session)
+            .env("RUST_LOG", level)
+            .args(["render", "--as", "yaml"])
+            .write_stdin(format!("a: x-{{{{workato:sm:k:{secret}}}}}\n"))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{level}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for needle in [key_id, secret_key, session, CANARY] {
+            assert!(
+                !stderr.contains(needle),
+                "RUST_LOG={level}: a log line holds `{needle}`"
+            );
+        }
+    }
+}

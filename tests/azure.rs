@@ -139,7 +139,8 @@ fn renders_keys_whole_values_and_versions_through_the_challenge() {
     assert_clean("stdout", &output.stdout);
     assert_clean("stderr", &output.stderr);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("TRACE"), "no trace log to check");
+    // Trace-level lines of the SDKs are capped (secretmask::logs); debug ones remain to check.
+    assert!(stderr.contains("DEBUG"), "no log to check");
     for token in kv.tokens() {
         assert!(
             !stderr.contains(&token),

@@ -84,7 +84,13 @@ fn renders_versions_nested_mounts_and_non_string_values_with_a_token() {
         ),
     )
     .unwrap();
-    for log in [None, Some("trace")] {
+    for log in [
+        None,
+        Some("trace"),
+        Some("debug"),
+        Some("info"),
+        Some("vaultrs=trace,rustify=trace,reqwest=trace,hyper=trace"),
+    ] {
         let mut cmd = cli(&address, Some(&token));
         if let Some(level) = log {
             cmd.env("RUST_LOG", level);

@@ -1,7 +1,6 @@
 //! Offline lint over the files the user named: walked in parallel, each read once, findings
 //! placed in their files and sorted so the output does not depend on thread timing.
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -80,21 +79,38 @@ impl Outcome {
     }
 }
 
-/// Lints every input. `stdin_name` is how stdin is shown in findings.
-pub fn lint_inputs(inputs: &[Input], stdin_name: &str, keep: Keep) -> Outcome {
+/// Lints every input. `stdin_name` is how stdin is shown in findings; no input may hold more
+/// than `limit` bytes. Named files are read directly (whatever their type: `<(…)` is a FIFO),
+/// spread over the cores; every named folder is walked in one parallel walk.
+pub fn lint_inputs(inputs: &[Input], stdin_name: &str, keep: Keep, limit: u64) -> Outcome {
     let outcome = Mutex::new(Outcome::default());
+    let mut folders = Vec::new();
+    let mut files = Vec::new();
     for input in inputs {
         match input {
             Input::Stdin => {
                 let mut outcome = outcome.lock().expect("no worker panics holding the lock");
-                match input::read_stdin() {
+                match input::read_stdin(limit) {
                     Ok(bytes) => outcome.add(lint_file(stdin_name, &bytes, keep)),
                     Err(e) => outcome.errors.push(e),
                 }
             }
-            Input::Path(root) => lint_tree(root, &outcome, keep),
+            Input::Path(path) => match std::fs::metadata(path) {
+                Ok(metadata) if metadata.is_dir() => folders.push(path.as_path()),
+                Ok(_) => files.push(path.as_path()),
+                Err(source) => outcome
+                    .lock()
+                    .expect("no worker panics holding the lock")
+                    .errors
+                    .push(Error::Io {
+                        path: path.clone(),
+                        source,
+                    }),
+            },
         }
     }
+    lint_named(&files, &outcome, keep, limit);
+    lint_folders(&folders, &outcome, keep, limit);
     let mut outcome = outcome
         .into_inner()
         .expect("no worker panics holding the lock");
@@ -103,19 +119,66 @@ pub fn lint_inputs(inputs: &[Input], stdin_name: &str, keep: Keep) -> Outcome {
     outcome
 }
 
-fn lint_tree(root: &Path, outcome: &Mutex<Outcome>, keep: Keep) {
-    if let Err(source) = std::fs::metadata(root) {
-        outcome
-            .lock()
-            .expect("no worker panics holding the lock")
-            .errors
-            .push(Error::Io {
-                path: root.to_path_buf(),
-                source,
-            });
+/// Reads and lints one file into `outcome`, reusing `buffer`.
+fn lint_path(path: &Path, buffer: &mut Vec<u8>, outcome: &Mutex<Outcome>, keep: Keep, limit: u64) {
+    let found = match input::read_path(path, limit, buffer) {
+        Ok(input::Contents::Binary) => (Vec::new(), None),
+        Ok(input::Contents::Text) => lint_file(&input::display(path), buffer, keep),
+        Err(e) => {
+            outcome
+                .lock()
+                .expect("no worker panics holding the lock")
+                .errors
+                .push(e);
+            return;
+        }
+    };
+    outcome
+        .lock()
+        .expect("no worker panics holding the lock")
+        .add(found);
+}
+
+/// Files named on the command line: a few on this thread, many over the cores.
+fn lint_named(files: &[&Path], outcome: &Mutex<Outcome>, keep: Keep, limit: u64) {
+    // Below this many files a thread costs more than it saves.
+    const PER_THREAD: usize = 64;
+    let threads = if files.len() <= PER_THREAD {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(files.len().div_ceil(PER_THREAD))
+    };
+    if threads == 1 {
+        let mut buffer = Vec::new();
+        for path in files {
+            lint_path(path, &mut buffer, outcome, keep, limit);
+        }
         return;
     }
-    input::walker(root).build_parallel().run(|| {
+    std::thread::scope(|scope| {
+        for chunk in files.chunks(files.len().div_ceil(threads)) {
+            scope.spawn(move || {
+                let mut buffer = Vec::new();
+                for path in chunk {
+                    lint_path(path, &mut buffer, outcome, keep, limit);
+                }
+            });
+        }
+    });
+}
+
+/// Every folder in one parallel walk.
+fn lint_folders(folders: &[&Path], outcome: &Mutex<Outcome>, keep: Keep, limit: u64) {
+    let Some((first, rest)) = folders.split_first() else {
+        return;
+    };
+    let mut walker = input::walker(first);
+    for folder in rest {
+        walker.add(folder);
+    }
+    walker.build_parallel().run(|| {
         // One buffer per worker thread, reused for every file it reads.
         let mut buffer = Vec::new();
         Box::new(move |entry| {
@@ -127,36 +190,17 @@ fn lint_tree(root: &Path, outcome: &Mutex<Outcome>, keep: Keep) {
                         .expect("no worker panics holding the lock")
                         .errors
                         .push(Error::Walk {
-                            path: root.to_path_buf(),
+                            path: first.to_path_buf(),
                             message: e.to_string(),
                         });
                     return WalkState::Continue;
                 }
             };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                return WalkState::Continue;
+            if entry.file_type().is_some_and(|t| t.is_file()) {
+                lint_path(entry.path(), &mut buffer, outcome, keep, limit);
+            } else {
+                input::passed_over(&entry);
             }
-            buffer.clear();
-            let read =
-                std::fs::File::open(entry.path()).and_then(|mut f| f.read_to_end(&mut buffer));
-            let found = match read {
-                Ok(_) => lint_file(&input::display(entry.path()), &buffer, keep),
-                Err(source) => {
-                    outcome
-                        .lock()
-                        .expect("no worker panics holding the lock")
-                        .errors
-                        .push(Error::Io {
-                            path: entry.path().to_path_buf(),
-                            source,
-                        });
-                    return WalkState::Continue;
-                }
-            };
-            outcome
-                .lock()
-                .expect("no worker panics holding the lock")
-                .add(found);
             WalkState::Continue
         })
     });

@@ -20,6 +20,9 @@ use futures::future::BoxFuture;
 use super::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
 use crate::mask::{Arn, SecretRef};
 
+/// The largest secrets file read.
+const SIZE_LIMIT: u64 = 64 << 20;
+
 pub struct FileStore {
     /// By locator text as written in the file.
     secrets: BTreeMap<String, SecretString>,
@@ -46,9 +49,41 @@ pub enum FileStoreError {
 
 impl FileStore {
     pub fn load(path: &Path) -> Result<Self, FileStoreError> {
-        let text = std::fs::read_to_string(path).map_err(|source| FileStoreError::Read {
+        use std::io::Read;
+        let read_error = |source| FileStoreError::Read {
             path: path.to_path_buf(),
             source,
+        };
+        let invalid = |message: String| FileStoreError::Invalid {
+            path: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message,
+        };
+        // Only a regular file of a bounded size: `/dev/zero` or a FIFO named here would never end.
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        if !file.metadata().map_err(read_error)?.is_file() {
+            return Err(invalid("not a regular file".into()));
+        }
+        let mut bytes = Vec::new();
+        file.take(SIZE_LIMIT + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_error)?;
+        if bytes.len() as u64 > SIZE_LIMIT {
+            return Err(invalid(format!(
+                "larger than {} MiB, more than a secrets file holds",
+                SIZE_LIMIT >> 20
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at =
+                crate::source::LineIndex::new(e.as_bytes()).position(e.utf8_error().valid_up_to());
+            FileStoreError::Invalid {
+                path: path.to_path_buf(),
+                line: at.line as u64,
+                column: at.column as u64,
+                message: "not UTF-8 text".into(),
+            }
         })?;
         Self::parse(&text).map_err(|(line, column, message)| FileStoreError::Invalid {
             path: path.to_path_buf(),
@@ -61,30 +96,33 @@ impl FileStore {
     /// Parses the file. A secret is a mapping (a JSON-object secret) or a string; the error
     /// carries a line and column and never a value.
     pub fn parse(text: &str) -> Result<Self, (u64, u64, String)> {
-        let raw: BTreeMap<String, serde_json::Value> = if text.trim().is_empty() {
-            BTreeMap::new()
-        } else {
-            serde_saphyr::from_str(text).map_err(|e| {
-                let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-                // The parser's message can quote the offending scalar, which may be a value.
-                (
-                    line,
-                    column,
-                    "expected a mapping of locators to secrets (a mapping or a string each)"
-                        .to_owned(),
-                )
-            })?
-        };
+        let raw: BTreeMap<String, serde_saphyr::Spanned<serde_json::Value>> =
+            if text.trim().is_empty() {
+                BTreeMap::new()
+            } else {
+                serde_saphyr::from_str(text).map_err(|e| {
+                    let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+                    // The parser's message can quote the offending scalar, which may be a value.
+                    (
+                        line,
+                        column,
+                        "expected a mapping of locators to secrets (a mapping or a string each)"
+                            .to_owned(),
+                    )
+                })?
+            };
         let mut secrets = BTreeMap::new();
         for (locator, value) in raw {
-            let text = match value {
+            // The entry is named by its place: a wrong file's key may be a pasted credential.
+            let at = value.referenced;
+            let text = match value.value {
                 serde_json::Value::String(s) => s,
                 serde_json::Value::Object(map) => serde_json::Value::Object(map).to_string(),
                 _ => {
                     return Err((
-                        0,
-                        0,
-                        format!("secret `{locator}` must be a mapping or a string"),
+                        at.line(),
+                        at.column(),
+                        "this secret is neither a mapping nor a string".to_owned(),
                     ));
                 }
             };

@@ -6,7 +6,7 @@
 //! ever formatted, and errors are mapped from their status codes, never printed with `{:?}`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -23,20 +23,82 @@ use crate::mask::{SecretRef, VaultPath};
 /// A credential, or the file it is read from on first use (so a run without Vault masks never
 /// reads it).
 pub enum Credential {
-    Value(SecretString),
+    /// A value and the environment variable it came from, for messages.
+    Value(SecretString, &'static str),
     File(PathBuf),
 }
 
+/// The most a credential file may hold: a token or an id is a line.
+const CREDENTIAL_FILE_LIMIT: u64 = 64 * 1024;
+
 impl Credential {
+    /// The credential, checked to be one line of header-safe text: a control character would
+    /// make an invalid HTTP header (and vaultrs panics on one). Messages name where it came
+    /// from, never the text.
     fn get(&self) -> Result<SecretString, ProviderError> {
-        match self {
-            Self::Value(value) => Ok(value.clone()),
-            Self::File(path) => std::fs::read_to_string(path)
-                .map(|text| SecretString::from(text.trim().to_owned()))
-                .map_err(|e| ProviderError::Credentials {
-                    message: format!("reading {}: {e}", path.display()),
-                }),
+        let (value, from) = match self {
+            Self::Value(value, name) => (value.clone(), (*name).to_owned()),
+            Self::File(path) => (read_credential_file(path)?, path.display().to_string()),
+        };
+        if value.expose_secret().contains(['\n', '\r']) {
+            return Err(ProviderError::Credentials {
+                message: format!("{from} holds more than one line; a token or id is one line"),
+            });
         }
+        if value.expose_secret().chars().any(char::is_control) {
+            return Err(ProviderError::Credentials {
+                message: format!(
+                    "{from} holds a control character, which no HTTP header can carry"
+                ),
+            });
+        }
+        Ok(value)
+    }
+}
+
+/// A credential file's text, trimmed, read only if it is a regular file of a sane size.
+fn read_credential_file(path: &Path) -> Result<SecretString, ProviderError> {
+    use std::io::Read;
+    let fail = |why: String| ProviderError::Credentials {
+        message: format!("reading {}: {why}", path.display()),
+    };
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    let metadata = file.metadata().map_err(|e| fail(e.to_string()))?;
+    if !metadata.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    file.take(CREDENTIAL_FILE_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > CREDENTIAL_FILE_LIMIT {
+        return Err(fail(format!(
+            "larger than {CREDENTIAL_FILE_LIMIT} bytes, so not a credential"
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
+    Ok(SecretString::from(text.trim().to_owned()))
+}
+
+/// A value bound for an HTTP header or a URL path, checked before any client is built.
+fn check_setting(setting: &str, value: &str, path_segments: bool) -> Result<(), ProviderError> {
+    let bad = if value.chars().any(char::is_control) {
+        Some("a control character, which no HTTP header or URL can carry")
+    } else if path_segments
+        && (value.is_empty()
+            || value
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == ".."))
+    {
+        Some("an empty, `.` or `..` path segment")
+    } else {
+        None
+    };
+    match bad {
+        Some(why) => Err(ProviderError::Credentials {
+            message: format!("{setting} holds {why}"),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -90,6 +152,16 @@ impl VaultProvider {
 
     async fn login(&self) -> Result<VaultClient, ProviderError> {
         let s = &self.settings;
+        if let Some(namespace) = &s.namespace {
+            check_setting(
+                "the Vault namespace (vault.namespace or VAULT_NAMESPACE)",
+                namespace,
+                true,
+            )?;
+        }
+        if let Auth::AppRole { mount, .. } = &s.auth {
+            check_setting("vault.approle.mount", mount, true)?;
+        }
         let mut builder = VaultClientSettingsBuilder::default();
         builder
             .address(&s.address)

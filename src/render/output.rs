@@ -1,11 +1,13 @@
 //! Atomic output: every target is written to a temporary file in its own folder and fsynced
 //! before any is renamed over its target, so a failure (or a kill) leaves every old target
-//! as it was.
+//! as it was. Temporary files are `0600` until their commit gives them their final mode (and
+//! owner), and they are removed on SIGINT and SIGTERM.
 
 use std::fs::Permissions;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once};
 
 use tempfile::NamedTempFile;
 
@@ -14,99 +16,180 @@ use crate::error::Error;
 /// Permission bits of new files unless `--mode` says otherwise: rendered files hold secrets.
 pub const DEFAULT_MODE: u32 = 0o600;
 
-/// Octal permission bits, as `0600` or `0o600`.
+/// Octal permission bits, as `0600` or `0o600`: read, write and execute bits only, never
+/// setuid, setgid or sticky.
 pub fn parse_mode(text: &str) -> Option<u32> {
     u32::from_str_radix(text.trim_start_matches("0o"), 8)
         .ok()
-        .filter(|m| *m <= 0o7777)
+        .filter(|m| *m <= 0o777)
+}
+
+/// Whether `mode` lets group or others write the file: worth a warning for a file of secrets.
+pub fn lets_others_write(mode: u32) -> bool {
+    mode & 0o022 != 0
+}
+
+/// The temporary files staged and not yet committed, removed if a signal ends the run (one
+/// dropped uncommitted is already gone: tempfile removes it, and removing it again is a no-op).
+static STAGED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// On SIGINT or SIGTERM, removes every staged temporary file, then exits as the signal would
+/// (128 + its number). Installed once; harmless when nothing is staged.
+pub fn clean_up_on_signals() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let staged = STAGED
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                for path in staged.iter() {
+                    let _ = std::fs::remove_file(path);
+                }
+                std::process::exit(128 + signal);
+            }
+        });
+    });
+}
+
+fn register(path: &Path) {
+    STAGED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(path.to_path_buf());
+}
+
+fn unregister(path: &Path) {
+    STAGED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .retain(|p| p != path);
 }
 
 /// A rendered file, written and synced, not yet in place.
 pub struct Staged {
     kind: Kind,
+    /// Where the output goes: the target, or the file a symlink target points to.
     target: PathBuf,
 }
 
 enum Kind {
-    /// A temporary file beside the target, renamed over it on commit.
-    File(NamedTempFile),
+    /// A temporary file beside the target, renamed over it on commit with `mode`, and given
+    /// `owner` (uid, gid) when the target had another.
+    File {
+        temp: NamedTempFile,
+        mode: u32,
+        owner: Option<(u32, u32)>,
+    },
     /// A target that is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO): it is written
     /// into on commit, never replaced; a rename would put a regular file in place of the device.
     Stream(Vec<u8>),
 }
 
 /// Writes `bytes` next to `target`. `mode`: the caller's choice; otherwise an existing target
-/// keeps its permissions and a new file gets `DEFAULT_MODE`.
+/// keeps its permissions and a new file gets `DEFAULT_MODE`. The decision is made on the link
+/// itself: a symlink is written through, to the file it points to, and stays a symlink.
 pub fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> Result<Staged, Error> {
     let io = |source| Error::Io {
         path: target.to_path_buf(),
         source,
     };
+    let refuse = |why: &str| io(std::io::Error::other(why.to_owned()));
+    let (target, existing) = match std::fs::symlink_metadata(target) {
+        Ok(link) if link.file_type().is_symlink() => {
+            let real = std::fs::canonicalize(target)
+                .map_err(|_| refuse("is a symlink to nothing; name the file it should point to"))?;
+            let metadata = std::fs::metadata(&real).map_err(io)?;
+            (real, Some(metadata))
+        }
+        Ok(metadata) => (target.to_path_buf(), Some(metadata)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (target.to_path_buf(), None),
+        Err(e) => return Err(io(e)),
+    };
+    match &existing {
+        // A rename over a folder fails only at commit time, after other targets may have been
+        // replaced; refuse it while nothing has been.
+        Some(m) if m.is_dir() => return Err(refuse("is a directory")),
+        Some(m) if !m.is_file() => {
+            return Ok(Staged {
+                kind: Kind::Stream(bytes.to_vec()),
+                target,
+            });
+        }
+        _ => {}
+    }
     let dir = match target.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
     };
-    if std::fs::metadata(target).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        return Ok(Staged {
-            kind: Kind::Stream(bytes.to_vec()),
-            target: target.to_path_buf(),
-        });
-    }
-    std::fs::create_dir_all(dir).map_err(io)?;
-    // A rename over a folder fails only at commit time, after other targets may have been
-    // replaced; refuse it while nothing has been.
-    if target.is_dir() {
-        return Err(io(std::io::Error::new(
-            std::io::ErrorKind::IsADirectory,
-            "is a directory",
-        )));
-    }
-    let mode = match mode {
-        Some(mode) => mode,
-        None => std::fs::metadata(target).map_or(DEFAULT_MODE, |m| m.permissions().mode() & 0o7777),
-    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let mode = mode.unwrap_or_else(|| {
+        existing
+            .as_ref()
+            .map_or(DEFAULT_MODE, |m| m.permissions().mode() & 0o777)
+    });
+    // tempfile creates the file 0600: it holds secrets until it is the target.
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(
             ".{}.",
             target.file_name().unwrap_or_default().to_string_lossy()
         ))
         .suffix(".tmp")
-        .permissions(Permissions::from_mode(mode))
-        .tempfile_in(dir)
+        .tempfile_in(&dir)
         .map_err(io)?;
+    register(temp.path());
+    let ours = temp.as_file().metadata().map_err(io)?;
+    let owner = existing
+        .as_ref()
+        .map(|m| (m.uid(), m.gid()))
+        .filter(|&(uid, gid)| (uid, gid) != (ours.uid(), ours.gid()));
     temp.write_all(bytes).map_err(io)?;
     temp.as_file().sync_all().map_err(io)?;
-    // The umask may have narrowed the mode the file was created with.
-    temp.as_file()
-        .set_permissions(Permissions::from_mode(mode))
-        .map_err(io)?;
     Ok(Staged {
-        kind: Kind::File(temp),
-        target: target.to_path_buf(),
+        kind: Kind::File { temp, mode, owner },
+        target,
     })
 }
 
 impl Staged {
-    /// Renames the file over its target and syncs the folder, so the rename survives a crash.
+    /// Gives the file its mode (and owner), renames it over its target and syncs the folder,
+    /// so the rename survives a crash.
     pub fn commit(self) -> Result<(), Error> {
         let target = self.target;
-        let temp = match self.kind {
-            Kind::File(temp) => temp,
+        let io = |source| Error::Io {
+            path: target.clone(),
+            source,
+        };
+        let (temp, mode, owner) = match self.kind {
+            Kind::File { temp, mode, owner } => (temp, mode, owner),
             Kind::Stream(bytes) => {
                 return std::fs::OpenOptions::new()
                     .write(true)
                     .open(&target)
                     .and_then(|mut stream| stream.write_all(&bytes))
-                    .map_err(|source| Error::Io {
-                        path: target,
-                        source,
-                    });
+                    .map_err(io);
             }
         };
-        temp.persist(&target).map_err(|e| Error::Io {
-            path: target.clone(),
-            source: e.error,
-        })?;
+        if let Some((uid, gid)) = owner {
+            // Only root may give a file away; anyone else's output is theirs, as a plain
+            // write by them would be.
+            match std::os::unix::fs::fchown(temp.as_file(), Some(uid), Some(gid)) {
+                Err(e) if e.kind() != std::io::ErrorKind::PermissionDenied => return Err(io(e)),
+                _ => {}
+            }
+        }
+        // After chown, which clears setuid bits, and the umask never narrows it.
+        temp.as_file()
+            .set_permissions(Permissions::from_mode(mode))
+            .map_err(io)?;
+        let path = temp.path().to_path_buf();
+        let persisted = temp.persist(&target);
+        unregister(&path);
+        persisted.map_err(|e| io(e.error))?;
         if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
             && let Ok(dir) = std::fs::File::open(dir)
         {
