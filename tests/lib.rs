@@ -5,6 +5,7 @@ mod azure;
 mod cli;
 mod corpus;
 mod fixtures;
+mod hardening;
 mod precommit;
 mod props;
 mod readers;
