@@ -777,3 +777,31 @@ async fn the_resolver_reads_each_identifier_once_per_ttl() {
     assert_eq!(kv.reads(), 20, "after the TTL: read again");
     assert_eq!(kv.token_requests(), 1, "the token is reused");
 }
+
+/// Whatever `RUST_LOG` enables, neither the client secret nor an access token reaches a log
+/// line. See issue 13.
+#[test]
+fn no_credential_reaches_a_log_line_at_any_level() {
+    let (kv, dir) = one_mask("client-secret");
+    for level in [
+        "trace",
+        "debug",
+        "info",
+        "azure_identity=trace,azure_core=trace,typespec_client_core=trace",
+        "reqwest=trace,hyper=trace,rustls=trace",
+    ] {
+        let output = cli(&kv, dir.path(), &["render", "app.env.tpl"])
+            .env("RUST_LOG", level)
+            .output()
+            .unwrap();
+        assert_rendered_user(&output, None);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for token in kv.tokens() {
+            assert!(
+                !stderr.contains(&token),
+                "RUST_LOG={level}: an access token"
+            );
+        }
+        assert_clean(level, &output.stderr);
+    }
+}

@@ -587,3 +587,81 @@ fn control_characters_never_reach_the_terminal_raw() {
     assert!(!text.contains('\u{7}'), "a bell reached the terminal");
     assert!(text.contains("evil\\u{1b}]0;pwned\\u{7}.yaml"), "{text}");
 }
+
+/// The trusted file is read once: the bytes hashed for trust are the bytes parsed. While a
+/// trusted config is swapped for an untrusted one that sends the token elsewhere, a run either
+/// refuses the untrusted file or uses the trusted one; the other address never hears from it.
+/// (Before, a swap between the two reads sent `X-Vault-Token` to the untrusted address.)
+#[test]
+fn a_config_swapped_during_the_trust_check_never_sends_the_token_elsewhere() {
+    use std::net::TcpListener;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let evil = TcpListener::bind("127.0.0.1:0").unwrap();
+    evil.set_nonblocking(true).unwrap();
+    let evil_addr = evil.local_addr().unwrap();
+    let heard = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let listener = {
+        let (heard, done) = (heard.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                if evil.accept().is_ok() {
+                    heard.fetch_add(1, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let xdg = dir.path().join("xdg");
+    let config = dir.path().join(".secretmask.yaml");
+    let trusted = "vault:\n  address: http://127.0.0.1:9\n";
+    let untrusted = format!("vault:\n  address: http://{evil_addr}\n");
+    fs::write(&config, trusted).unwrap();
+    let output = secretmask()
+        .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", &xdg)
+        .arg("trust")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let swapper = {
+        let (dir, done) = (dir.path().to_path_buf(), done.clone());
+        let config = config.clone();
+        std::thread::spawn(move || {
+            let mut flip = false;
+            while !done.load(Ordering::Relaxed) {
+                let next = dir.join("next.yaml");
+                fs::write(&next, if flip { trusted } else { untrusted.as_str() }).unwrap();
+                fs::rename(&next, &config).unwrap();
+                flip = !flip;
+            }
+        })
+    };
+    let (mut refused, mut used) = (0, 0);
+    for _ in 0..150 {
+        let output = secretmask()
+            .current_dir(dir.path())
+            .env("XDG_CONFIG_HOME", &xdg)
+            .env("VAULT_TOKEN", CANARY)
+            .args(["render", "--as", "yaml", "--timeout", "2s"])
+            .write_stdin(format!("a: {MASK}\n"))
+            .output()
+            .unwrap();
+        if stderr(&output).contains("secretmask trust") {
+            refused += 1;
+        } else {
+            used += 1;
+        }
+    }
+    done.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    listener.join().unwrap();
+    assert_eq!(
+        heard.load(Ordering::Relaxed),
+        0,
+        "the untrusted address was contacted"
+    );
+    assert!(refused > 0 && used > 0, "refused {refused}, used {used}");
+}
