@@ -12,8 +12,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::mask::Store;
 
 /// The file name looked for in the working directory and its ancestors.
 pub const FILE_NAME: &str = ".secretmask.yaml";
@@ -67,11 +69,11 @@ pub struct VaultConfig {
 pub struct AzureConfig {
     /// How to get a token: `auto` (the default), `client-secret`, `workload-identity`,
     /// `managed-identity` or `developer-tools`.
-    pub credential: Option<String>,
+    pub credential: Option<AzureCredential>,
     /// A vault host → the `https://` URL its requests go to instead (an endpoint setting), for
     /// private endpoints and tests.
     #[serde(default)]
-    pub endpoints: BTreeMap<String, String>,
+    pub endpoints: BTreeMap<String, HttpsUrl>,
     /// A PEM CA to trust (an endpoint setting), relative to this file, for vault and token
     /// requests alike.
     pub ca_file: Option<PathBuf>,
@@ -91,7 +93,7 @@ pub struct AppRoleConfig {
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
     /// How long a fetched secret is reused, as `"5m"` or `"300s"`.
-    pub ttl: Option<String>,
+    pub ttl: Option<Ttl>,
     /// How many secrets the cache holds at most.
     pub capacity: Option<u64>,
 }
@@ -101,7 +103,7 @@ pub struct CacheConfig {
 pub struct LintConfig {
     /// Tags every secret of a store must carry, for `lint --online`: store → tag → value.
     #[serde(default)]
-    pub require_tags: BTreeMap<String, BTreeMap<String, String>>,
+    pub require_tags: BTreeMap<Store, BTreeMap<String, String>>,
 }
 
 /// Settings that decide where a token or a signed request is sent.
@@ -240,7 +242,150 @@ pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
 #[serde(deny_unknown_fields)]
 pub struct RenderConfig {
     /// Octal permission bits for new output files, as `"0600"`.
-    pub mode: Option<String>,
+    pub mode: Option<Mode>,
+}
+
+/// How the Key Vault provider gets a token (`azure.credential`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AzureCredential {
+    /// Pick by what the environment provides, in `DefaultAzureCredential`'s order.
+    #[default]
+    Auto,
+    /// A service principal: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`.
+    ClientSecret,
+    /// A federated token file (AKS workload identity): `AZURE_FEDERATED_TOKEN_FILE`.
+    WorkloadIdentity,
+    /// The host's managed identity (a user-assigned one when `AZURE_CLIENT_ID` is set).
+    ManagedIdentity,
+    /// The Azure CLI's or the Azure Developer CLI's login.
+    DeveloperTools,
+}
+
+impl AzureCredential {
+    /// Every kind's name, for messages.
+    pub const NAMES: &str =
+        "auto, client-secret, workload-identity, managed-identity or developer-tools";
+
+    /// The kind a name (as written in the config) stands for.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "auto" => Self::Auto,
+            "client-secret" => Self::ClientSecret,
+            "workload-identity" => Self::WorkloadIdentity,
+            "managed-identity" => Self::ManagedIdentity,
+            "developer-tools" => Self::DeveloperTools,
+            _ => return None,
+        })
+    }
+
+    /// The kind's name, as written in the config.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::ClientSecret => "client-secret",
+            Self::WorkloadIdentity => "workload-identity",
+            Self::ManagedIdentity => "managed-identity",
+            Self::DeveloperTools => "developer-tools",
+        }
+    }
+}
+
+/// A string setting parsed where it is read, so a bad value is an error at its line and
+/// column when the file is loaded.
+fn parsed<'de, D, T>(
+    deserializer: D,
+    parse: impl FnOnce(&str) -> Option<T>,
+    expected: &str,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let text = String::deserialize(deserializer)?;
+    parse(&text).ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not {expected}")))
+}
+
+impl<'de> Deserialize<'de> for AzureCredential {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        parsed(
+            deserializer,
+            Self::from_name,
+            &format!("one of {}", Self::NAMES),
+        )
+    }
+}
+
+/// A Key Vault endpoint: the SDK sends a bearer token over TLS only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpsUrl(String);
+
+impl HttpsUrl {
+    /// The URL, without a trailing `/`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for HttpsUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        parsed(
+            deserializer,
+            |text| {
+                text.starts_with("https://")
+                    .then(|| Self(text.trim_end_matches('/').to_owned()))
+            },
+            "an https:// URL; Key Vault is reached over https:// only",
+        )
+    }
+}
+
+/// `cache.ttl`: a duration such as `"5m"` or `"300s"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ttl(pub std::time::Duration);
+
+impl<'de> Deserialize<'de> for Ttl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        parsed(
+            deserializer,
+            |text| parse_duration(text).map(Self),
+            "a duration such as \"5m\" or \"300s\"",
+        )
+    }
+}
+
+/// Octal permission bits of an output file: read, write and execute bits only, never setuid,
+/// setgid or sticky.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mode(pub u32);
+
+impl Mode {
+    /// `0600` or `0o600`.
+    pub fn parse(text: &str) -> Option<Self> {
+        u32::from_str_radix(text.trim_start_matches("0o"), 8)
+            .ok()
+            .filter(|m| *m <= 0o777)
+            .map(Self)
+    }
+
+    /// Whether group or others may write the file: worth a warning for a file of secrets.
+    pub fn lets_others_write(self) -> bool {
+        self.0 & 0o022 != 0
+    }
+}
+
+impl<'de> Deserialize<'de> for Mode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        parsed(
+            deserializer,
+            Self::parse,
+            "an octal mode of read, write and execute bits such as \"0600\" (no setuid, setgid or sticky bit)",
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for Store {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        parsed(deserializer, Self::from_name, "a store: sm, vault or akv")
+    }
 }
 
 /// A configuration and where it came from.
@@ -492,9 +637,18 @@ pub fn parse(text: &str) -> Result<Config, (u64, u64, String)> {
     })
 }
 
-/// serde-saphyr renders a snippet under its message; the location is reported separately.
+/// serde-saphyr renders a snippet under its message and its own `error: line L column C:`
+/// before it; the location is reported separately.
 fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or_default().to_owned()
+    let line = message.lines().next().unwrap_or_default();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    match line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((_, message)) => message.to_owned(),
+        None => line.to_owned(),
+    }
 }
 
 #[cfg(test)]

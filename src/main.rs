@@ -134,7 +134,8 @@ enum AsArg {
 }
 
 fn parse_mode(text: &str) -> Result<u32, String> {
-    render::output::parse_mode(text)
+    secretmask::config::Mode::parse(text)
+        .map(|mode| mode.0)
         .ok_or_else(|| format!("`{text}` is not an octal mode such as 0600"))
 }
 

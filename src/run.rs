@@ -16,7 +16,6 @@ use crate::input::{self, Input};
 use crate::lint::files::Keep;
 use crate::lint::online::RequiredTags;
 use crate::lint::{self, RULES, Severity};
-use crate::mask::Store;
 use crate::provider::Providers;
 use crate::provider::aws::{self, AwsProvider};
 use crate::provider::azure::{self, AzureProvider};
@@ -219,14 +218,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         })
 }
 
-/// The name of the file settings came from, for messages.
-fn config_name(loaded: &Loaded) -> String {
-    loaded.path.as_deref().map_or_else(
-        || "the configuration".to_owned(),
-        |p| p.display().to_string(),
-    )
-}
-
 /// The providers the options and the configuration choose: the file store for everything when
 /// a secrets file is named, else the cloud stores (built lazily: no call until one is needed).
 fn providers(loaded: &Loaded, options: &StoreOptions) -> Result<Providers, Error> {
@@ -254,30 +245,12 @@ fn providers(loaded: &Loaded, options: &StoreOptions) -> Result<Providers, Error
 /// (`AZURE_TENANT_ID`, `AZURE_AUTHORITY_HOST`, …).
 fn azure_settings(loaded: &Loaded, options: &StoreOptions) -> Result<azure::Settings, Error> {
     let config = &loaded.config.azure;
-    let credential = match &config.credential {
-        None => azure::CredentialKind::Auto,
-        Some(name) => azure::CredentialKind::from_name(name).ok_or_else(|| {
-            Error::Usage(format!(
-                "{}: azure.credential `{name}` is not one of {}",
-                config_name(loaded),
-                azure::CredentialKind::NAMES
-            ))
-        })?,
-    };
-    let mut endpoints = BTreeMap::new();
-    for (host, url) in &config.endpoints {
-        // The SDK sends a bearer token over TLS only.
-        if !url.starts_with("https://") {
-            return Err(Error::Usage(format!(
-                "{}: azure.endpoints maps `{host}` to `{url}`; Key Vault is reached over https:// only",
-                config_name(loaded)
-            )));
-        }
-        endpoints.insert(
-            host.to_ascii_lowercase(),
-            url.trim_end_matches('/').to_owned(),
-        );
-    }
+    let credential = config.credential.unwrap_or_default();
+    let endpoints = config
+        .endpoints
+        .iter()
+        .map(|(host, url)| (host.to_ascii_lowercase(), url.as_str().to_owned()))
+        .collect();
     Ok(azure::Settings {
         credential,
         endpoints,
@@ -340,13 +313,8 @@ fn resolver(loaded: &Loaded, options: &StoreOptions) -> Result<Resolver, Error> 
         timeout: options.timeout,
         ..resolve::Options::default()
     };
-    if let Some(ttl) = &loaded.config.cache.ttl {
-        settings.ttl = config::parse_duration(ttl).ok_or_else(|| {
-            Error::Usage(format!(
-                "{}: cache.ttl `{ttl}` is not a duration such as \"5m\" or \"300s\"",
-                config_name(loaded)
-            ))
-        })?;
+    if let Some(ttl) = loaded.config.cache.ttl {
+        settings.ttl = ttl.0;
     }
     if let Some(capacity) = loaded.config.cache.capacity {
         settings.capacity = capacity;
@@ -357,13 +325,7 @@ fn resolver(loaded: &Loaded, options: &StoreOptions) -> Result<Resolver, Error> 
 fn required_tags(loaded: &Loaded) -> Result<RequiredTags, Error> {
     let mut required = RequiredTags::default();
     for (store, tags) in &loaded.config.lint.require_tags {
-        let store = Store::from_name(store).ok_or_else(|| {
-            Error::Usage(format!(
-                "{}: lint.require_tags names store `{store}`; the stores are sm, vault and akv",
-                config_name(loaded)
-            ))
-        })?;
-        required.0.insert(store, tags.clone());
+        required.0.insert(*store, tags.clone());
     }
     Ok(required)
 }
@@ -488,21 +450,10 @@ fn run_render(options: &RenderOptions) -> Result<i32, Error> {
         .map_err(Error::Output)?;
         return Ok(EXIT_CLEAN);
     }
-    let mode = match (options.mode, loaded.config.render.mode.as_deref()) {
-        (Some(mode), _) => Some(mode),
-        (None, Some(text)) => Some(output::parse_mode(text).ok_or_else(|| {
-            Error::Usage(format!(
-                "{}: render.mode `{text}` is not an octal mode of read, write and execute bits such as \"0600\" (no setuid, setgid or sticky bit)",
-                loaded
-                    .path
-                    .as_deref()
-                    .unwrap_or(Path::new("config"))
-                    .display()
-            ))
-        })?),
-        (None, None) => None,
-    };
-    if let Some(mode) = mode.filter(|m| output::lets_others_write(*m)) {
+    let mode = options
+        .mode
+        .or_else(|| loaded.config.render.mode.map(|mode| mode.0));
+    if let Some(mode) = mode.filter(|m| config::Mode(*m).lets_others_write()) {
         let mut stderr = anstream::stderr().lock();
         let style = anstyle::Style::new()
             .fg_color(Some(anstyle::AnsiColor::BrightYellow.into()))

@@ -723,11 +723,12 @@ fn an_unknown_credential_kind_and_an_http_endpoint_are_usage_errors() {
     for (config, expected) in [
         (
             "azure: {credential: default}\n",
-            "azure.credential `default` is not one of auto, client-secret, workload-identity, managed-identity or developer-tools",
+            // Typed where the config is read: the error has the value's line and column.
+            "config.yaml:1:21: `default` is not one of auto, client-secret, workload-identity, managed-identity or developer-tools",
         ),
         (
             "azure: {endpoints: {corp-kv.vault.azure.net: 'http://127.0.0.1:1'}}\n",
-            "azure.endpoints maps `corp-kv.vault.azure.net` to `http://127.0.0.1:1`; Key Vault is reached over https:// only",
+            "config.yaml:1:46: `http://127.0.0.1:1` is not an https:// URL; Key Vault is reached over https:// only",
         ),
     ] {
         std::fs::write(dir.path().join("config.yaml"), config).unwrap();

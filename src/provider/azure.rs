@@ -40,47 +40,8 @@ use serde::Deserialize;
 use super::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
 use crate::mask::{AzureCloud, KeyVaultId, SecretRef};
 
-/// How the provider gets a token (`azure.credential`, design §6).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum CredentialKind {
-    /// Pick by what the environment provides (see [`pick`]).
-    #[default]
-    Auto,
-    /// A service principal: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`.
-    ClientSecret,
-    /// A federated token file (AKS workload identity): `AZURE_FEDERATED_TOKEN_FILE`.
-    WorkloadIdentity,
-    /// The host's managed identity (a user-assigned one when `AZURE_CLIENT_ID` is set).
-    ManagedIdentity,
-    /// The Azure CLI's or the Azure Developer CLI's login.
-    DeveloperTools,
-}
-
-impl CredentialKind {
-    pub const NAMES: &str =
-        "auto, client-secret, workload-identity, managed-identity or developer-tools";
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "auto" => Self::Auto,
-            "client-secret" => Self::ClientSecret,
-            "workload-identity" => Self::WorkloadIdentity,
-            "managed-identity" => Self::ManagedIdentity,
-            "developer-tools" => Self::DeveloperTools,
-            _ => return None,
-        })
-    }
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::ClientSecret => "client-secret",
-            Self::WorkloadIdentity => "workload-identity",
-            Self::ManagedIdentity => "managed-identity",
-            Self::DeveloperTools => "developer-tools",
-        }
-    }
-}
+/// How the provider gets a token (`azure.credential`): parsed where the config is read.
+pub use crate::config::AzureCredential as CredentialKind;
 
 /// `auto`'s choice and why, from the environment (`var`) and the programs on `PATH`
 /// (`on_path`): the same order as the other Azure SDKs' `DefaultAzureCredential`.

@@ -16,19 +16,6 @@ use crate::error::Error;
 /// Permission bits of new files unless `--mode` says otherwise: rendered files hold secrets.
 pub const DEFAULT_MODE: u32 = 0o600;
 
-/// Octal permission bits, as `0600` or `0o600`: read, write and execute bits only, never
-/// setuid, setgid or sticky.
-pub fn parse_mode(text: &str) -> Option<u32> {
-    u32::from_str_radix(text.trim_start_matches("0o"), 8)
-        .ok()
-        .filter(|m| *m <= 0o777)
-}
-
-/// Whether `mode` lets group or others write the file: worth a warning for a file of secrets.
-pub fn lets_others_write(mode: u32) -> bool {
-    mode & 0o022 != 0
-}
-
 /// The temporary files staged and not yet committed, removed if a signal ends the run (one
 /// dropped uncommitted is already gone: tempfile removes it, and removing it again is a no-op).
 static STAGED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
