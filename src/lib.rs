@@ -1,6 +1,7 @@
 //! secretmask: lint and render configuration files that hold secret masks such as
 //! `{{workato:sm:<key>:<secret ARN>}}` (design.md).
 
+pub mod command;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
@@ -12,9 +13,8 @@ pub mod mask;
 pub mod provider;
 pub mod render;
 pub mod resolve;
-pub mod run;
 pub mod source;
 
+pub use command::{Command, LintOptions, RenderOptions, run};
 pub use error::Error;
 pub use mask::{Mask, SecretRef, Store};
-pub use run::{Command, LintOptions, RenderOptions, run};

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use secretmask::command::{OnlineOptions, StoreOptions};
 use secretmask::diagnostic::Format;
 use secretmask::input::Input;
 use secretmask::render::{self, Escape};
-use secretmask::run::{OnlineOptions, StoreOptions};
 use secretmask::{Command, LintOptions, RenderOptions};
 
 #[derive(Parser)]

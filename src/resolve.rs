@@ -54,6 +54,18 @@ pub struct Options {
     pub timeout: Option<Duration>,
 }
 
+impl Options {
+    /// The defaults with the `cache` section's TTL and capacity.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        let defaults = Self::default();
+        Self {
+            ttl: config.cache.ttl.map_or(defaults.ttl, |ttl| ttl.0),
+            capacity: config.cache.capacity.unwrap_or(defaults.capacity),
+            ..defaults
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Self {
@@ -88,6 +100,31 @@ impl Resolver {
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             timeout: options.timeout,
         }
+    }
+
+    /// A resolver for the stores a loaded configuration sets up (see
+    /// [`Providers::from_config`]), with `options` (start from [`Options::from_config`]).
+    pub fn from_config(
+        loaded: &crate::config::Loaded,
+        secrets_file: Option<&std::path::Path>,
+        options: &Options,
+    ) -> Result<Self, crate::provider::file::FileStoreError> {
+        Ok(Self::new(
+            Providers::from_config(loaded, secrets_file, options.timeout)?,
+            options,
+        ))
+    }
+
+    /// A resolver as the command line would build it in the current directory: the user's
+    /// config, the nearest `.secretmask.yaml` (trust rules and all), and the environment.
+    pub fn from_env() -> Result<Self, crate::Error> {
+        let here = std::env::current_dir().map_err(|source| crate::Error::Io {
+            path: ".".into(),
+            source,
+        })?;
+        let loaded = crate::config::load(None, &here)?;
+        let options = Options::from_config(&loaded.config);
+        Ok(Self::from_config(&loaded, None, &options)?)
     }
 
     /// The value of every mask, in order.

@@ -57,6 +57,20 @@ pub struct AwsProvider {
     batch_probe: tokio::sync::Mutex<()>,
 }
 
+impl Settings {
+    /// The `aws` section; credentials, region and `AWS_ENDPOINT_URL` are the SDK's own to read
+    /// (its default chain: environment, profiles, SSO, web identity, container and instance
+    /// roles), so the config only picks a profile and an endpoint.
+    pub fn from_config(config: &crate::config::AwsConfig, timeout: Option<Duration>) -> Self {
+        Self {
+            profile: config.profile.clone(),
+            endpoint_url: config.endpoint_url.clone(),
+            timeout,
+            credentials: None,
+        }
+    }
+}
+
 impl AwsProvider {
     pub fn new(settings: Settings) -> Self {
         Self {

@@ -106,6 +106,25 @@ pub struct Settings {
     pub timeout: Option<Duration>,
 }
 
+impl Settings {
+    /// The `azure` section. The SDK reads its own environment variables (`AZURE_TENANT_ID`,
+    /// `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_FEDERATED_TOKEN_FILE`,
+    /// `AZURE_AUTHORITY_HOST`, …) for the credential the config picks.
+    pub fn from_config(config: &crate::config::AzureConfig, timeout: Option<Duration>) -> Self {
+        Self {
+            credential: config.credential.unwrap_or_default(),
+            endpoints: config
+                .endpoints
+                .iter()
+                .map(|(host, url)| (host.to_ascii_lowercase(), url.as_str().to_owned()))
+                .collect(),
+            ca_files: config.ca_file.clone().into_iter().collect(),
+            timeout,
+            ..Self::default()
+        }
+    }
+}
+
 /// Something built once per run; a failure is kept and given to every secret that needs it.
 type Built<T> = Result<T, ProviderError>;
 

@@ -210,6 +210,36 @@ pub struct Providers {
 }
 
 impl Providers {
+    /// Every store as a loaded configuration sets it up: the file store for everything when a
+    /// secrets file is named (`secrets_file` wins over the config's), else AWS, Vault and Azure
+    /// built from their sections and the environment (each lazily: no call, no credential read
+    /// until a secret of that store is asked for). `timeout` bounds each call.
+    pub fn from_config(
+        loaded: &crate::config::Loaded,
+        secrets_file: Option<&std::path::Path>,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<Self, file::FileStoreError> {
+        let config = &loaded.config;
+        if let Some(path) = secrets_file.or(config.secrets_file.as_deref()) {
+            return Ok(Self::all(Arc::new(file::FileStore::load(path)?)));
+        }
+        Ok(Self {
+            sm: Arc::new(aws::AwsProvider::new(aws::Settings::from_config(
+                &config.aws,
+                timeout,
+            ))),
+            vault: Arc::new(vault::VaultProvider::new(vault::Settings::from_config(
+                &config.vault,
+                |name| std::env::var(name).ok(),
+                timeout,
+            ))),
+            akv: Arc::new(azure::AzureProvider::new(azure::Settings::from_config(
+                &config.azure,
+                timeout,
+            ))),
+        })
+    }
+
     /// One provider for every store (the file store).
     pub fn all(provider: Arc<dyn Provider>) -> Self {
         Self {

@@ -128,6 +128,61 @@ pub struct Settings {
     pub timeout: Option<Duration>,
 }
 
+impl Settings {
+    /// The `vault` section, then Vault's own environment variables and `~/.vault-token`, as
+    /// the Vault CLI reads them. Precedence: the config's address, namespace and CA over
+    /// `VAULT_ADDR`, `VAULT_NAMESPACE` and `VAULT_CACERT`; AppRole files from the config, else
+    /// `VAULT_ROLE_ID` and `VAULT_SECRET_ID`, else `VAULT_TOKEN`, else `~/.vault-token`.
+    pub fn from_config(
+        config: &crate::config::VaultConfig,
+        env: impl Fn(&str) -> Option<String>,
+        timeout: Option<Duration>,
+    ) -> Self {
+        let env = |name: &str| env(name).filter(|v| !v.is_empty());
+        let value = |text: String, name| Credential::Value(SecretString::from(text), name);
+        let auth = if let Some(approle) = &config.approle {
+            Auth::AppRole {
+                mount: approle.mount.clone().unwrap_or_else(|| "approle".into()),
+                role_id: Credential::File(approle.role_id_file.clone()),
+                secret_id: Credential::File(approle.secret_id_file.clone()),
+            }
+        } else if let (Some(role_id), Some(secret_id)) =
+            (env("VAULT_ROLE_ID"), env("VAULT_SECRET_ID"))
+        {
+            Auth::AppRole {
+                mount: "approle".into(),
+                role_id: value(role_id, "VAULT_ROLE_ID"),
+                secret_id: value(secret_id, "VAULT_SECRET_ID"),
+            }
+        } else if let Some(token) = env("VAULT_TOKEN") {
+            Auth::Token(value(token, "VAULT_TOKEN"))
+        } else {
+            let file = env("HOME").map(|h| PathBuf::from(h).join(".vault-token"));
+            match file.filter(|f| f.is_file()) {
+                Some(file) => Auth::Token(Credential::File(file)),
+                None => Auth::Missing,
+            }
+        };
+        Self {
+            address: config
+                .address
+                .clone()
+                .or_else(|| env("VAULT_ADDR"))
+                .unwrap_or_else(|| "https://127.0.0.1:8200".into()),
+            namespace: config.namespace.clone().or_else(|| env("VAULT_NAMESPACE")),
+            ca_files: config
+                .ca_file
+                .clone()
+                .or_else(|| env("VAULT_CACERT").map(PathBuf::from))
+                .into_iter()
+                .collect(),
+            auth,
+            mounts: config.mounts.clone(),
+            timeout,
+        }
+    }
+}
+
 pub struct VaultProvider {
     settings: Settings,
     /// Built, and logged in, on first use; a failed login fails every read of the run.

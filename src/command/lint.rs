@@ -1,0 +1,116 @@
+//! `secretmask lint`: offline findings over the named files, and with `--online` what the
+//! stores say about each distinct secret.
+
+use std::io::Write;
+
+use super::{StoreOptions, load_config, resolver, runtime};
+use crate::config::Loaded;
+use crate::diagnostic::{self, Summary};
+use crate::error::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Error};
+use crate::input::Input;
+use crate::lint::files::Keep;
+use crate::lint::online::RequiredTags;
+use crate::lint::{self, RULES, Severity};
+
+#[derive(Clone, Debug)]
+pub struct LintOptions {
+    /// Empty means the current directory.
+    pub inputs: Vec<Input>,
+    pub format: diagnostic::Format,
+    /// Warnings fail the run too.
+    pub deny_warnings: bool,
+    /// How stdin is named in findings.
+    pub stdin_name: String,
+    /// `--online`: ask the stores too.
+    pub online: Option<OnlineOptions>,
+    /// The most one input may hold (`--max-file-size`).
+    pub max_file_size: u64,
+}
+
+/// How `lint --online` reaches the stores.
+#[derive(Clone, Debug)]
+pub struct OnlineOptions {
+    pub store: StoreOptions,
+    /// `--profile apono`: every AWS secret must carry `apono-connector-read=true`.
+    pub apono: bool,
+}
+
+pub(super) fn run(options: &LintOptions) -> Result<i32, Error> {
+    let inputs = if options.inputs.is_empty() {
+        vec![Input::Path(".".into())]
+    } else {
+        options.inputs.clone()
+    };
+    let keep = if options.online.is_some() {
+        Keep::Masks
+    } else {
+        Keep::Findings
+    };
+    let mut outcome =
+        lint::files::lint_inputs(&inputs, &options.stdin_name, keep, options.max_file_size);
+    if let Some(online) = &options.online {
+        let loaded = load_config(online.store.config.as_deref())?;
+        let mut required = required_tags(&loaded)?;
+        if online.apono {
+            required = required.with_apono();
+        }
+        let resolver = resolver(&loaded, &online.store)?;
+        let found = runtime()?.block_on(lint::online::check(&resolver, &outcome.masked, &required));
+        outcome.diagnostics.extend(found);
+        diagnostic::sort(&mut outcome.diagnostics);
+    }
+    let mut summary = Summary {
+        files: 0,
+        ..Summary::default()
+    };
+    let mut emitter = diagnostic::emitter(options.format);
+    let mut stdout = anstream::stdout().lock();
+    let mut last_path = None;
+    for d in &outcome.diagnostics {
+        match d.severity() {
+            Severity::Error => summary.errors += 1,
+            Severity::Warning => summary.warnings += 1,
+        }
+        if last_path != Some(&d.path) {
+            summary.files += 1;
+            last_path = Some(&d.path);
+        }
+        emitter.emit(&mut stdout, d).map_err(Error::Output)?;
+    }
+    emitter
+        .finish(&mut stdout, &summary)
+        .map_err(Error::Output)?;
+    stdout.flush().map_err(Error::Output)?;
+    drop(stdout);
+    for error in &outcome.errors {
+        super::report(error);
+    }
+    Ok(if !outcome.errors.is_empty() {
+        EXIT_ERROR
+    } else if summary.errors > 0 || (options.deny_warnings && summary.warnings > 0) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+pub(super) fn list_rules() -> Result<i32, Error> {
+    let mut stdout = anstream::stdout().lock();
+    for rule in RULES {
+        writeln!(
+            stdout,
+            "{}  {:<30} {:<8} {}",
+            rule.id, rule.name, rule.severity, rule.summary
+        )
+        .map_err(Error::Output)?;
+    }
+    Ok(EXIT_CLEAN)
+}
+
+fn required_tags(loaded: &Loaded) -> Result<RequiredTags, Error> {
+    let mut required = RequiredTags::default();
+    for (store, tags) in &loaded.config.lint.require_tags {
+        required.0.insert(*store, tags.clone());
+    }
+    Ok(required)
+}

@@ -1,0 +1,105 @@
+//! The commands: each module turns its options into library calls and prints the outcome;
+//! this one runs a command, prints an error that stopped it and picks the exit code.
+
+mod lint;
+mod render;
+mod trust;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use self::lint::{LintOptions, OnlineOptions};
+pub use self::render::RenderOptions;
+use crate::config::{self, Loaded};
+use crate::diagnostic;
+use crate::error::{EXIT_CLEAN, Error};
+use crate::resolve::{self, Resolver};
+
+/// A command, as `main.rs` built it from the arguments.
+#[derive(Clone, Debug)]
+pub enum Command {
+    Lint(LintOptions),
+    ListRules,
+    Render(RenderOptions),
+    /// Trust a configuration file's endpoint settings; `None`: the one discovered from here.
+    Trust(Option<PathBuf>),
+}
+
+/// Where secrets come from and how they are fetched: shared by render and online lint.
+#[derive(Clone, Debug, Default)]
+pub struct StoreOptions {
+    pub config: Option<PathBuf>,
+    pub secrets_file: Option<PathBuf>,
+    /// Store calls in flight at once.
+    pub concurrency: usize,
+    /// The longest the whole resolution may take.
+    pub timeout: Option<Duration>,
+}
+
+/// Runs `command` and returns the process exit code.
+pub fn run(command: Command) -> i32 {
+    let result = match command {
+        Command::Lint(options) => lint::run(&options),
+        Command::ListRules => lint::list_rules(),
+        Command::Render(options) => render::run(&options),
+        Command::Trust(path) => trust::run(path.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        // A reader that stopped reading (`| head`) is not a failure.
+        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_CLEAN,
+        Err(error) => {
+            report(&error);
+            error.exit_code()
+        }
+    }
+}
+
+/// Prints an error that stopped a command, with its chain of causes.
+fn report(error: &Error) {
+    let mut stderr = anstream::stderr().lock();
+    let style = anstyle::Style::new()
+        .fg_color(Some(anstyle::AnsiColor::BrightRed.into()))
+        .bold();
+    let _ = writeln!(
+        stderr,
+        "{style}error{style:#}: {}",
+        diagnostic::printable(&error.to_string())
+    );
+}
+
+pub(crate) fn current_dir() -> Result<PathBuf, Error> {
+    std::env::current_dir().map_err(|source| Error::Io {
+        path: ".".into(),
+        source,
+    })
+}
+
+fn load_config(explicit: Option<&Path>) -> Result<Loaded, Error> {
+    Ok(config::load(explicit, &current_dir()?)?)
+}
+
+/// A runtime for the stores' calls; one thread is plenty for I/O-bound work.
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Io {
+            path: "tokio runtime".into(),
+            source,
+        })
+}
+
+fn resolver(loaded: &Loaded, options: &StoreOptions) -> Result<Resolver, Error> {
+    let settings = resolve::Options {
+        concurrency: options.concurrency.max(1),
+        timeout: options.timeout,
+        ..resolve::Options::from_config(&loaded.config)
+    };
+    Ok(Resolver::from_config(
+        loaded,
+        options.secrets_file.as_deref(),
+        &settings,
+    )?)
+}
