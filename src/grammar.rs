@@ -54,6 +54,39 @@ pub enum ParseErrorKind {
     Locator(crate::mask::LocatorErrorKind),
 }
 
+/// Why a text is not one mask ([`Mask::parse`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MaskError {
+    /// The text is not exactly one mask (nothing, text around it, or several).
+    #[error("the text is not one mask, such as {{{{workato:<store>:<key>:<locator>}}}}")]
+    NotOneMask,
+    /// The text is a near miss.
+    #[error("{0}")]
+    Invalid(#[from] ParseError),
+}
+
+impl Mask {
+    /// Parses `text`, which must be exactly one mask, such as
+    /// `{{workato:vault:password:kv/app/db}}`.
+    ///
+    /// ```
+    /// let mask = secretmask::Mask::parse("{{workato:vault:password:kv/app/db}}").unwrap();
+    /// assert_eq!(mask.key, "password");
+    /// assert_eq!(mask.secret.to_string(), "kv/app/db");
+    /// assert!(secretmask::Mask::parse("{{workato:s3:k:x}}").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, MaskError> {
+        match scan(text.as_bytes()).as_slice() {
+            [Ok(mask)] if mask.span == Span::new(0, text.len()) => Ok(mask.clone()),
+            [Err(error)] if error.mask == Span::new(0, text.len()) => {
+                Err(MaskError::Invalid(error.clone()))
+            }
+            _ => Err(MaskError::NotOneMask),
+        }
+    }
+}
+
 /// What the scanner found at one candidate.
 pub type Candidate = Result<Mask, ParseError>;
 

@@ -115,6 +115,24 @@ impl Resolver {
         ))
     }
 
+    /// A resolver on the `file` store, from the text of a secrets file: for tests, examples and
+    /// local development. An error gives the line and column, never the text.
+    pub fn from_secrets_yaml(text: &str) -> Result<Self, crate::provider::file::FileStoreError> {
+        let store =
+            crate::provider::file::FileStore::parse(text).map_err(|(line, column, message)| {
+                crate::provider::file::FileStoreError::Invalid {
+                    path: "<secrets>".into(),
+                    line,
+                    column,
+                    message,
+                }
+            })?;
+        Ok(Self::new(
+            Providers::all(std::sync::Arc::new(store)),
+            &Options::default(),
+        ))
+    }
+
     /// A resolver as the command line would build it in the current directory: the user's
     /// config, the nearest `.secretmask.yaml` (trust rules and all), and the environment.
     pub fn from_env() -> Result<Self, crate::Error> {
@@ -128,8 +146,11 @@ impl Resolver {
     }
 
     /// The value of every mask, in order.
-    pub async fn resolve(&self, masks: &[&Mask]) -> Vec<Result<Value, ResolveError>> {
-        let refs: Vec<SecretRef> = unique(masks.iter().map(|m| &m.secret));
+    pub async fn resolve<M: std::borrow::Borrow<Mask>>(
+        &self,
+        masks: &[M],
+    ) -> Vec<Result<Value, ResolveError>> {
+        let refs: Vec<SecretRef> = unique(masks.iter().map(|m| &m.borrow().secret));
         let secrets = self.fetch(&refs).await;
         // Each secret's JSON is parsed once for all its masks, and dropped with this call.
         let selectors: HashMap<&SecretRef, Result<Selector<'_>, &ProviderError>> = secrets
@@ -138,6 +159,7 @@ impl Resolver {
             .collect();
         masks
             .iter()
+            .map(|mask| mask.borrow())
             .map(|mask| match &selectors[&mask.secret] {
                 Ok(selector) => selector.get(&mask.key),
                 Err(e) => Err((*e).clone().into()),
@@ -228,8 +250,8 @@ impl Resolver {
     }
 
     /// How many distinct secrets `masks` name.
-    pub fn distinct(masks: &[&Mask]) -> usize {
-        unique(masks.iter().map(|m| &m.secret)).len()
+    pub fn distinct<M: std::borrow::Borrow<Mask>>(masks: &[M]) -> usize {
+        unique(masks.iter().map(|m| &m.borrow().secret)).len()
     }
 }
 

@@ -3,6 +3,16 @@
 use super::{Finding, Rule};
 use crate::grammar::{ParseError, ParseErrorKind};
 
+/// A near miss reads as its lint finding says, with the rule's id: `… [SM010]`.
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (rule, message) = describe(&self.kind);
+        write!(f, "{message} [{}]", rule.id)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
 pub(super) fn finding(error: &ParseError) -> Finding {
     let (rule, message) = describe(&error.kind);
     Finding {

@@ -95,6 +95,9 @@ pub enum MaskFailure {
     Resolve(#[from] ResolveError),
     #[error("{0}")]
     Refused(#[from] Refusal),
+    /// A near miss of the grammar ([`render_str`] only; the command line lists these itself).
+    #[error("{0}")]
+    Malformed(crate::grammar::ParseError),
     #[error(
         "the value would change the document's structure or not read back as itself; quote the scalar or string that holds the mask"
     )]
@@ -109,11 +112,17 @@ pub struct Failure {
     pub failure: MaskFailure,
 }
 
-/// Why a file could not be rendered.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Why a file could not be rendered. Never holds a value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RenderError {
+    /// Every mask that failed, in order.
+    #[error("{}", failures(.0))]
     Masks(Vec<Failure>),
     /// The template is not a document of its format, even with its masks replaced.
+    #[error(
+        "the template is not valid {format:?} at byte {offset} (even with its masks replaced): {message}"
+    )]
     Syntax {
         offset: usize,
         format: Format,
@@ -121,10 +130,67 @@ pub enum RenderError {
     },
 }
 
+fn failures(list: &[Failure]) -> String {
+    let each: Vec<String> = list
+        .iter()
+        .map(|f| {
+            let secret = if f.locator.is_empty() {
+                String::new()
+            } else {
+                format!(" (secret {})", f.locator)
+            };
+            format!("at byte {}{secret}: {}", f.span.start, f.failure)
+        })
+        .collect();
+    format!(
+        "{} failed: {}",
+        crate::diagnostic::plural(list.len(), "mask"),
+        each.join("; ")
+    )
+}
+
+/// Renders one in-memory template with `resolver`: every mask resolved, escaped for its place in
+/// `format` and checked, or the whole render refused with every failure. The entry point for a
+/// service that holds its configuration as text.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use secretmask::render::{Format, render_str};
+/// let resolver = secretmask::Resolver::from_secrets_yaml("kv/app/db:\n  password: 's3cr3t: x'\n").unwrap();
+/// let rendered = render_str("password: {{workato:vault:password:kv/app/db}}\n", Format::Yaml, &resolver).await;
+/// assert_eq!(rendered.unwrap(), "password: \"s3cr3t: x\"\n");
+/// # });
+/// ```
+pub async fn render_str(
+    template: &str,
+    format: Format,
+    resolver: &crate::resolve::Resolver,
+) -> Result<String, RenderError> {
+    let mut masks = Vec::new();
+    let mut failures = Vec::new();
+    for candidate in crate::grammar::scan(template.as_bytes()) {
+        match candidate {
+            Ok(mask) => masks.push(mask),
+            Err(error) => failures.push(Failure {
+                span: error.mask,
+                locator: String::new(),
+                failure: MaskFailure::Malformed(error),
+            }),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(RenderError::Masks(failures));
+    }
+    let values = resolver.resolve(&masks).await;
+    let bytes = render(template.as_bytes(), &masks, &values, format, Escape::Auto)?;
+    // Text around masks is the template's, every value a string: the output is text.
+    Ok(String::from_utf8(bytes).expect("a text template renders to text"))
+}
+
 /// Renders one template. `values[i]` is the resolved value of `masks[i]`.
-pub fn render(
+pub fn render<M: std::borrow::Borrow<Mask>>(
     template: &[u8],
-    masks: &[Mask],
+    masks: &[M],
     values: &[Result<Value, ResolveError>],
     format: Format,
     escape: Escape,
@@ -133,6 +199,7 @@ pub fn render(
     if masks.is_empty() {
         return Ok(template.to_vec());
     }
+    let masks: Vec<&Mask> = masks.iter().map(std::borrow::Borrow::borrow).collect();
     let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
     let failure = |i: usize, failure: MaskFailure| Failure {
         span: masks[i].span,
