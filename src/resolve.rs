@@ -52,6 +52,11 @@ pub struct Options {
     pub concurrency: usize,
     /// How long a whole resolution may take (`--timeout`); what is unanswered by then fails.
     pub timeout: Option<Duration>,
+    /// For how long after its TTL a secret's last good value is served when its store cannot
+    /// be reached (unreachable, timed out, throttled, sealed); `None` (the default) never
+    /// serves a value older than the TTL. Answers that say something about the secret (not
+    /// found, denied) are never papered over.
+    pub serve_stale_for: Option<Duration>,
 }
 
 impl Options {
@@ -73,6 +78,7 @@ impl Default for Options {
             capacity: 10_000,
             concurrency: 8,
             timeout: None,
+            serve_stale_for: None,
         }
     }
 }
@@ -82,6 +88,9 @@ impl Default for Options {
 pub struct Resolver {
     providers: Providers,
     cache: Cache<SecretRef, Arc<SecretValue>>,
+    /// The last good value of each secret, kept for the TTL and the stale window
+    /// (`Options::serve_stale_for`).
+    last_good: Option<Cache<SecretRef, Arc<SecretValue>>>,
     permits: Arc<Semaphore>,
     timeout: Option<Duration>,
 }
@@ -97,9 +106,40 @@ impl Resolver {
                 .max_capacity(options.capacity)
                 .time_to_live(options.ttl)
                 .build(),
+            last_good: options.serve_stale_for.map(|stale| {
+                Cache::builder()
+                    .max_capacity(options.capacity)
+                    .time_to_live(options.ttl + stale)
+                    .build()
+            }),
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             timeout: options.timeout,
         }
+    }
+
+    /// Fetches `secret` anew, now, whatever its TTL: for a service told that a secret rotated.
+    /// The new value replaces the cached one only if the store answered; on an error the old
+    /// value stays cached and the error is returned.
+    pub async fn refresh(&self, secret: &SecretRef) -> Result<(), ProviderError> {
+        let provider = self.providers.get(secret.store()).clone();
+        let answer = {
+            let _permit = self.permits.acquire().await.expect("never closed");
+            let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
+            let call = async {
+                provider
+                    .fetch(std::slice::from_ref(secret))
+                    .await
+                    .pop()
+                    .unwrap_or(Err(ProviderError::NotFound))
+            };
+            self.by(deadline, call).await?
+        };
+        let value = Arc::new(answer);
+        self.cache.insert(secret.clone(), value.clone()).await;
+        if let Some(last_good) = &self.last_good {
+            last_good.insert(secret.clone(), value).await;
+        }
+        Ok(())
     }
 
     /// A resolver for the stores a loaded configuration sets up (see
@@ -214,7 +254,46 @@ impl Resolver {
                 }
             }
         }
-        futures::future::join_all(loads).await.into_iter().collect()
+        let answers = futures::future::join_all(loads).await;
+        let mut served = HashMap::with_capacity(answers.len());
+        for (secret, answer) in answers {
+            let answer = self.keep_or_fall_back(&secret, answer).await;
+            served.insert(secret, answer);
+        }
+        served
+    }
+
+    /// Records a good answer as the secret's last good value; for a store that could not be
+    /// reached, serves the last good value instead, when `serve_stale_for` allows it.
+    async fn keep_or_fall_back(
+        &self,
+        secret: &SecretRef,
+        answer: Result<Arc<SecretValue>, ProviderError>,
+    ) -> Result<Arc<SecretValue>, ProviderError> {
+        let Some(last_good) = &self.last_good else {
+            return answer;
+        };
+        match answer {
+            Ok(value) => {
+                last_good.insert(secret.clone(), value.clone()).await;
+                Ok(value)
+            }
+            Err(
+                error @ (ProviderError::Unreachable { .. }
+                | ProviderError::TimedOut { .. }
+                | ProviderError::Throttled { .. }
+                | ProviderError::Sealed),
+            ) => match last_good.get(secret).await {
+                Some(value) => {
+                    tracing::warn!(
+                        "serving the last good value of {secret}: the store did not answer ({error})"
+                    );
+                    Ok(value)
+                }
+                None => Err(error),
+            },
+            Err(error) => Err(error),
+        }
     }
 
     /// What each store says about each secret (online lint), `concurrency` calls at a time.

@@ -744,3 +744,95 @@ fn no_credential_reaches_a_log_line_at_any_level() {
         }
     }
 }
+
+/// A service holding a Resolver sees a rotated secret after its TTL, at once when it asks for a
+/// refresh, and, when told to, keeps serving the last good value while the store is gone.
+#[test]
+fn a_rotated_secret_is_seen_after_the_ttl_or_on_refresh_and_outlives_an_outage_when_asked() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let p = moto::prefix("rotation");
+    let arn = moto.string(
+        "us-east-1",
+        &format!("{p}/db"),
+        r#"{"password":"one"}"#,
+        &[],
+    );
+    let mask = secretmask::Mask::parse(&format!("{{{{workato:sm:password:{arn}}}}}")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ttl = Duration::from_secs(1);
+    let build = |url: &str, stale: Option<Duration>| {
+        let aws = AwsProvider::new(Settings {
+            endpoint_url: Some(url.to_owned()),
+            credentials: Some(moto::credentials()),
+            timeout: Some(Duration::from_secs(3)),
+            ..Settings::default()
+        });
+        Resolver::new(
+            Providers {
+                sm: Arc::new(aws),
+                vault: Arc::new(Unconfigured),
+                akv: Arc::new(Unconfigured),
+            },
+            &Options {
+                ttl,
+                serve_stale_for: stale,
+                ..Options::default()
+            },
+        )
+    };
+    let read = |resolver: &Resolver| {
+        runtime
+            .block_on(resolver.resolve(std::slice::from_ref(&mask)))
+            .remove(0)
+            .map(|v| v.expose_secret().to_owned())
+    };
+
+    let resolver = build(&endpoint, None);
+    assert_eq!(read(&resolver).unwrap(), "one");
+    moto.rotate("us-east-1", &arn, r#"{"password":"two"}"#);
+    assert_eq!(read(&resolver).unwrap(), "one", "cached within the TTL");
+    runtime.block_on(resolver.refresh(&mask.secret)).unwrap();
+    assert_eq!(read(&resolver).unwrap(), "two", "refreshed at once");
+    moto.rotate("us-east-1", &arn, r#"{"password":"three"}"#);
+    std::thread::sleep(ttl + Duration::from_millis(200));
+    assert_eq!(
+        read(&resolver).unwrap(),
+        "three",
+        "read again after the TTL"
+    );
+
+    // The store answers once, then is gone.
+    for (stale, expected) in [(Some(Duration::from_secs(60)), true), (None, false)] {
+        let gone = Proxy::start(&endpoint, Fault::DropAfter(1));
+        let resolver = build(&gone.url, stale);
+        assert_eq!(read(&resolver).unwrap(), "three");
+        std::thread::sleep(ttl + Duration::from_millis(200));
+        match read(&resolver) {
+            Ok(value) => {
+                assert!(
+                    expected,
+                    "a value past its TTL was served without serve_stale_for"
+                );
+                assert_eq!(value, "three");
+            }
+            Err(error) => {
+                assert!(!expected, "the last good value was not served: {error}");
+                assert!(
+                    matches!(
+                        error,
+                        secretmask::ResolveError::Provider(
+                            secretmask::provider::ProviderError::Unreachable { .. }
+                                | secretmask::provider::ProviderError::TimedOut { .. }
+                        )
+                    ),
+                    "{error}"
+                );
+            }
+        }
+        // A refresh against the gone store fails and keeps what was cached.
+        assert!(runtime.block_on(resolver.refresh(&mask.secret)).is_err());
+    }
+}

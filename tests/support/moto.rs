@@ -100,6 +100,19 @@ impl Moto {
         })
     }
 
+    /// A new current value, as a rotation writes it.
+    pub fn rotate(&self, region: &str, arn: &str, value: &str) {
+        self.runtime.block_on(async {
+            self.client(region)
+                .put_secret_value()
+                .secret_id(arn)
+                .secret_string(value)
+                .send()
+                .await
+                .unwrap();
+        });
+    }
+
     /// Schedules the secret for deletion, with AWS's shortest recovery window.
     pub fn schedule_deletion(&self, region: &str, arn: &str) {
         self.runtime.block_on(async {

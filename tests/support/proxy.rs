@@ -22,6 +22,9 @@ pub enum Fault {
     Throttle(usize),
     /// Close each connection without an answer.
     Drop,
+    /// Forward the first N calls, then close each connection without an answer (a store that
+    /// went away).
+    DropAfter(usize),
     /// Never answer.
     Stall,
 }
@@ -94,6 +97,7 @@ fn serve(
         let n = seen.fetch_add(1, Ordering::SeqCst);
         match fault {
             Fault::Drop => return Ok(()),
+            Fault::DropAfter(first) if n >= first => return Ok(()),
             Fault::Stall => {
                 std::thread::sleep(Duration::from_secs(120));
                 return Ok(());
