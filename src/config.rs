@@ -6,7 +6,7 @@
 //! The user's own `$XDG_CONFIG_HOME/secretmask/config.yaml` is read first; the project's file
 //! overrides it setting by setting. Settings that decide where credentials are sent
 //! ([`ENDPOINT_SETTINGS`]) are refused from a project file that was only discovered, until
-//! `secretmask trust` records that file (design §6): a repository someone else wrote must not
+//! `secretmask trust` records that file (ARCHITECTURE.md §Invariants): a repository someone else wrote must not
 //! send your token to its server.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! The mask grammar (design §2, `grammar/mask.ebnf`): a scanner that finds candidates and a
+//! The mask grammar (`grammar/mask.ebnf`, ARCHITECTURE.md §Modules): a scanner that finds candidates and a
 //! `nom` parser for each one.
 //!
 //! The scanner looks only for `workato:` with `memchr::memmem` and checks for an opener right
@@ -29,7 +29,7 @@ pub struct ParseError {
     pub kind: ParseErrorKind,
 }
 
-/// Every near miss of design §2, named for the lint rule it becomes.
+/// Every near miss of the grammar, named for the lint rule it becomes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ParseErrorKind {
     /// An opener and `workato:` with no closer on the same line.
@@ -48,7 +48,7 @@ pub enum ParseErrorKind {
     MissingLocator,
     /// A character the key may only hold escaped.
     InvalidKeyChar { ch: char },
-    /// A Vault mask must name a key (design §2).
+    /// A Vault mask must name a key (`grammar/mask.ebnf`).
     EmptyVaultKey,
     /// The locator breaks its store's rules.
     Locator(crate::mask::LocatorErrorKind),
@@ -106,7 +106,7 @@ pub fn scan(bytes: &[u8]) -> Vec<Candidate> {
 }
 
 /// `scan`, in pieces cut at line ends and scanned in parallel when `bytes` is large: a
-/// candidate never crosses a line (design §2), so the pieces' candidates are the whole's.
+/// candidate never crosses a line (`grammar/mask.ebnf`), so the pieces' candidates are the whole's.
 pub fn scan_parallel(bytes: &[u8]) -> Vec<Candidate> {
     match crate::source::pieces_for(bytes.len()) {
         1 => scan(bytes),

@@ -1,7 +1,7 @@
 //! The typed mask and the secret it points at, with the validation of each store's locator.
 //!
 //! `grammar` finds a mask and splits it into store, key and locator; this module decides whether
-//! the locator is one its store can resolve (design §2).
+//! the locator is one its store can resolve (`grammar/mask.ebnf`).
 
 use std::fmt;
 
@@ -105,7 +105,7 @@ impl fmt::Display for Mask {
     }
 }
 
-/// Characters that a key can only hold escaped (design §2 `keychar`).
+/// Characters that a key can only hold escaped (`grammar/mask.ebnf`, `keychar`).
 pub fn needs_escape(c: char) -> bool {
     matches!(c, ':' | '{' | '}' | '<' | '>' | '\\') || c.is_whitespace() || c.is_control()
 }

@@ -389,7 +389,7 @@ impl std::fmt::Debug for Value {
     }
 }
 
-/// The value a mask's key selects (design §2): the whole string for an empty key (base64 for a
+/// The value a mask's key selects (`grammar/mask.ebnf`): the whole string for an empty key (base64 for a
 /// binary secret); otherwise the member of the JSON object, a string as it is and anything else
 /// as compact JSON.
 pub fn select(value: &SecretValue, key: &str) -> Result<Value, ResolveError> {

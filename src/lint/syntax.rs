@@ -1,4 +1,4 @@
-//! Findings for candidates the grammar rejects: each near miss of design §2 is its own rule.
+//! Findings for candidates the grammar rejects: each near miss of the grammar (`grammar/mask.ebnf`) is its own rule.
 
 use super::{Finding, Rule};
 use crate::grammar::{ParseError, ParseErrorKind};

@@ -1,5 +1,5 @@
 //! A Key Vault, and the Microsoft identity platform token endpoint in front of it, in one HTTPS
-//! server on 127.0.0.1. No Key Vault emulator can be installed here (design §8), so this server
+//! server on 127.0.0.1. No Key Vault emulator can be installed here (ARCHITECTURE.md §Tests), so this server
 //! follows the documented wire formats, part by part:
 //!
 //! - **TLS.** The certificate (for `127.0.0.1` and `localhost`) is signed by a CA generated at

@@ -44,7 +44,7 @@ pub fn secretmask() -> assert_cmd::Command {
 }
 
 /// Whether the suite runs under `scripts/test` or CI, where a missing tool is a failure rather
-/// than a skip (design §8).
+/// than a skip (ARCHITECTURE.md §Tests).
 pub fn tools_required() -> bool {
     std::env::var_os("CI").is_some() || std::env::var_os("SECRETMASK_TEST_STRICT").is_some()
 }

@@ -1,6 +1,6 @@
 //! A fault-injecting proxy in front of a real server: it forwards each HTTP/1.1 request as it
 //! came and counts them by `X-Amz-Target`, or answers with a documented AWS error, drops the
-//! connection or stalls. moto has no fault injection of its own (design §8).
+//! connection or stalls. moto has no fault injection of its own (ARCHITECTURE.md §Tests).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
