@@ -1,9 +1,12 @@
 //! Secret stores behind one async trait. A provider fetches whole secrets, a batch at a time;
 //! choosing a key inside one is the resolver's job, the same for every store.
 
+#[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "azure")]
 pub mod azure;
 pub mod file;
+#[cfg(feature = "vault")]
 pub mod vault;
 
 use std::collections::BTreeMap;
@@ -125,8 +128,13 @@ pub enum ProviderError {
         "no store is configured for `{store}` secrets: give --secrets-file or `secrets_file` in .secretmask.yaml"
     )]
     NoProvider { store: Store },
+    #[error(
+        "this secretmask was built without the `{feature}` feature, so it cannot read `{store}` secrets"
+    )]
+    NotBuilt { store: Store, feature: &'static str },
 }
 
+#[cfg(any(feature = "aws", feature = "vault", feature = "azure"))]
 /// An error and its sources, outermost first.
 pub(crate) fn chain<'a>(
     error: &'a (dyn std::error::Error + 'static),
@@ -134,11 +142,13 @@ pub(crate) fn chain<'a>(
     std::iter::successors(Some(error), |e| e.source())
 }
 
+#[cfg(any(feature = "aws", feature = "vault", feature = "azure"))]
 /// The messages of an error and its sources, joined; a message its cause repeats is skipped.
 pub(crate) fn causes(error: &(dyn std::error::Error + 'static)) -> String {
     join_causes(chain(error).map(|e| e.to_string()))
 }
 
+#[cfg(any(feature = "aws", feature = "vault", feature = "azure"))]
 /// Messages, outermost first, joined with `: `; an empty one, or one an earlier one already
 /// holds, is skipped.
 pub(crate) fn join_causes(messages: impl Iterator<Item = String>) -> String {
@@ -154,6 +164,7 @@ pub(crate) fn join_causes(messages: impl Iterator<Item = String>) -> String {
 /// The answer for one secret of a batch.
 pub type Fetched = Result<SecretValue, ProviderError>;
 
+#[cfg(any(feature = "vault", feature = "azure"))]
 /// Answers a batch one secret at a time, in order: for stores without a batch read.
 pub(crate) async fn one_at_a_time<'a, Fut>(
     secrets: &'a [SecretRef],
@@ -223,21 +234,27 @@ impl Providers {
         if let Some(path) = secrets_file.or(config.secrets_file.as_deref()) {
             return Ok(Self::all(Arc::new(file::FileStore::load(path)?)));
         }
-        Ok(Self {
-            sm: Arc::new(aws::AwsProvider::new(aws::Settings::from_config(
-                &config.aws,
-                timeout,
-            ))),
-            vault: Arc::new(vault::VaultProvider::new(vault::Settings::from_config(
-                &config.vault,
-                |name| std::env::var(name).ok(),
-                timeout,
-            ))),
-            akv: Arc::new(azure::AzureProvider::new(azure::Settings::from_config(
-                &config.azure,
-                timeout,
-            ))),
-        })
+        #[cfg(feature = "aws")]
+        let sm: Arc<dyn Provider> = Arc::new(aws::AwsProvider::new(aws::Settings::from_config(
+            &config.aws,
+            timeout,
+        )));
+        #[cfg(not(feature = "aws"))]
+        let sm: Arc<dyn Provider> = Arc::new(NotBuilt("aws"));
+        #[cfg(feature = "vault")]
+        let vault: Arc<dyn Provider> = Arc::new(vault::VaultProvider::new(
+            vault::Settings::from_config(&config.vault, |name| std::env::var(name).ok(), timeout),
+        ));
+        #[cfg(not(feature = "vault"))]
+        let vault: Arc<dyn Provider> = Arc::new(NotBuilt("vault"));
+        #[cfg(feature = "azure")]
+        let akv: Arc<dyn Provider> = Arc::new(azure::AzureProvider::new(
+            azure::Settings::from_config(&config.azure, timeout),
+        ));
+        #[cfg(not(feature = "azure"))]
+        let akv: Arc<dyn Provider> = Arc::new(NotBuilt("azure"));
+        let _ = timeout;
+        Ok(Self { sm, vault, akv })
     }
 
     /// One provider for every store (the file store).
@@ -255,6 +272,37 @@ impl Providers {
             Store::Vault => &self.vault,
             Store::Akv => &self.akv,
         }
+    }
+}
+
+/// The provider of a store this build left out: every secret fails with the feature's name.
+pub struct NotBuilt(pub &'static str);
+
+impl Provider for NotBuilt {
+    fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>> {
+        Box::pin(async move {
+            secrets
+                .iter()
+                .map(|s| {
+                    Err(ProviderError::NotBuilt {
+                        store: s.store(),
+                        feature: self.0,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn describe<'a>(
+        &'a self,
+        secret: &'a SecretRef,
+    ) -> BoxFuture<'a, Result<Described, ProviderError>> {
+        Box::pin(async move {
+            Err(ProviderError::NotBuilt {
+                store: secret.store(),
+                feature: self.0,
+            })
+        })
     }
 }
 
