@@ -394,8 +394,6 @@ pub struct Loaded {
     pub config: Config,
     /// The file it was read from; `None` when there was none.
     pub path: Option<PathBuf>,
-    /// Whether the user named the file (`--config`) rather than it being discovered.
-    pub explicit: bool,
 }
 
 impl Loaded {
@@ -467,7 +465,6 @@ pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Loaded, ConfigError
     Ok(Loaded {
         config: user.overridden_by(project),
         path: Some(path),
-        explicit: is_explicit,
     })
 }
 

@@ -32,9 +32,3 @@ pub enum Error {
     #[error("secrets file {0}")]
     SecretsFile(#[from] crate::provider::file::FileStoreError),
 }
-
-impl Error {
-    pub fn exit_code(&self) -> i32 {
-        EXIT_ERROR
-    }
-}

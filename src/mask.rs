@@ -398,6 +398,17 @@ impl Arn {
         self.suffix.is_none()
     }
 
+    /// Whether the two ARNs can name one secret, as AWS matches them: the same partition,
+    /// region, account and name, and the same 6-character suffix unless one of them is partial
+    /// (a partial ARN names every secret with that name).
+    pub fn matches(&self, other: &Arn) -> bool {
+        self.partition == other.partition
+            && self.region == other.region
+            && self.account == other.account
+            && self.name == other.name
+            && (self.is_partial() || other.is_partial() || self.suffix == other.suffix)
+    }
+
     /// The ARN as written.
     pub fn as_str(&self) -> &str {
         &self.text

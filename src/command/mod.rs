@@ -51,7 +51,8 @@ pub fn run(command: Command) -> i32 {
         Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_CLEAN,
         Err(error) => {
             report(&error);
-            error.exit_code()
+            // Every error that stops a command is a usage, configuration or I/O error.
+            crate::error::EXIT_ERROR
         }
     }
 }

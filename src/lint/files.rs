@@ -20,7 +20,6 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     /// Files that could not be read or walked; the run goes on without them.
     pub errors: Vec<Error>,
-    pub files_checked: usize,
     /// The files that hold well-formed masks, kept for online lint only.
     pub masked: Vec<MaskedFile>,
 }
@@ -73,7 +72,6 @@ fn lint_file(path: &str, bytes: &[u8], keep: Keep) -> (Vec<Diagnostic>, Option<M
 
 impl Outcome {
     fn add(&mut self, (diagnostics, masked): (Vec<Diagnostic>, Option<MaskedFile>)) {
-        self.files_checked += 1;
         self.diagnostics.extend(diagnostics);
         self.masked.extend(masked);
     }

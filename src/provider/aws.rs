@@ -267,11 +267,12 @@ async fn batch_get(client: &Client, arns: &[&Arn]) -> Result<Vec<Fetched>, Provi
 /// Whether the ARN AWS answered with is the secret `asked` names: the same ARN, or for a partial
 /// ARN, the same ARN with AWS's 6-character suffix.
 fn names(asked: &Arn, answered: &str) -> bool {
-    let asked = asked.as_str();
-    answered == asked
-        || answered
-            .strip_prefix(asked)
-            .is_some_and(|rest| rest.len() == 7 && rest.starts_with('-'))
+    // A partial ARN whose name ends like a suffix (`my-secret`) parses as a full one, so the
+    // text AWS extends is checked as well as the parsed match.
+    answered
+        .strip_prefix(asked.as_str())
+        .is_some_and(|rest| rest.is_empty() || rest.len() == 7 && rest.starts_with('-'))
+        || Arn::parse(answered).is_ok_and(|answered| asked.matches(&answered))
 }
 
 async fn get_one(client: &Client, arn: &Arn) -> Fetched {

@@ -147,13 +147,7 @@ impl FileStore {
         let matches: Vec<&String> = self
             .arns
             .iter()
-            .filter(|(arn, _)| {
-                arn.partition == wanted.partition
-                    && arn.region == wanted.region
-                    && arn.account == wanted.account
-                    && arn.name == wanted.name
-                    && (wanted.is_partial() || arn.is_partial() || arn.suffix == wanted.suffix)
-            })
+            .filter(|(arn, _)| arn.matches(wanted))
             .map(|(_, key)| key)
             .collect();
         match matches.as_slice() {
