@@ -121,6 +121,12 @@ pub enum SecretRef {
 impl SecretRef {
     /// Validates `locator` as written for `store`. Error spans are relative to the locator.
     pub fn parse(store: Store, locator: &str) -> Result<Self, LocatorError> {
+        if let Some((found, fits)) = other_shape(store, locator) {
+            return Err(err(
+                Span::new(0, locator.len()),
+                LocatorErrorKind::OtherStore { found, fits },
+            ));
+        }
         match store {
             Store::Sm => Arn::parse(locator).map(Self::Aws),
             Store::Vault => VaultPath::parse(locator).map(Self::Vault),
@@ -197,6 +203,68 @@ pub enum LocatorErrorKind {
     KeyVaultSecretName { fault: NameFault },
     #[error("`{version}` is not a Key Vault secret version (32 hexadecimal digits)")]
     KeyVaultVersion { version: String },
+    /// A locator with the shape of another store's, or of something no store reads.
+    #[error("{}", other_store(found, *fits))]
+    OtherStore {
+        found: &'static str,
+        fits: Option<Store>,
+    },
+}
+
+fn other_store(found: &str, fits: Option<Store>) -> String {
+    match fits {
+        Some(store) => format!(
+            "the locator is {found}, which the `{store}` store reads: did you mean {{{{workato:{store}:…}}}}?"
+        ),
+        None => format!("the locator is {found}, which no store reads"),
+    }
+}
+
+/// What a locator written under `store` looks like when it has the shape of another store's
+/// locator (an ARN under `vault`, a Vault path under `sm`, …) or of something no store reads
+/// (an SSM parameter, a Key Vault key or certificate): what it is, and the store that fits.
+fn other_shape(store: Store, locator: &str) -> Option<(&'static str, Option<Store>)> {
+    let lower = locator.to_ascii_lowercase();
+    let arn_service = lower
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split(':').nth(1));
+    let key_vault_object = lower.strip_prefix("https://").and_then(|rest| {
+        let (host, path) = rest.split_once('/')?;
+        AzureCloud::ALL
+            .iter()
+            .any(|c| host.ends_with(&format!(".{}", c.vault_suffix())))
+            .then(|| path.split('/').next().unwrap_or_default().to_owned())
+    });
+    let vault_path = !lower.contains("://")
+        && !lower.starts_with("arn:")
+        && locator.contains('/')
+        && !locator.contains(':');
+    match (store, arn_service, key_vault_object.as_deref()) {
+        (Store::Sm, Some("ssm"), _) => {
+            Some(("an SSM parameter ARN, not a Secrets Manager secret", None))
+        }
+        (Store::Vault | Store::Akv, Some("secretsmanager"), _) => {
+            Some(("a Secrets Manager ARN", Some(Store::Sm)))
+        }
+        (Store::Vault | Store::Akv, Some(_), _) => Some(("an AWS ARN", None)),
+        (Store::Sm | Store::Vault, None, Some("secrets")) => {
+            Some(("a Key Vault secret identifier", Some(Store::Akv)))
+        }
+        (_, None, Some("keys")) => Some(("a Key Vault key identifier, not a secret's", None)),
+        (_, None, Some("certificates")) => Some((
+            "a Key Vault certificate identifier, not a secret's (a certificate's secret is at /secrets/)",
+            None,
+        )),
+        (Store::Vault, None, None)
+            if lower.starts_with("https://") || lower.starts_with("http://") =>
+        {
+            Some(("a URL, not `<mount>/<path>`", None))
+        }
+        (Store::Sm | Store::Akv, None, None) if vault_path => {
+            Some(("a Vault path", Some(Store::Vault)))
+        }
+        _ => None,
+    }
 }
 
 /// Why a name breaks its store's naming rules.

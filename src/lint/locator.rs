@@ -21,6 +21,7 @@ pub(super) fn describe(kind: &LocatorErrorKind) -> (&'static Rule, String) {
         LocatorErrorKind::KeyVaultName { .. } => INVALID_KEYVAULT_NAME,
         LocatorErrorKind::KeyVaultSecretName { .. } => INVALID_KEYVAULT_SECRET_NAME,
         LocatorErrorKind::KeyVaultVersion { .. } => INVALID_KEYVAULT_VERSION,
+        LocatorErrorKind::OtherStore { .. } => LOCATOR_OF_ANOTHER_STORE,
     };
     let message = match kind {
         LocatorErrorKind::ArnRegionPartition { expected, .. } => {

@@ -171,6 +171,9 @@ rules! {
     SECRET_NOT_YET_VALID = "SM035" "secret-not-yet-valid" Warning,
         "(online) The Key Vault secret's activation date (`nbf`) is still to come; a render fails until then",
         "wait for the activation date, or move it (`az keyvault secret set-attributes --not-before`)";
+    LOCATOR_OF_ANOTHER_STORE = "SM036" "locator-of-another-store" Error,
+        "A locator with the shape of another store's (an ARN under `vault`, a Vault path under `sm`, a Key Vault identifier under `sm`) or of something no store reads (an SSM parameter, a Key Vault key or certificate)",
+        "each store takes its own locator: `sm` a Secrets Manager ARN, `vault` `<mount>/<path>`, `akv` https://<vault>.vault.azure.net/secrets/<name>";
 }
 
 /// One problem found in one file.
