@@ -4,20 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{root, tools_required};
+use crate::support::root;
 
 fn pre_commit() -> Option<PathBuf> {
-    let found = std::env::var_os("PRE_COMMIT")
-        .map(PathBuf::from)
-        .filter(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            !tools_required(),
-            "PRE_COMMIT is not set: run the suite with scripts/test"
-        );
-        eprintln!("skipped: PRE_COMMIT is not set (scripts/test sets it)");
-    }
-    found
+    crate::support::tool("PRE_COMMIT")
 }
 
 fn git(dir: &Path, args: &[&str]) -> std::process::Output {

@@ -11,7 +11,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use secretmask::render::{self, Escape, Format};
 use secretmask::resolve::{Kind, Value};
 
-use crate::support::{root, tools_required};
+use crate::support::root;
 
 const MASK: &str = "{{workato:vault:v:kv/x}}";
 /// What stands where the mask was in the template the readers read for comparison.
@@ -262,17 +262,7 @@ const TYPED: &[(&str, Kind)] = &[
 ];
 
 fn python() -> Option<PathBuf> {
-    let found = std::env::var_os("SECRETMASK_TEST_PYTHON")
-        .map(PathBuf::from)
-        .filter(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            !tools_required(),
-            "SECRETMASK_TEST_PYTHON is not set: run the suite with scripts/test"
-        );
-        eprintln!("skipped: SECRETMASK_TEST_PYTHON is not set (scripts/test sets it)");
-    }
-    found
+    crate::support::tool("SECRETMASK_TEST_PYTHON")
 }
 
 /// Arbitrary strings, half of them drawn from the characters that matter to some reader.

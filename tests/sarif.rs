@@ -4,20 +4,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::support::{secretmask, tools_required};
+use crate::support::secretmask;
 
 fn multitool() -> Option<PathBuf> {
-    let found = std::env::var_os("SARIF_MULTITOOL")
-        .map(PathBuf::from)
-        .filter(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            !tools_required(),
-            "SARIF_MULTITOOL is not set: run the suite with scripts/test"
-        );
-        eprintln!("skipped: SARIF_MULTITOOL is not set (scripts/test sets it)");
-    }
-    found
+    crate::support::tool("SARIF_MULTITOOL")
 }
 
 #[test]

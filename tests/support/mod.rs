@@ -49,6 +49,22 @@ pub fn tools_required() -> bool {
     std::env::var_os("CI").is_some() || std::env::var_os("SECRETMASK_TEST_STRICT").is_some()
 }
 
+/// The tool `scripts/test` installs and names in the environment variable `var`; `None` (the
+/// test skips, and says so) when it is not set, a failure where tools are required.
+pub fn tool(var: &str) -> Option<PathBuf> {
+    let found = std::env::var_os(var)
+        .map(PathBuf::from)
+        .filter(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            !tools_required(),
+            "{var} is not set: run the suite with scripts/test"
+        );
+        eprintln!("skipped: {var} is not set (scripts/test sets it)");
+    }
+    found
+}
+
 /// Whole output as one text: stdout, then stderr and the exit code, for `expected` files.
 pub fn transcript(output: &Output) -> String {
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
