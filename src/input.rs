@@ -160,11 +160,28 @@ pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
         path: path.to_path_buf(),
         source,
     })?;
-    read_all(file, path, limit)
+    let expected = file
+        .metadata()
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map_or(0, |m| m.len());
+    read_all_sized(file, path, limit, expected)
 }
 
 fn read_all(reader: impl Read, name: &Path, limit: u64) -> Result<Vec<u8>, Error> {
-    let mut bytes = Vec::new();
+    read_all_sized(reader, name, limit, 0)
+}
+
+/// `read_all` into a buffer sized for `expected` bytes (a regular file's length), so a large
+/// input is read without growing, copying and holding two buffers at once.
+fn read_all_sized(
+    reader: impl Read,
+    name: &Path,
+    limit: u64,
+    expected: u64,
+) -> Result<Vec<u8>, Error> {
+    let capacity = usize::try_from(expected.min(limit).saturating_add(1)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(capacity);
     reader
         .take(limit + 1)
         .read_to_end(&mut bytes)

@@ -46,7 +46,7 @@ struct Job {
 
 pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
     let loaded = load_config(options.store.config.as_deref())?;
-    let jobs = render_jobs(options)?;
+    let mut jobs = render_jobs(options)?;
     let resolver = resolver(&loaded, &options.store)?;
 
     // Every mask of every input is resolved before anything is written.
@@ -79,12 +79,12 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
         runtime()?.block_on(resolver.resolve(&all)).into_iter()
     };
     let mut outputs = Vec::with_capacity(jobs.len());
-    for (j, (job, masks)) in jobs.iter().zip(&scanned).enumerate() {
+    for (j, (job, masks)) in jobs.iter_mut().zip(&scanned).enumerate() {
         let values: Vec<_> = values.by_ref().take(masks.len()).collect();
         let format = job
             .format
             .unwrap_or_else(|| Format::sniff(&job.bytes, &spans_of(masks)));
-        match render::render(&job.bytes, masks, &values, format, options.escape) {
+        match render::render_in_place(&mut job.bytes, masks, &values, format, options.escape) {
             Ok(bytes) => outputs.push(bytes),
             Err(RenderError::Masks(list)) => {
                 failures.extend(list.into_iter().map(|f| {

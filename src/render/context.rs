@@ -200,12 +200,42 @@ pub struct Placed {
 }
 
 pub fn contexts(format: Format, template: &[u8], masks: &[Span]) -> Result<Placed, YamlSyntax> {
+    if format == Format::Yaml {
+        let doc = with_placeholders(template, masks, |_| false);
+        let (contexts, in_key) = yaml(&doc, masks)?;
+        return Ok(Placed { contexts, in_key });
+    }
+    others(format, template, masks)
+}
+
+/// `contexts`, with the template's masks swapped for their placeholders in place for the YAML
+/// parse and swapped back after, so a large template is never copied (ARCHITECTURE.md §One
+/// mask). `template` is as it was when this returns.
+pub fn contexts_in_place(
+    format: Format,
+    template: &mut [u8],
+    masks: &[Span],
+) -> Result<Placed, YamlSyntax> {
+    if format != Format::Yaml {
+        return others(format, template, masks);
+    }
+    let saved: Vec<Vec<u8>> = masks.iter().map(|m| template[m.range()].to_vec()).collect();
+    for (i, mask) in masks.iter().enumerate() {
+        template[mask.range()].copy_from_slice(placeholder(i, mask.len()).as_bytes());
+    }
+    let parsed = yaml(template, masks);
+    for (mask, text) in masks.iter().zip(&saved) {
+        template[mask.range()].copy_from_slice(text);
+    }
+    let (contexts, in_key) = parsed?;
+    Ok(Placed { contexts, in_key })
+}
+
+/// Every format but YAML: scanners that step over the masks.
+fn others(format: Format, template: &[u8], masks: &[Span]) -> Result<Placed, YamlSyntax> {
     let (contexts, separators): (Vec<Context>, &[u8]) = match format {
         Format::Text => (vec![Context::Raw; masks.len()], b""),
-        Format::Yaml => {
-            let (contexts, in_key) = yaml(template, masks)?;
-            return Ok(Placed { contexts, in_key });
-        }
+        Format::Yaml => unreachable!("YAML is placed by `contexts`"),
         Format::Json => (json(template, masks), b":"),
         Format::Env => (dotenv(template, masks), b"="),
         Format::Shell => (super::shell::contexts(template, masks), b""),
@@ -222,7 +252,8 @@ pub fn contexts(format: Format, template: &[u8], masks: &[Span]) -> Result<Place
     Ok(Placed { contexts, in_key })
 }
 
-/// A large document that is one block mapping is parsed in pieces, one per core.
+/// A large document that is one block mapping is parsed in pieces, one per core. `doc` has its
+/// masks replaced by placeholders.
 fn yaml(doc: &[u8], masks: &[Span]) -> Result<(Vec<Context>, bool), YamlSyntax> {
     yaml_in(doc, masks, crate::source::pieces_for(doc.len()))
 }
@@ -271,16 +302,11 @@ fn yaml_piece(
     alone: bool,
 ) -> Result<Vec<(usize, Context, bool)>, YamlSyntax> {
     let base = range.start;
-    let mut bytes = template[range.clone()].to_vec();
-    for i in within(masks, range.start, range.end) {
-        let span = masks[i];
-        bytes[span.start - base..span.end - base]
-            .copy_from_slice(placeholder(i, span.len()).as_bytes());
-    }
+    let bytes = &template[range.clone()];
     // `from_utf8` checks ASCII a word at a time; the lossy path is for the rare invalid file.
-    let piece = match std::str::from_utf8(&bytes) {
+    let piece = match std::str::from_utf8(bytes) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(&bytes),
+        Err(_) => String::from_utf8_lossy(bytes),
     };
     let piece = piece.as_ref();
     let mut found = Vec::new();

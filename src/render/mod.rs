@@ -195,6 +195,41 @@ pub fn render<M: std::borrow::Borrow<Mask>>(
     format: Format,
     escape: Escape,
 ) -> Result<Vec<u8>, RenderError> {
+    let spans: Vec<Span> = masks.iter().map(|m| m.borrow().span).collect();
+    let placed = match escape {
+        Escape::Auto if !masks.is_empty() => Some(context::contexts(format, template, &spans)),
+        _ => None,
+    };
+    render_placed(template, masks, values, format, escape, placed)
+}
+
+/// `render`, for a template the caller owns: its masks are swapped for placeholders in place
+/// while contexts are read (and swapped back), so a large template is never copied for it.
+pub fn render_in_place<M: std::borrow::Borrow<Mask>>(
+    template: &mut [u8],
+    masks: &[M],
+    values: &[Result<Value, ResolveError>],
+    format: Format,
+    escape: Escape,
+) -> Result<Vec<u8>, RenderError> {
+    let spans: Vec<Span> = masks.iter().map(|m| m.borrow().span).collect();
+    let placed = match escape {
+        Escape::Auto if !masks.is_empty() => {
+            Some(context::contexts_in_place(format, template, &spans))
+        }
+        _ => None,
+    };
+    render_placed(template, masks, values, format, escape, placed)
+}
+
+fn render_placed<M: std::borrow::Borrow<Mask>>(
+    template: &[u8],
+    masks: &[M],
+    values: &[Result<Value, ResolveError>],
+    format: Format,
+    escape: Escape,
+    placed: Option<Result<context::Placed, context::YamlSyntax>>,
+) -> Result<Vec<u8>, RenderError> {
     // Text without masks is copied as it is, whatever its format (Helm templates are not YAML).
     if masks.is_empty() {
         return Ok(template.to_vec());
@@ -206,18 +241,16 @@ pub fn render<M: std::borrow::Borrow<Mask>>(
         locator: masks[i].secret.to_string(),
         failure,
     };
-    let placed = match escape {
-        Escape::None => context::Placed {
+    let placed = match placed {
+        None => context::Placed {
             contexts: vec![Context::Raw; masks.len()],
             in_key: false,
         },
-        Escape::Auto => {
-            context::contexts(format, template, &spans).map_err(|e| RenderError::Syntax {
-                offset: e.offset,
-                format,
-                message: e.message,
-            })?
-        }
+        Some(placed) => placed.map_err(|e| RenderError::Syntax {
+            offset: e.offset,
+            format,
+            message: e.message,
+        })?,
     };
     let contexts = &placed.contexts;
     let mut failures = Vec::new();
