@@ -187,7 +187,8 @@ pub async fn render_str(
     Ok(String::from_utf8(bytes).expect("a text template renders to text"))
 }
 
-/// Renders one template. `values[i]` is the resolved value of `masks[i]`.
+/// Renders one template. `values[i]` is the resolved value of `masks[i]`. Works on a copy of
+/// `template`; [`render_in_place`] spares the copy.
 pub fn render<M: std::borrow::Borrow<Mask>>(
     template: &[u8],
     masks: &[M],
@@ -195,12 +196,7 @@ pub fn render<M: std::borrow::Borrow<Mask>>(
     format: Format,
     escape: Escape,
 ) -> Result<Vec<u8>, RenderError> {
-    let spans: Vec<Span> = masks.iter().map(|m| m.borrow().span).collect();
-    let placed = match escape {
-        Escape::Auto if !masks.is_empty() => Some(context::contexts(format, template, &spans)),
-        _ => None,
-    };
-    render_placed(template, masks, values, format, escape, placed)
+    render_in_place(&mut template.to_vec(), masks, values, format, escape)
 }
 
 /// `render`, for a template the caller owns: its masks are swapped for placeholders in place
