@@ -197,12 +197,20 @@ impl Resolver {
             .iter()
             .map(|(secret, value)| (secret, value.as_deref().map(Selector::new)))
             .collect();
+        // Masks that select the same key of the same secret share one value.
+        let mut selected: HashMap<(&SecretRef, &str), Result<Value, ResolveError>> =
+            HashMap::new();
         masks
             .iter()
             .map(|mask| mask.borrow())
-            .map(|mask| match &selectors[&mask.secret] {
-                Ok(selector) => selector.get(&mask.key),
-                Err(e) => Err((*e).clone().into()),
+            .map(|mask| {
+                selected
+                    .entry((&mask.secret, mask.key.as_str()))
+                    .or_insert_with(|| match &selectors[&mask.secret] {
+                        Ok(selector) => selector.get(&mask.key),
+                        Err(e) => Err((*e).clone().into()),
+                    })
+                    .clone()
             })
             .collect()
     }
@@ -356,14 +364,18 @@ pub enum Kind {
 /// type it had in the secret. `Debug` never shows the text.
 #[derive(Clone)]
 pub struct Value {
-    text: SecretString,
+    /// Shared: every mask that selects this value holds the one copy.
+    text: Arc<SecretString>,
     kind: Kind,
 }
 
 impl Value {
     /// A value of `kind` whose text is `text`.
     pub fn new(text: SecretString, kind: Kind) -> Self {
-        Self { text, kind }
+        Self {
+            text: Arc::new(text),
+            kind,
+        }
     }
 
     /// A string value.
