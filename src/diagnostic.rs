@@ -2,67 +2,14 @@
 //! snippet), JSON Lines, SARIF 2.1.0 and GitHub workflow commands.
 
 use std::io::{self, Write};
-use std::ops::Range;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
-use crate::lint::{Finding, RULES, Rule, Severity};
-use crate::source::{LineIndex, Position};
-
-/// A finding placed in its file: everything an emitter needs, so the file's bytes can be dropped.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub path: String,
-    pub start: Position,
-    /// One past the last character, as SARIF's `endColumn`.
-    pub end: Position,
-    pub rule: &'static Rule,
-    pub message: String,
-    /// The source line, lossily decoded, and the span's byte range inside it.
-    line_text: String,
-    line_range: Range<usize>,
-}
-
-/// Puts diagnostics in the order every format prints them: by path, position and rule, so
-/// output does not depend on thread timing.
-pub fn sort(diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by(|a, b| (&a.path, a.start, a.rule.id).cmp(&(&b.path, b.start, b.rule.id)));
-}
-
-impl Diagnostic {
-    pub fn new(path: &str, index: &LineIndex<'_>, finding: Finding) -> Self {
-        let (line_start, line) = index.line_at(finding.span.start);
-        let start = index.position(finding.span.start);
-        // Spans never cross a line; a zero-width one (a missing part) is shown as one character.
-        let span_end = finding
-            .span
-            .end
-            .clamp(finding.span.start, line_start + line.len());
-        let mut end = index.position(span_end);
-        if end.column == start.column {
-            end.column += 1;
-        }
-        let before = &line[..finding.span.start - line_start];
-        let inside = &line[finding.span.start - line_start..span_end - line_start];
-        let from = String::from_utf8_lossy(before).len();
-        let to = from + String::from_utf8_lossy(inside).len();
-        Self {
-            path: path.to_owned(),
-            start,
-            end,
-            rule: finding.rule,
-            message: finding.message,
-            line_text: String::from_utf8_lossy(line).into_owned(),
-            line_range: from..to,
-        }
-    }
-
-    pub fn severity(&self) -> Severity {
-        self.rule.severity
-    }
-}
+use crate::finding::Severity;
+pub use crate::finding::{Diagnostic, sort};
+use crate::lint::RULES;
 
 /// Output formats of `lint`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

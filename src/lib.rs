@@ -43,6 +43,7 @@ pub mod command;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
+pub mod finding;
 pub mod grammar;
 pub mod input;
 pub mod lint;

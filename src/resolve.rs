@@ -198,8 +198,7 @@ impl Resolver {
             .map(|(secret, value)| (secret, value.as_deref().map(Selector::new)))
             .collect();
         // Masks that select the same key of the same secret share one value.
-        let mut selected: HashMap<(&SecretRef, &str), Result<Value, ResolveError>> =
-            HashMap::new();
+        let mut selected: HashMap<(&SecretRef, &str), Result<Value, ResolveError>> = HashMap::new();
         masks
             .iter()
             .map(|mask| mask.borrow())

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use ignore::WalkState;
 
-use crate::diagnostic::Diagnostic;
 use crate::error::Error;
+use crate::finding::Diagnostic;
 use crate::grammar;
 use crate::input::{self, Input};
 use crate::mask::Mask;
@@ -112,7 +112,7 @@ pub fn lint_inputs(inputs: &[Input], stdin_name: &str, keep: Keep, limit: u64) -
     let mut outcome = outcome
         .into_inner()
         .expect("no worker panics holding the lock");
-    crate::diagnostic::sort(&mut outcome.diagnostics);
+    crate::finding::sort(&mut outcome.diagnostics);
     outcome.masked.sort_by(|a, b| a.path.cmp(&b.path));
     outcome
 }

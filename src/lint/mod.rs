@@ -8,46 +8,9 @@ mod locator;
 pub mod online;
 mod syntax;
 
-use std::fmt;
-
+pub use crate::finding::{Finding, Rule, Severity};
 use crate::grammar::{self, Candidate};
 use crate::mask::SecretRef;
-use crate::source::Span;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Warning => "warning",
-            Self::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One lint rule.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Rule {
-    /// Stable id, `SM` and three digits.
-    pub id: &'static str,
-    /// Stable kebab-case name.
-    pub name: &'static str,
-    pub severity: Severity,
-    /// One line: what the rule finds.
-    pub summary: &'static str,
-    /// One line: how to fix a finding.
-    pub help: &'static str,
-}
 
 macro_rules! rules {
     ($($ident:ident = $id:literal $name:literal $severity:ident, $summary:literal, $help:literal;)*) => {
@@ -174,14 +137,6 @@ rules! {
     LOCATOR_OF_ANOTHER_STORE = "SM036" "locator-of-another-store" Error,
         "A locator with the shape of another store's (an ARN under `vault`, a Vault path under `sm`, a Key Vault identifier under `sm`) or of something no store reads (an SSM parameter, a Key Vault key or certificate)",
         "each store takes its own locator: `sm` a Secrets Manager ARN, `vault` `<mount>/<path>`, `akv` https://<vault>.vault.azure.net/secrets/<name>";
-}
-
-/// One problem found in one file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    pub rule: &'static Rule,
-    pub span: Span,
-    pub message: String,
 }
 
 /// The offline rules on one file's bytes. A file without `workato:` costs one `memmem` pass.

@@ -10,7 +10,7 @@ use super::{
     SECRET_EXPIRED, SECRET_NOT_FOUND, SECRET_NOT_YET_VALID, SECRET_SCHEDULED_FOR_DELETION,
     STORE_UNAVAILABLE, VERSION_DELETED, VERSION_DESTROYED,
 };
-use crate::diagnostic::Diagnostic;
+use crate::finding::Diagnostic;
 use crate::lint::files::MaskedFile;
 use crate::mask::{Mask, SecretRef, Store};
 use crate::provider::{Described, ProviderError, SecretValue};
