@@ -404,6 +404,7 @@ impl Loaded {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     #[error(
         "{}: `{setting}` {why}, and this file was found by walking up from the working directory, not named; if you trust it, run `secretmask trust {}` (a changed file must be trusted again), or pass --config",

@@ -16,6 +16,7 @@ use crate::provider::{Described, ProviderError, Providers, SecretValue};
 
 /// Why a mask has no value. Holds key *names* at most, never a value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResolveError {
     #[error("{0}")]
     Provider(#[from] ProviderError),

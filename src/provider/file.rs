@@ -31,6 +31,7 @@ pub struct FileStore {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FileStoreError {
     #[error("{}: {source}", path.display())]
     Read {

@@ -85,6 +85,7 @@ impl From<Metadata> for Described {
 /// Why a store could not give a secret. Never holds a value: messages come from the store's
 /// error metadata, which names secrets, not their contents.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProviderError {
     #[error("secret not found")]
     NotFound,

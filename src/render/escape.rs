@@ -10,6 +10,7 @@ use crate::resolve::Kind;
 
 /// Why a value cannot stand where its mask is.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Refusal {
     #[error("the value holds a line break, which would end the line here")]
     LineBreak,

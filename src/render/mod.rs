@@ -90,6 +90,7 @@ pub enum Escape {
 
 /// Why one mask could not be rendered. Never holds a value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MaskFailure {
     #[error("{0}")]
     Resolve(#[from] ResolveError),
