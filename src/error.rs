@@ -1,4 +1,7 @@
-//! The library's error type: every layer's error converts into it, and it knows its exit code.
+//! Errors of reading inputs and writing outputs (files, folders, streams), shared by `input`,
+//! `lint` and `render::output`; and the exit codes. Each higher layer keeps its own error
+//! (`ConfigError`, `ProviderError`, `ResolveError`, `RenderError`); the command layer joins
+//! them (`command::CommandError`).
 
 use std::path::PathBuf;
 
@@ -19,17 +22,9 @@ pub enum Error {
     },
     #[error("{}: {message}", path.display())]
     Walk { path: PathBuf, message: String },
-    #[error("{0}")]
-    Usage(String),
     #[error(
         "{}: larger than {limit} bytes, the most one input may hold (--max-file-size raises it)",
         path.display()
     )]
     TooLarge { path: PathBuf, limit: u64 },
-    #[error("cannot write the output: {0}")]
-    Output(#[source] std::io::Error),
-    #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
-    #[error("secrets file {0}")]
-    SecretsFile(#[from] crate::provider::file::FileStoreError),
 }

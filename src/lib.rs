@@ -54,9 +54,9 @@ pub mod render;
 pub mod resolve;
 pub mod source;
 
-pub use command::{Command, LintOptions, RenderOptions, run};
+pub use command::{Command, CommandError, LintOptions, RenderOptions, run};
 pub use error::Error;
 pub use grammar::MaskError;
 pub use mask::{Mask, SecretRef, Store};
 pub use render::{Format, RenderError, render_str};
-pub use resolve::{Kind, Options as ResolverOptions, ResolveError, Resolver, Value};
+pub use resolve::{Kind, Options as ResolverOptions, ResolveError, Resolver, SetupError, Value};

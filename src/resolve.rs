@@ -42,6 +42,18 @@ fn available_keys(keys: &[String]) -> String {
     }
 }
 
+/// Why a resolver could not be set up from the configuration ([`Resolver::from_env`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    #[error("the current directory: {0}")]
+    CurrentDir(#[source] std::io::Error),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("secrets file {0}")]
+    SecretsFile(#[from] crate::provider::file::FileStoreError),
+}
+
 /// How the resolver fetches and caches.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -176,11 +188,8 @@ impl Resolver {
 
     /// A resolver as the command line would build it in the current directory: the user's
     /// config, the nearest `.secretmask.yaml` (trust rules and all), and the environment.
-    pub fn from_env() -> Result<Self, crate::Error> {
-        let here = std::env::current_dir().map_err(|source| crate::Error::Io {
-            path: ".".into(),
-            source,
-        })?;
+    pub fn from_env() -> Result<Self, SetupError> {
+        let here = std::env::current_dir().map_err(SetupError::CurrentDir)?;
         let loaded = crate::config::load(None, &here)?;
         let options = Options::from_config(&loaded.config);
         Ok(Self::from_config(&loaded, None, &options)?)

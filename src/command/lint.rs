@@ -3,10 +3,11 @@
 
 use std::io::Write;
 
+use super::Error;
 use super::{StoreOptions, load_config, resolver, runtime};
 use crate::config::Loaded;
 use crate::diagnostic::{self, Summary};
-use crate::error::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Error};
+use crate::error::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 use crate::input::Input;
 use crate::lint::files::Keep;
 use crate::lint::online::RequiredTags;

@@ -13,8 +13,33 @@ pub use self::lint::{LintOptions, OnlineOptions};
 pub use self::render::RenderOptions;
 use crate::config::{self, Loaded};
 use crate::diagnostic;
-use crate::error::{EXIT_CLEAN, Error};
+use crate::error::EXIT_CLEAN;
 use crate::resolve::{self, Resolver};
+
+/// Why a command stopped: each layer's error, joined here, and the command line's own.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    #[error(transparent)]
+    Input(#[from] crate::error::Error),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("secrets file {0}")]
+    SecretsFile(#[from] crate::provider::file::FileStoreError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
+}
+
+/// The command modules' error.
+pub(crate) use CommandError as Error;
 
 /// A command, as `main.rs` built it from the arguments.
 #[derive(Clone, Debug)]
@@ -58,7 +83,7 @@ pub fn run(command: Command) -> i32 {
 }
 
 /// Prints an error that stopped a command, with its chain of causes.
-fn report(error: &Error) {
+fn report(error: &dyn std::fmt::Display) {
     let mut stderr = anstream::stderr().lock();
     let style = anstyle::Style::new()
         .fg_color(Some(anstyle::AnsiColor::BrightRed.into()))

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::Error;
 use super::{StoreOptions, load_config, resolver, runtime};
 use crate::config;
 use crate::diagnostic::{self, plural};
-use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Error};
+use crate::error::{EXIT_CLEAN, EXIT_FINDINGS};
 use crate::grammar;
 use crate::input::{self, Input};
 use crate::lint;

@@ -3,9 +3,10 @@
 use std::io::Write;
 use std::path::Path;
 
+use super::Error;
 use super::current_dir;
 use crate::config;
-use crate::error::{EXIT_CLEAN, Error};
+use crate::error::EXIT_CLEAN;
 
 /// `secretmask trust [FILE]`.
 pub(super) fn run(path: Option<&Path>) -> Result<i32, Error> {
