@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use secretmask::command::{OnlineOptions, StoreOptions};
 use secretmask::diagnostic::Format;
 use secretmask::input::Input;
@@ -36,6 +36,28 @@ enum Commands {
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },
+    /// Print a completion script for a shell, as `secretmask completions bash > …`
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), as `secretmask man > secretmask.1`
+    Man,
+}
+
+/// Writes what the command line itself generates from its definitions; exits like `run`.
+fn generated(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> i32 {
+    let mut stdout = std::io::stdout().lock();
+    match write(&mut stdout).and_then(|()| std::io::Write::flush(&mut stdout)) {
+        Ok(()) => 0,
+        // A reader that stopped reading (`| head`) is not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("error: cannot write the output: {e}");
+            2
+        }
+    }
 }
 
 /// `--max-file-size 256M`: bytes, or with a K, M or G suffix (powers of 1024).
@@ -230,6 +252,13 @@ fn main() {
             max_file_size: args.max_file_size,
         }),
         Commands::Trust { file } => Command::Trust(file),
+        Commands::Completions { shell } => std::process::exit(generated(|out| {
+            clap_complete::generate(shell, &mut Cli::command(), "secretmask", out);
+            Ok(())
+        })),
+        Commands::Man => std::process::exit(generated(|out| {
+            clap_mangen::Man::new(Cli::command()).render(out)
+        })),
     };
     // Logs go to stderr and only when asked for; no value is ever logged, and no credential:
     // the SDKs' own fine levels are capped below any RUST_LOG (`secretmask::logs`).

@@ -220,3 +220,47 @@ fn readme_lists_every_rule() {
         "README rule table is stale: SNAPSHOTS=overwrite"
     );
 }
+
+/// `doc/secretmask.1` is the page `secretmask man` prints, kept current (`SNAPSHOTS=overwrite`
+/// writes it), and renders without a warning under man's own check.
+#[test]
+fn the_man_page_is_current_and_renders_without_warnings() {
+    let output = secretmask().arg("man").output().unwrap();
+    assert!(output.status.success());
+    let page = root().join("doc/secretmask.1");
+    crate::support::assert_matches_file(&page, &String::from_utf8(output.stdout).unwrap());
+    let checked = std::process::Command::new("man")
+        .env("MANWIDTH", "80")
+        .args(["--warnings", "-E", "UTF-8", "-l", "-Tutf8", "-Z"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "{checked:?}");
+    assert_eq!(String::from_utf8_lossy(&checked.stderr), "");
+}
+
+/// bash loads the completion script and completes `secretmask re` to `render`.
+#[test]
+fn bash_completes_subcommands() {
+    let script = secretmask().args(["completions", "bash"]).output().unwrap();
+    assert!(script.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secretmask.bash"), &script.stdout).unwrap();
+    let output = std::process::Command::new("bash")
+        .current_dir(dir.path())
+        .args([
+            "-c",
+            ". ./secretmask.bash; COMP_WORDS=(secretmask re); COMP_CWORD=1; COMP_LINE='secretmask re'; COMP_POINT=${#COMP_LINE}; _secretmask secretmask re secretmask; printf '%s\\n' \"${COMPREPLY[@]}\"",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "render\n");
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let output = secretmask().args(["completions", shell]).output().unwrap();
+        assert!(
+            output.status.success() && !output.stdout.is_empty(),
+            "{shell}"
+        );
+    }
+}
