@@ -1,5 +1,6 @@
 //! The one integration-test binary: CLI behaviour, fixtures, and the tools around secretmask.
 
+mod action;
 mod aws;
 mod azure;
 mod cli;
