@@ -94,3 +94,106 @@ fn hook_refuses_a_broken_mask_and_passes_a_clean_commit() {
         String::from_utf8_lossy(&passed.stderr)
     );
 }
+
+/// The README's plain git hook, as written there, refuses a staged broken mask.
+#[test]
+fn the_readme_plain_git_hook_refuses_a_broken_mask() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("```sh\n#!/bin/sh\ngit diff --cached")
+        .expect("the README shows the plain hook")
+        + "```sh\n".len();
+    let hook = &readme[start..start + readme[start..].find("```").unwrap()];
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    assert!(git(dir, &["init", "-q", "-b", "main"]).status.success());
+    let path = dir.join(".git/hooks/pre-commit");
+    std::fs::write(&path, hook).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let binary = assert_cmd::cargo::cargo_bin("secretmask");
+    let path_env = format!(
+        "{}:{}",
+        binary.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let commit = |content: &str| {
+        std::fs::write(dir.join("app.yaml"), content).unwrap();
+        git(dir, &["add", "app.yaml"]);
+        Command::new("git")
+            .current_dir(dir)
+            .env("PATH", &path_env)
+            .env("NO_COLOR", "1")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(["-c", "commit.gpgsign=false", "commit", "-q", "-m", "x"])
+            .output()
+            .unwrap()
+    };
+    let refused = commit("token: \"{{workato:ssm:key:kv/app}}\"\n");
+    assert!(!refused.status.success());
+    // git shows a hook's output on its stderr.
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&refused.stdout),
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(shown.contains("app.yaml:1:19: error[SM005]"), "{shown}");
+    assert!(
+        commit("token: \"{{workato:vault:key:kv/app}}\"\n")
+            .status
+            .success()
+    );
+}
+
+/// The hook the way users install it: `repo:` a clone of this repository, `rev:` a commit,
+/// `language: rust`, so the framework builds secretmask with cargo. Minutes long: `scripts/test`
+/// runs it under CI only (`SECRETMASK_TEST_HOOK_BUILD`).
+#[test]
+fn the_hook_installed_from_the_repository_refuses_a_broken_mask() {
+    if std::env::var_os("SECRETMASK_TEST_HOOK_BUILD").is_none() {
+        eprintln!("skipped: SECRETMASK_TEST_HOOK_BUILD is not set (scripts/test sets it under CI)");
+        return;
+    }
+    let Some(pre_commit) = pre_commit() else {
+        return;
+    };
+    let head = Command::new("git")
+        .current_dir(root())
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .unwrap();
+    assert!(head.status.success());
+    let rev = String::from_utf8(head.stdout).unwrap().trim().to_owned();
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    assert!(git(dir, &["init", "-q", "-b", "main"]).status.success());
+    std::fs::write(
+        dir.join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n- repo: {}\n  rev: {rev}\n  hooks:\n  - id: secretmask-lint\n",
+            root().display()
+        ),
+    )
+    .unwrap();
+    let home = dir.join(".cache-pre-commit");
+    let run = |args: &[&str]| {
+        Command::new(&pre_commit)
+            .current_dir(dir)
+            .env("PRE_COMMIT_HOME", &home)
+            .env("NO_COLOR", "1")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["install"]).status.success());
+    git(dir, &["add", ".pre-commit-config.yaml"]);
+    std::fs::write(
+        dir.join("app.yaml"),
+        "token: \"{{workato:ssm:key:kv/app}}\"\n",
+    )
+    .unwrap();
+    git(dir, &["add", "app.yaml"]);
+    let refused = run(&["run"]);
+    let shown = String::from_utf8_lossy(&refused.stdout);
+    assert!(!refused.status.success(), "{shown}");
+    assert!(shown.contains("app.yaml:1:19: error[SM005]"), "{shown}");
+}
