@@ -102,7 +102,7 @@ pub fn escape<'v>(value: &'v str, kind: Kind, context: &Context) -> Result<Cow<'
             Ok(Cow::Owned(quoted[1..quoted.len() - 1].to_owned()))
         }
         Context::JsonBare => json_bare(value),
-        Context::YamlDouble => Ok(Cow::Owned(yaml_double(value))),
+        Context::YamlDouble => Ok(yaml_double(value)),
         Context::YamlSingle
             if value.contains(LINE_BREAKS) || value.chars().any(|c| c != '\t' && !printable(c)) =>
         {
@@ -208,7 +208,18 @@ fn json_bare(value: &str) -> Result<Cow<'_, str>, Refusal> {
 /// YAML double-quoted escapes (YAML 1.2 §5.7): `\` and `"`, every character that is not
 /// printable or that a YAML 1.1 reader breaks lines at, and white space at the edges, which a
 /// scalar that spans lines would fold away.
-fn yaml_double(value: &str) -> String {
+fn yaml_double(value: &str) -> Cow<'_, str> {
+    // Most values need no escape: they are inserted as they are, without a copy.
+    let plain = |c: char| {
+        !matches!(
+            c,
+            '\\' | '"' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}'
+        ) && !c.is_control()
+            && printable(c)
+    };
+    if !value.starts_with(' ') && !value.ends_with(' ') && value.chars().all(plain) {
+        return Cow::Borrowed(value);
+    }
     let mut out = String::with_capacity(value.len() + 8);
     let last = value.chars().count().saturating_sub(1);
     for (i, c) in value.chars().enumerate() {
@@ -229,7 +240,7 @@ fn yaml_double(value: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// A mask that is a whole plain scalar: the value's JSON type decides the scalar's. A string
