@@ -26,6 +26,42 @@ fn git(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// A fresh git repository with `config` as its `.pre-commit-config.yaml`, the hook installed
+/// (its cache inside the repository), the config staged and a broken mask staged in `app.yaml`;
+/// returns the repository and a runner of `pre-commit ARGS` in it.
+fn staged_broken_mask(
+    pre_commit: &Path,
+    config: &str,
+) -> (
+    tempfile::TempDir,
+    impl Fn(&[&str]) -> std::process::Output + use<>,
+) {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path().to_path_buf();
+    assert!(git(&dir, &["init", "-q", "-b", "main"]).status.success());
+    std::fs::write(dir.join(".pre-commit-config.yaml"), config).unwrap();
+    let pre_commit = pre_commit.to_path_buf();
+    let run = move |args: &[&str]| {
+        Command::new(&pre_commit)
+            .current_dir(&dir)
+            .env("PRE_COMMIT_HOME", dir.join(".cache-pre-commit"))
+            .env("NO_COLOR", "1")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["install"]).status.success());
+    let dir = repo.path();
+    git(dir, &["add", ".pre-commit-config.yaml"]);
+    std::fs::write(
+        dir.join("app.yaml"),
+        "token: \"{{workato:ssm:key:kv/app}}\"\n",
+    )
+    .unwrap();
+    git(dir, &["add", "app.yaml"]);
+    (repo, run)
+}
+
 #[test]
 fn hook_refuses_a_broken_mask_and_passes_a_clean_commit() {
     let Some(pre_commit) = pre_commit() else {
@@ -38,36 +74,14 @@ fn hook_refuses_a_broken_mask_and_passes_a_clean_commit() {
     assert!(
         shipped.contains("- id: secretmask-lint") && shipped.contains("entry: secretmask lint")
     );
-    let repo = tempfile::tempdir().unwrap();
-    let dir = repo.path();
-    assert!(git(dir, &["init", "-q", "-b", "main"]).status.success());
-    std::fs::write(
-        dir.join(".pre-commit-config.yaml"),
-        format!(
+    let (repo, _) = staged_broken_mask(
+        &pre_commit,
+        &format!(
             "repos:\n- repo: local\n  hooks:\n  - id: secretmask-lint\n    name: secretmask lint\n    entry: {}\n    args: [lint]\n    language: system\n    types: [text]\n",
             binary.display()
         ),
-    )
-    .unwrap();
-    let home = dir.join(".cache-pre-commit");
-    let run_hook = |args: &[&str]| {
-        Command::new(&pre_commit)
-            .current_dir(dir)
-            .env("PRE_COMMIT_HOME", &home)
-            .env("NO_COLOR", "1")
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    assert!(run_hook(&["install"]).status.success());
-    git(dir, &["add", ".pre-commit-config.yaml"]);
-
-    std::fs::write(
-        dir.join("app.yaml"),
-        "token: \"{{workato:ssm:key:kv/app}}\"\n",
-    )
-    .unwrap();
-    git(dir, &["add", "app.yaml"]);
+    );
+    let dir = repo.path();
     let refused = git(dir, &["commit", "-q", "-m", "broken"]);
     let shown = format!(
         "{}{}",
@@ -163,35 +177,13 @@ fn the_hook_installed_from_the_repository_refuses_a_broken_mask() {
         .unwrap();
     assert!(head.status.success());
     let rev = String::from_utf8(head.stdout).unwrap().trim().to_owned();
-    let repo = tempfile::tempdir().unwrap();
-    let dir = repo.path();
-    assert!(git(dir, &["init", "-q", "-b", "main"]).status.success());
-    std::fs::write(
-        dir.join(".pre-commit-config.yaml"),
-        format!(
+    let (_repo, run) = staged_broken_mask(
+        &pre_commit,
+        &format!(
             "repos:\n- repo: {}\n  rev: {rev}\n  hooks:\n  - id: secretmask-lint\n",
             root().display()
         ),
-    )
-    .unwrap();
-    let home = dir.join(".cache-pre-commit");
-    let run = |args: &[&str]| {
-        Command::new(&pre_commit)
-            .current_dir(dir)
-            .env("PRE_COMMIT_HOME", &home)
-            .env("NO_COLOR", "1")
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    assert!(run(&["install"]).status.success());
-    git(dir, &["add", ".pre-commit-config.yaml"]);
-    std::fs::write(
-        dir.join("app.yaml"),
-        "token: \"{{workato:ssm:key:kv/app}}\"\n",
-    )
-    .unwrap();
-    git(dir, &["add", "app.yaml"]);
+    );
     let refused = run(&["run"]);
     let shown = String::from_utf8_lossy(&refused.stdout);
     assert!(!refused.status.success(), "{shown}");
