@@ -6,7 +6,7 @@
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 
-use super::Format;
+use super::{Format, TemplateSyntax};
 use crate::source::Span;
 
 /// The quoting context of one mask.
@@ -182,13 +182,6 @@ pub fn is_yaml_collection(doc: &[u8]) -> bool {
     root == Some(true)
 }
 
-/// A YAML document that does not parse, even with its masks replaced.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct YamlSyntax {
-    pub offset: usize,
-    pub message: String,
-}
-
 /// Where the masks of one template stand.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placed {
@@ -199,7 +192,7 @@ pub struct Placed {
     pub in_key: bool,
 }
 
-pub fn contexts(format: Format, template: &[u8], masks: &[Span]) -> Result<Placed, YamlSyntax> {
+pub fn contexts(format: Format, template: &[u8], masks: &[Span]) -> Result<Placed, TemplateSyntax> {
     if format == Format::Yaml {
         let doc = with_placeholders(template, masks, |_| false);
         let (contexts, in_key) = yaml(&doc, masks)?;
@@ -215,7 +208,7 @@ pub fn contexts_in_place(
     format: Format,
     template: &mut [u8],
     masks: &[Span],
-) -> Result<Placed, YamlSyntax> {
+) -> Result<Placed, TemplateSyntax> {
     if format != Format::Yaml {
         return others(format, template, masks);
     }
@@ -232,7 +225,7 @@ pub fn contexts_in_place(
 }
 
 /// Every format but YAML: scanners that step over the masks.
-fn others(format: Format, template: &[u8], masks: &[Span]) -> Result<Placed, YamlSyntax> {
+fn others(format: Format, template: &[u8], masks: &[Span]) -> Result<Placed, TemplateSyntax> {
     let (contexts, separators): (Vec<Context>, &[u8]) = match format {
         Format::Text => (vec![Context::Raw; masks.len()], b""),
         Format::Yaml => unreachable!("YAML is placed by `contexts`"),
@@ -254,11 +247,15 @@ fn others(format: Format, template: &[u8], masks: &[Span]) -> Result<Placed, Yam
 
 /// A large document that is one block mapping is parsed in pieces, one per core. `doc` has its
 /// masks replaced by placeholders.
-fn yaml(doc: &[u8], masks: &[Span]) -> Result<(Vec<Context>, bool), YamlSyntax> {
+fn yaml(doc: &[u8], masks: &[Span]) -> Result<(Vec<Context>, bool), TemplateSyntax> {
     yaml_in(doc, masks, crate::source::pieces_for(doc.len()))
 }
 
-fn yaml_in(doc: &[u8], masks: &[Span], pieces: usize) -> Result<(Vec<Context>, bool), YamlSyntax> {
+fn yaml_in(
+    doc: &[u8],
+    masks: &[Span],
+    pieces: usize,
+) -> Result<(Vec<Context>, bool), TemplateSyntax> {
     let mut found = vec![Context::Line; masks.len()];
     // Cut only before a column-0 line that starts like a plain key; `yaml_piece` checks it.
     let pieces =
@@ -300,7 +297,7 @@ fn yaml_piece(
     range: std::ops::Range<usize>,
     masks: &[Span],
     alone: bool,
-) -> Result<Vec<(usize, Context, bool)>, YamlSyntax> {
+) -> Result<Vec<(usize, Context, bool)>, TemplateSyntax> {
     let base = range.start;
     let bytes = &template[range.clone()];
     // `from_utf8` checks ASCII a word at a time; the lossy path is for the rare invalid file.
@@ -314,7 +311,7 @@ fn yaml_piece(
     // Each open collection: whether it is a flow collection, whether a mapping, its children.
     let mut open: Vec<(bool, bool, usize)> = Vec::new();
     for event in Parser::new_from_str(piece) {
-        let (event, span) = event.map_err(|e| YamlSyntax {
+        let (event, span) = event.map_err(|e| TemplateSyntax {
             offset: base + e.marker().byte_offset().unwrap_or(0),
             message: e.info(),
         })?;
@@ -395,7 +392,7 @@ fn yaml_piece(
         }
     }
     if alone && (documents != 1 || roots != 1) {
-        return Err(YamlSyntax {
+        return Err(TemplateSyntax {
             offset: base,
             message: "not one root mapping on its own".into(),
         });

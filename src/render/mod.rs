@@ -113,6 +113,14 @@ pub struct Failure {
     pub failure: MaskFailure,
 }
 
+/// A template that is not a document of its format, even with its masks replaced: where the
+/// parser of that format stopped, and what it said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateSyntax {
+    pub offset: usize,
+    pub message: String,
+}
+
 /// Why a file could not be rendered. Never holds a value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -225,7 +233,7 @@ fn render_placed<M: std::borrow::Borrow<Mask>>(
     values: &[Result<Value, ResolveError>],
     format: Format,
     escape: Escape,
-    placed: Option<Result<context::Placed, context::YamlSyntax>>,
+    placed: Option<Result<context::Placed, TemplateSyntax>>,
 ) -> Result<Vec<u8>, RenderError> {
     // Text without masks is copied as it is, whatever its format (Helm templates are not YAML).
     if masks.is_empty() {
@@ -289,7 +297,7 @@ fn render_placed<M: std::borrow::Borrow<Mask>>(
     if escape == Escape::Auto
         && (partial_plain || placed.in_key || !raw.iter().all(|v| verify::inert(v)))
     {
-        let syntax = |e: verify::TemplateSyntax| RenderError::Syntax {
+        let syntax = |e: TemplateSyntax| RenderError::Syntax {
             offset: e.offset,
             format,
             message: e.message,

@@ -5,10 +5,10 @@
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
-use super::MaskFailure;
 use super::context::{Chomp, block_header, placeholder, with_placeholders, within};
 use super::escape::Refusal;
 use super::schema;
+use super::{MaskFailure, TemplateSyntax};
 use crate::resolve::Kind;
 use crate::source::Span;
 
@@ -37,13 +37,6 @@ impl Mismatch {
             masks: (0..count).map(|i| (i, MaskFailure::Structure)).collect(),
         }
     }
-}
-
-/// A template that is not a document of its format even with its masks replaced.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TemplateSyntax {
-    pub offset: usize,
-    pub message: String,
 }
 
 /// The parts of a YAML event that make up the document's content.
