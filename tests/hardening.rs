@@ -19,6 +19,14 @@ fn secrets(dir: &Path, value: &str) -> std::path::PathBuf {
     path
 }
 
+/// `cmd render --as yaml` with `a: MASK` on stdin.
+fn render_mask(cmd: &mut assert_cmd::Command) -> std::process::Output {
+    cmd.args(["render", "--as", "yaml"])
+        .write_stdin(format!("a: {MASK}\n"))
+        .output()
+        .unwrap()
+}
+
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -44,13 +52,11 @@ fn a_discovered_config_needs_trust_for_credential_files_namespace_and_outside_fi
         let project = home.path().join("project");
         fs::create_dir_all(&project).unwrap();
         fs::write(project.join(".secretmask.yaml"), config).unwrap();
-        let output = secretmask()
-            .current_dir(&project)
-            .env("XDG_CONFIG_HOME", home.path().join("xdg"))
-            .args(["render", "--as", "yaml"])
-            .write_stdin(format!("a: {MASK}\n"))
-            .output()
-            .unwrap();
+        let output = render_mask(
+            secretmask()
+                .current_dir(&project)
+                .env("XDG_CONFIG_HOME", home.path().join("xdg")),
+        );
         assert_eq!(output.status.code(), Some(2), "{config}: {output:?}");
         assert!(stderr(&output).contains(setting), "{}", stderr(&output));
         assert!(stderr(&output).contains("secretmask trust"));
@@ -68,12 +74,7 @@ fn a_discovered_config_may_name_a_secrets_file_inside_its_folder() {
         "secrets_file: secrets.yaml\n",
     )
     .unwrap();
-    let output = secretmask()
-        .current_dir(project.path())
-        .args(["render", "--as", "yaml"])
-        .write_stdin(format!("a: {MASK}\n"))
-        .output()
-        .unwrap();
+    let output = render_mask(secretmask().current_dir(project.path()));
     assert_eq!(output.stdout, b"a: inside\n", "{}", stderr(&output));
 }
 
@@ -93,15 +94,8 @@ fn relative_paths_resolve_against_the_file_that_set_them() {
     let project = home.path().join("project");
     fs::create_dir_all(&project).unwrap();
     secrets(&project, "from-the-repository");
-    let render = |dir: &Path| {
-        secretmask()
-            .current_dir(dir)
-            .env("XDG_CONFIG_HOME", &xdg)
-            .args(["render", "--as", "yaml"])
-            .write_stdin(format!("a: {MASK}\n"))
-            .output()
-            .unwrap()
-    };
+    let render =
+        |dir: &Path| render_mask(secretmask().current_dir(dir).env("XDG_CONFIG_HOME", &xdg));
     assert_eq!(render(&project).stdout, b"a: from-the-user\n");
 
     // A symlinked `.secretmask.yaml`: relative to the folder of the file it points to.
@@ -491,16 +485,14 @@ fn header_bound_values_with_control_characters_are_errors_not_panics() {
         ),
     ];
     for (env, said) in cases {
-        let output = secretmask()
-            .env("HOME", home.path())
-            .env_remove("VAULT_TOKEN")
-            .env_remove("VAULT_NAMESPACE")
-            .env("VAULT_ADDR", "http://127.0.0.1:9")
-            .envs(env.iter().copied())
-            .args(["render", "--as", "yaml"])
-            .write_stdin(format!("a: {MASK}\n"))
-            .output()
-            .unwrap();
+        let output = render_mask(
+            secretmask()
+                .env("HOME", home.path())
+                .env_remove("VAULT_TOKEN")
+                .env_remove("VAULT_NAMESPACE")
+                .env("VAULT_ADDR", "http://127.0.0.1:9")
+                .envs(env.iter().copied()),
+        );
         assert_eq!(output.status.code(), Some(1), "{env:?}: {output:?}");
         assert!(
             stderr(&output).contains(said),
