@@ -1,0 +1,101 @@
+//! Vault KV v2 locators: `<mount>/<path>[?version=<n>]`.
+
+use nom::{
+    IResult, Parser,
+    bytes::complete::take_till,
+    character::complete::char,
+    combinator::{opt, rest},
+    sequence::preceded,
+};
+
+use super::*;
+
+/// A Vault KV v2 secret: `<mount>/<path>[?version=<n>]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VaultPath {
+    text: String,
+    /// Mount and path, without the version query.
+    pub path: String,
+    pub version: Option<u64>,
+}
+
+impl VaultPath {
+    pub fn parse(text: &str) -> Result<Self, LocatorError> {
+        let parsed: IResult<&str, (&str, Option<&str>)> =
+            (take_till(|c| c == '?'), opt(preceded(char('?'), rest))).parse(text);
+        let Ok((_, (path, query))) = parsed else {
+            unreachable!("take_till and opt accept any input")
+        };
+        let path_err =
+            |part: &str, fault| err(span_of(text, part), LocatorErrorKind::VaultPath { fault });
+        if path.starts_with('/') {
+            return Err(path_err(&path[..1], PathFault::LeadingSlash));
+        }
+        if path.ends_with('/') {
+            return Err(path_err(&path[path.len() - 1..], PathFault::TrailingSlash));
+        }
+        if let Some(i) = path.find("//") {
+            return Err(path_err(&path[i..i + 2], PathFault::EmptySegment));
+        }
+        for segment in path.split('/') {
+            if segment.is_empty() {
+                return Err(path_err(segment, PathFault::EmptySegment));
+            }
+            if segment == "." || segment == ".." {
+                return Err(path_err(
+                    segment,
+                    PathFault::DotSegment {
+                        segment: segment.to_owned(),
+                    },
+                ));
+            }
+            if let Some((i, ch)) = segment
+                .char_indices()
+                .find(|&(_, c)| c.is_control() || "#\\{}<>%*".contains(c))
+            {
+                return Err(path_err(
+                    &segment[i..i + ch.len_utf8()],
+                    PathFault::Char { ch },
+                ));
+            }
+        }
+        if !path.contains('/') {
+            return Err(path_err(
+                path,
+                PathFault::MountOnly {
+                    mount: path.to_owned(),
+                },
+            ));
+        }
+        let version = match query {
+            None => None,
+            Some(query) => {
+                let version = query
+                    .strip_prefix("version=")
+                    .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .filter(|&n| n >= 1);
+                match version {
+                    Some(n) => Some(n),
+                    None => {
+                        return Err(err(
+                            span_of(text, query),
+                            LocatorErrorKind::VaultVersion {
+                                query: query.to_owned(),
+                            },
+                        ));
+                    }
+                }
+            }
+        };
+        Ok(Self {
+            text: text.to_owned(),
+            path: path.to_owned(),
+            version,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
