@@ -630,7 +630,7 @@ pub fn parse(text: &str) -> Result<Config, (u64, u64, String)> {
         return Ok(Config::default());
     }
     serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        let (line, column) = crate::source::yaml_error_position(&e);
         (line, column, first_line(&e.to_string()))
     })
 }

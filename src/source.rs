@@ -134,6 +134,14 @@ pub fn cut_at_lines(bytes: &[u8], pieces: usize, starts: impl Fn(u8) -> bool) ->
     cuts.windows(2).map(|w| w[0]..w[1]).collect()
 }
 
+/// Where a YAML reader (serde-saphyr) stopped: its 1-based line and column, `0:0` when it does
+/// not say. Its message is for the caller to choose: it may quote the text there.
+pub fn yaml_error_position(error: &serde_saphyr::Error) -> (u64, u64) {
+    error
+        .location()
+        .map_or((0, 0), |at| (at.line(), at.column()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

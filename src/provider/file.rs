@@ -102,7 +102,7 @@ impl FileStore {
                 BTreeMap::new()
             } else {
                 serde_saphyr::from_str(text).map_err(|e| {
-                    let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+                    let (line, column) = crate::source::yaml_error_position(&e);
                     // The parser's message can quote the offending scalar, which may be a value.
                     (
                         line,
