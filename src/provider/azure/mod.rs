@@ -21,11 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
-use azure_core::error::ErrorKind;
-use azure_core::http::{
-    AsyncRawResponse, ClientOptions, ExponentialRetryOptions, HttpClient, Request, RetryOptions,
-    Transport,
-};
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
 use azure_identity::{
     ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
     DeveloperToolsCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
@@ -35,10 +31,17 @@ use azure_security_keyvault_secrets::models::SecretClientGetSecretOptions;
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 
 use super::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
 use crate::mask::{AzureCloud, KeyVaultId, SecretRef};
+
+mod errors;
+mod transport;
+mod wire;
+
+use self::errors::{messages, sdk_error};
+use self::transport::Http;
+use self::wire::WireSecret;
 
 /// How the provider gets a token (`azure.credential`): parsed where the config is read.
 pub use crate::config::AzureCredential as CredentialKind;
@@ -396,157 +399,6 @@ impl Provider for AzureProvider {
             }
         })
     }
-}
-
-/// The transport: the one reqwest client, with certificate failures made final. The SDK retries
-/// transport errors for up to a minute, but a certificate not trusted now will not be trusted in
-/// a second: the error should say so at once.
-#[derive(Debug)]
-struct Http(reqwest::Client);
-
-#[async_trait::async_trait]
-impl HttpClient for Http {
-    async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
-        self.0.execute_request(request).await.map_err(|e| {
-            if untrusted_certificate(&e) {
-                azure_core::Error::with_error(
-                    ErrorKind::Other,
-                    e,
-                    "the server's TLS certificate is not trusted (azure.ca_file adds a CA)",
-                )
-            } else {
-                e
-            }
-        })
-    }
-}
-
-/// Whether rustls refused the server's certificate somewhere in `error`'s chain. An `io::Error`
-/// hides the error it wraps from `source()` (and may wrap another `io::Error`), so each one is
-/// looked into.
-fn untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
-    fn refused(e: &(dyn std::error::Error + 'static)) -> bool {
-        if let Some(rustls::Error::InvalidCertificate(_)) = e.downcast_ref::<rustls::Error>() {
-            return true;
-        }
-        e.downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .is_some_and(|inner| refused(inner))
-    }
-    super::chain(error).any(refused)
-}
-
-/// The secret bundle of `GET /secrets/{name}/{version}`, the fields this tool reads.
-#[derive(Deserialize)]
-struct WireSecret {
-    #[serde(default, deserialize_with = "secret_string")]
-    value: Option<SecretString>,
-    attributes: Option<WireAttributes>,
-    tags: Option<BTreeMap<String, String>>,
-}
-
-#[derive(Default, Deserialize)]
-struct WireAttributes {
-    enabled: Option<bool>,
-    /// Unix seconds.
-    exp: Option<i64>,
-    nbf: Option<i64>,
-}
-
-fn secret_string<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<SecretString>, D::Error> {
-    Ok(Option::<String>::deserialize(deserializer)?.map(SecretString::from))
-}
-
-/// Key Vault's error body, `{"error": {"code", "message", "innererror": {"code"}}}`.
-#[derive(Deserialize)]
-struct WireError {
-    error: WireErrorDetail,
-}
-
-#[derive(Deserialize)]
-struct WireErrorDetail {
-    code: Option<String>,
-    message: Option<String>,
-    innererror: Option<WireInnerError>,
-}
-
-#[derive(Deserialize)]
-struct WireInnerError {
-    code: Option<String>,
-}
-
-/// Maps an SDK error by its kind, its status and Key Vault's error codes. A disabled secret is
-/// a 403 `Forbidden` like a denied one: only the body's inner error says `SecretDisabled`.
-fn sdk_error(error: &azure_core::Error) -> ProviderError {
-    match error.kind() {
-        ErrorKind::HttpResponse {
-            status,
-            error_code,
-            raw_response,
-        } => {
-            let detail = raw_response
-                .as_ref()
-                .and_then(|r| serde_json::from_slice::<WireError>(r.body()).ok())
-                .map(|w| w.error);
-            let code = detail
-                .as_ref()
-                .and_then(|d| d.code.clone())
-                .or_else(|| error_code.clone())
-                .unwrap_or_else(|| status.to_string());
-            let inner = detail
-                .as_ref()
-                .and_then(|d| d.innererror.as_ref())
-                .and_then(|i| i.code.clone());
-            // Key Vault's messages name the secret and the caller, never a value.
-            let message = detail
-                .and_then(|d| d.message)
-                .unwrap_or_else(|| status.to_string());
-            match (u16::from(*status), inner.as_deref()) {
-                (_, Some("SecretDisabled")) => ProviderError::Disabled,
-                (_, Some("SecretExpired")) => ProviderError::Expired {
-                    since: "an earlier date".into(),
-                },
-                (404, _) => ProviderError::NotFound,
-                (403, _) => ProviderError::AccessDenied {
-                    message: format!("{code}: {message}"),
-                },
-                (401, _) => ProviderError::AuthFailed {
-                    message: format!("the vault refused the token (401 {code}): {message}"),
-                },
-                (429, _) => ProviderError::Throttled { message },
-                _ => ProviderError::Service { code, message },
-            }
-        }
-        ErrorKind::Credential => ProviderError::AuthFailed {
-            message: messages(error),
-        },
-        _ => match super::chain(error).find_map(|e| e.downcast_ref::<reqwest::Error>()) {
-            Some(r) if r.is_timeout() => ProviderError::TimedOut { seconds: None },
-            Some(_) => ProviderError::Unreachable {
-                message: messages(error),
-            },
-            None => ProviderError::Sdk {
-                message: messages(error),
-            },
-        },
-    }
-}
-
-/// The messages of an SDK error's chain, without the retry policy's wrapper (which says only
-/// "non-transport error occurred") and on one line.
-fn messages(error: &azure_core::Error) -> String {
-    super::join_causes(super::chain(error).filter_map(|e| {
-        let text = e
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let wrapper = text.starts_with("non-transport error occurred")
-            || text.starts_with("retry policy expired");
-        (!wrapper).then_some(text)
-    }))
 }
 
 fn cloud_configuration(cloud: AzureCloud) -> CloudConfiguration {
