@@ -129,31 +129,25 @@ fn output_modes_are_bounded_and_group_or_other_write_is_said() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    fs::write(
-        dir.path().join(".secretmask.yaml"),
-        "render:\n  mode: \"4755\"\n",
-    )
-    .unwrap();
-    let output = secretmask()
-        .current_dir(dir.path())
-        .args(["render", "t.yaml.tpl", "-o", "t.yaml", "--secrets-file"])
-        .arg(&store)
-        .output()
+    // The mode a discovered config sets, then a render to `t.yaml`.
+    let render_with_config_mode = |mode: &str| {
+        fs::write(
+            dir.path().join(".secretmask.yaml"),
+            format!("render:\n  mode: \"{mode}\"\n"),
+        )
         .unwrap();
+        secretmask()
+            .current_dir(dir.path())
+            .args(["render", "t.yaml.tpl", "-o", "t.yaml", "--secrets-file"])
+            .arg(&store)
+            .output()
+            .unwrap()
+    };
+    let output = render_with_config_mode("4755");
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("no setuid, setgid or sticky bit"));
     assert!(!dir.path().join("t.yaml").exists());
-    fs::write(
-        dir.path().join(".secretmask.yaml"),
-        "render:\n  mode: \"0666\"\n",
-    )
-    .unwrap();
-    let output = secretmask()
-        .current_dir(dir.path())
-        .args(["render", "t.yaml.tpl", "-o", "t.yaml", "--secrets-file"])
-        .arg(&store)
-        .output()
-        .unwrap();
+    let output = render_with_config_mode("0666");
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stderr(&output).contains("warning: mode 0666 lets group or others write"));
     let mode = fs::metadata(dir.path().join("t.yaml")).unwrap().mode() & 0o7777;
