@@ -42,14 +42,17 @@
 pub mod command;
 pub mod config;
 pub mod diagnostic;
+pub mod encoded;
 pub mod error;
 pub mod finding;
 pub mod grammar;
 pub mod input;
+pub mod kubernetes;
 pub mod lint;
 pub mod logs;
 pub mod mask;
 pub mod provider;
+pub mod redact;
 pub mod render;
 pub mod resolve;
 pub mod source;

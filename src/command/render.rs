@@ -10,10 +10,8 @@ use super::{StoreOptions, load_config, resolver, runtime};
 use crate::config;
 use crate::diagnostic::{self, plural};
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS};
-use crate::grammar;
 use crate::input::{self, Input};
-use crate::lint;
-use crate::render::{self, Escape, Format, RenderError, output};
+use crate::render::{self, Escape, Format, Plan, RenderError, output};
 use crate::resolve::Resolver;
 use crate::source::{LineIndex, Span};
 
@@ -51,70 +49,27 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
     let resolver = resolver(&loaded, &options.store)?;
 
     // Every mask of every input is resolved before anything is written.
+    let plans: Vec<Plan> = jobs
+        .iter()
+        .map(|job| Plan::new(&job.bytes, job.format))
+        .collect();
     let mut failures: Vec<(usize, LineFailure)> = Vec::new();
-    let mut scanned = Vec::with_capacity(jobs.len());
-    for (j, job) in jobs.iter().enumerate() {
-        let mut masks = Vec::new();
-        for candidate in grammar::scan_parallel(&job.bytes) {
-            match candidate {
-                Ok(mask) => masks.push(mask),
-                Err(e) => {
-                    let finding = lint::parse_finding(&e);
-                    failures.push((
-                        j,
-                        LineFailure {
-                            span: e.span,
-                            reason: format!("{} [{}]", finding.message, finding.rule.id),
-                            locator: None,
-                        },
-                    ));
-                }
-            }
-        }
-        scanned.push(masks);
+    for (j, plan) in plans.iter().enumerate() {
+        failures.extend(plan.problems.iter().map(|f| (j, LineFailure::of(f))));
     }
-    let all: Vec<&crate::Mask> = scanned.iter().flatten().collect();
+    let all: Vec<&crate::Mask> = plans.iter().flat_map(Plan::masks).collect();
     let mut values = if all.is_empty() {
         Vec::new().into_iter()
     } else {
         runtime()?.block_on(resolver.resolve(&all)).into_iter()
     };
     let mut outputs = Vec::with_capacity(jobs.len());
-    for (j, (job, masks)) in jobs.iter_mut().zip(&scanned).enumerate() {
-        let values: Vec<_> = values.by_ref().take(masks.len()).collect();
-        let format = job
-            .format
-            .unwrap_or_else(|| Format::sniff(&job.bytes, &spans_of(masks)));
-        match render::render_in_place(&mut job.bytes, masks, &values, format, options.escape) {
+    for (j, (job, plan)) in jobs.iter_mut().zip(&plans).enumerate() {
+        let values: Vec<_> = values.by_ref().take(plan.len()).collect();
+        match render::render_plan(&mut job.bytes, plan, &values, options.escape) {
             Ok(bytes) => outputs.push(bytes),
-            Err(RenderError::Masks(list)) => {
-                failures.extend(list.into_iter().map(|f| {
-                    (
-                        j,
-                        LineFailure {
-                            span: f.span,
-                            reason: f.failure.to_string(),
-                            locator: Some(f.locator),
-                        },
-                    )
-                }));
-                outputs.push(Vec::new());
-            }
-            Err(RenderError::Syntax {
-                offset,
-                format,
-                message,
-            }) => {
-                failures.push((
-                    j,
-                    LineFailure {
-                        span: Span::new(offset, offset),
-                        reason: format!(
-                            "the template is not valid {format:?} (even with its masks replaced), so values cannot be escaped for it: {message}; render it with --as text or --escape none"
-                        ),
-                        locator: None,
-                    },
-                ));
+            Err(error) => {
+                failures.extend(LineFailure::all(&error).into_iter().map(|f| (j, f)));
                 outputs.push(Vec::new());
             }
         }
@@ -176,13 +131,49 @@ fn write_outputs(jobs: &[Job], outputs: Vec<Vec<u8>>, mode: Option<u32>) -> Resu
 }
 
 /// A mask (or template) that failed, for the list printed on a failed render.
-struct LineFailure {
-    span: Span,
-    reason: String,
-    locator: Option<String>,
+pub(super) struct LineFailure {
+    pub(super) span: Span,
+    pub(super) reason: String,
+    pub(super) locator: Option<String>,
+}
+
+impl LineFailure {
+    pub(super) fn of(failure: &render::Failure) -> Self {
+        Self {
+            span: failure.span,
+            reason: failure.failure.to_string(),
+            locator: (!failure.locator.is_empty()).then(|| failure.locator.clone()),
+        }
+    }
+
+    pub(super) fn all(error: &RenderError) -> Vec<Self> {
+        match error {
+            RenderError::Masks(list) => list.iter().map(Self::of).collect(),
+            RenderError::Syntax {
+                offset,
+                format,
+                message,
+            } => vec![Self {
+                span: Span::new(*offset, *offset),
+                reason: format!(
+                    "the template is not valid {format:?} (even with its masks replaced), so values cannot be escaped for it: {message}; render it with --as text or --escape none"
+                ),
+                locator: None,
+            }],
+        }
+    }
 }
 
 fn report_failures(jobs: &[Job], failures: &[(usize, LineFailure)]) {
+    let named: Vec<(&str, &[u8])> = jobs
+        .iter()
+        .map(|j| (j.name.as_str(), j.bytes.as_slice()))
+        .collect();
+    report_named(&named, failures);
+}
+
+/// Lists failures as `name:line:column: error: …`, each source indexed once.
+pub(super) fn report_named(sources: &[(&str, &[u8])], failures: &[(usize, LineFailure)]) {
     let mut stderr = anstream::stderr().lock();
     let style = anstyle::Style::new()
         .fg_color(Some(anstyle::AnsiColor::BrightRed.into()))
@@ -192,7 +183,7 @@ fn report_failures(jobs: &[Job], failures: &[(usize, LineFailure)]) {
     for (j, failure) in failures {
         let index = indexes
             .entry(*j)
-            .or_insert_with(|| LineIndex::new(&jobs[*j].bytes));
+            .or_insert_with(|| LineIndex::new(sources[*j].1));
         let at = index.position(failure.span.start);
         let locator = failure
             .locator
@@ -202,7 +193,7 @@ fn report_failures(jobs: &[Job], failures: &[(usize, LineFailure)]) {
         let _ = writeln!(
             stderr,
             "{}:{}:{}: {style}error{style:#}: {}{locator}",
-            diagnostic::printable(&jobs[*j].name),
+            diagnostic::printable(sources[*j].0),
             at.line,
             at.column,
             diagnostic::printable(&failure.reason)
@@ -348,10 +339,6 @@ fn check_targets(jobs: &[Job], sources: &[Option<PathBuf>]) -> Result<(), Error>
         }
     }
     Ok(())
-}
-
-fn spans_of(masks: &[crate::Mask]) -> Vec<Span> {
-    masks.iter().map(|m| m.span).collect()
 }
 
 /// `app.yaml.tpl` → `app.yaml`.

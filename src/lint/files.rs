@@ -8,7 +8,6 @@ use ignore::WalkState;
 
 use crate::error::Error;
 use crate::finding::Diagnostic;
-use crate::grammar;
 use crate::input::{self, Input};
 use crate::mask::Mask;
 use crate::source::LineIndex;
@@ -47,18 +46,15 @@ pub fn lint_bytes(path: &str, bytes: &[u8]) -> Vec<Diagnostic> {
 }
 
 fn lint_file(path: &str, bytes: &[u8], keep: Keep) -> (Vec<Diagnostic>, Option<MaskedFile>) {
-    if !grammar::has_candidates(bytes) || input::is_binary(bytes) {
+    if input::is_binary(bytes) {
         return (Vec::new(), None);
     }
-    let candidates = grammar::scan(bytes);
-    let findings = super::check_candidates(&candidates);
-    let masked = (keep == Keep::Masks)
-        .then(|| MaskedFile {
-            path: path.to_owned(),
-            bytes: bytes.to_vec(),
-            masks: candidates.into_iter().filter_map(Result::ok).collect(),
-        })
-        .filter(|file| !file.masks.is_empty());
+    let (findings, masks) = super::check_all(bytes);
+    let masked = (keep == Keep::Masks && !masks.is_empty()).then(|| MaskedFile {
+        path: path.to_owned(),
+        bytes: bytes.to_vec(),
+        masks,
+    });
     if findings.is_empty() {
         return (Vec::new(), masked);
     }

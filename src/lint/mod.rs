@@ -3,6 +3,7 @@
 //! `RULES` is the only list of rules: `--list-rules`, the README's rule table (kept current by a
 //! test) and SARIF's `tool.driver.rules` all read it. Ids are never reused.
 
+mod encoded;
 pub mod files;
 mod locator;
 pub mod online;
@@ -137,14 +138,39 @@ rules! {
     LOCATOR_OF_ANOTHER_STORE = "SM036" "locator-of-another-store" Error,
         "A locator with the shape of another store's (an ARN under `vault`, a Vault path under `sm`, a Key Vault identifier under `sm`) or of something no store reads (an SSM parameter, a Key Vault key or certificate)",
         "each store takes its own locator: `sm` a Secrets Manager ARN, `vault` `<mount>/<path>`, `akv` https://<vault>.vault.azure.net/secrets/<name>";
+    ENCODED_MASK = "SM037" "encoded-mask" Error,
+        "A mask in base64 (outside a Kubernetes Secret's one-line `data` value), JSON `\\u` escapes, URL `%` escapes or HTML references, which render does not resolve",
+        "write the mask itself; in a Secret, put a base64-encoded mask in `data` on one line, or the mask in `stringData`";
 }
 
-/// The offline rules on one file's bytes. A file without `workato:` costs one `memmem` pass.
+/// The offline rules on one file's bytes. A file without `workato:` in any form costs a
+/// `memmem` pass and one over the encoded forms.
 pub fn check(bytes: &[u8]) -> Vec<Finding> {
-    if !grammar::has_candidates(bytes) {
-        return Vec::new();
+    check_all(bytes).0
+}
+
+/// The offline findings of one file, with its well-formed masks (those inside a Secret's
+/// base64 `data` placed at their value); both empty when it holds no mask in any form.
+pub fn check_all(bytes: &[u8]) -> (Vec<Finding>, Vec<crate::mask::Mask>) {
+    let found = crate::encoded::find(bytes);
+    let plain = grammar::has_candidates(bytes);
+    if !plain && found.is_empty() {
+        return (Vec::new(), Vec::new());
     }
-    check_candidates(&grammar::scan(bytes))
+    let candidates = if plain {
+        grammar::scan(bytes)
+    } else {
+        Vec::new()
+    };
+    let mut findings = check_candidates(&candidates);
+    let mut masks: Vec<crate::mask::Mask> = candidates.into_iter().filter_map(Result::ok).collect();
+    if !found.is_empty() {
+        let (more, inner) = encoded::check(bytes, &found);
+        findings.extend(more);
+        masks.extend(inner);
+        findings.sort_by_key(|f| f.span.start);
+    }
+    (findings, masks)
 }
 
 /// The finding for a candidate the grammar rejected.

@@ -4,6 +4,7 @@
 pub mod context;
 pub mod escape;
 pub mod output;
+pub mod plan;
 pub mod schema;
 pub mod shell;
 pub mod verify;
@@ -14,6 +15,7 @@ use secrecy::ExposeSecret;
 
 use self::context::Context;
 use self::escape::Refusal;
+pub use self::plan::{Plan, render_plan};
 use crate::mask::Mask;
 use crate::resolve::{Kind, ResolveError, Value};
 use crate::source::Span;
@@ -103,6 +105,21 @@ pub enum MaskFailure {
         "the value would change the document's structure or not read back as itself; quote the scalar or string that holds the mask"
     )]
     Structure,
+    /// A mask inside a Kubernetes Secret's base64 `data` value failed.
+    #[error("in this Secret's base64 data value: {0}")]
+    InData(Box<MaskFailure>),
+    /// A Secret's `data` value holds a mask but spans lines or has escapes, so it cannot be
+    /// replaced where it is.
+    #[error(
+        "this Secret's base64 data value holds a mask but is written over several lines or with escapes; write it as one plain or quoted line"
+    )]
+    DataNotOnOneLine,
+    /// A mask written in an encoding nothing decodes.
+    #[error(
+        "a {} mask: render resolves a mask only as written (or in a Kubernetes Secret's base64 `data`), so this one would reach its reader as a literal placeholder; write the mask itself [SM037]",
+        .0.describe()
+    )]
+    Encoded(crate::encoded::Encoding),
 }
 
 /// A mask that failed, with where it is.
@@ -175,23 +192,18 @@ pub async fn render_str(
     format: Format,
     resolver: &crate::resolve::Resolver,
 ) -> Result<String, RenderError> {
-    let mut masks = Vec::new();
-    let mut failures = Vec::new();
-    for candidate in crate::grammar::scan(template.as_bytes()) {
-        match candidate {
-            Ok(mask) => masks.push(mask),
-            Err(error) => failures.push(Failure {
-                span: error.mask,
-                locator: String::new(),
-                failure: MaskFailure::Malformed(error),
-            }),
-        }
+    let plan = Plan::new(template.as_bytes(), Some(format));
+    if !plan.problems.is_empty() {
+        return Err(RenderError::Masks(plan.problems));
     }
-    if !failures.is_empty() {
-        return Err(RenderError::Masks(failures));
-    }
+    let masks: Vec<&Mask> = plan.masks().collect();
     let values = resolver.resolve(&masks).await;
-    let bytes = render(template.as_bytes(), &masks, &values, format, Escape::Auto)?;
+    let bytes = render_plan(
+        &mut template.as_bytes().to_vec(),
+        &plan,
+        &values,
+        Escape::Auto,
+    )?;
     // Text around masks is the template's, every value a string: the output is text.
     Ok(String::from_utf8(bytes).expect("a text template renders to text"))
 }

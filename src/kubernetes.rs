@@ -1,0 +1,185 @@
+//! Kubernetes Secrets keep `data` values in base64. A chart that encodes a mask
+//! (`password: {{ $mask | b64enc }}`) would otherwise ship it unresolved: in every YAML document
+//! whose `kind` is `Secret`, each `data` value that decodes to text holding masks is found here,
+//! so render can resolve the masks in the decoded text and encode the result again, and lint can
+//! check them (ARCHITECTURE.md §One mask).
+
+use base64::Engine;
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+
+use crate::source::Span;
+
+/// One `data` value of a Secret, decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataValue {
+    /// The value's text in the document, quotes excluded.
+    pub span: Span,
+    /// Whether the value is a plain scalar (a replacement a YAML reader would type gets quoted).
+    pub plain: bool,
+    /// Whether the value is written on one line without escapes, so it can be replaced in place.
+    pub in_place: bool,
+    /// The decoded text.
+    pub decoded: String,
+}
+
+/// The `data` values of every Secret in a YAML stream that decode (standard base64, as the API
+/// server reads them) to UTF-8 text holding `workato:`. A stream that is not YAML has none.
+pub fn masked_data(stream: &[u8]) -> Vec<DataValue> {
+    let Ok(text) = std::str::from_utf8(stream) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut document = Document::default();
+    // Each open collection: whether a mapping, how many children so far.
+    let mut open: Vec<(bool, usize)> = Vec::new();
+    for event in Parser::new_from_str(text) {
+        let Ok((event, span)) = event else {
+            return found;
+        };
+        // Where the node stands: depth, and for a mapping's child whether it is a key.
+        let depth = open.len();
+        let mut is_key = false;
+        if matches!(
+            event,
+            Event::Scalar(..)
+                | Event::Alias(..)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+        ) && let Some((mapping, children)) = open.last_mut()
+        {
+            is_key = *mapping && *children % 2 == 0;
+            *children += 1;
+        }
+        match event {
+            Event::DocumentStart(..) => document = Document::default(),
+            Event::DocumentEnd => {
+                if document.kind.as_deref() == Some("Secret") {
+                    found.append(&mut document.data);
+                }
+                document = Document::default();
+            }
+            Event::MappingStart(..) => {
+                if depth == 1 {
+                    document.in_data = document.key.as_deref() == Some("data");
+                }
+                open.push((true, 0));
+            }
+            Event::SequenceStart(..) => open.push((false, 0)),
+            Event::MappingEnd | Event::SequenceEnd => {
+                open.pop();
+                if open.len() < 2 {
+                    document.in_data = false;
+                }
+            }
+            Event::Scalar(value, style, ..) => match (depth, is_key) {
+                (1, true) => document.key = Some(value.into_owned()),
+                (1, false) if document.key.as_deref() == Some("kind") => {
+                    document.kind = Some(value.into_owned());
+                }
+                (2, false) if document.in_data => {
+                    let (Some(start), Some(end)) =
+                        (span.start.byte_offset(), span.end.byte_offset())
+                    else {
+                        continue;
+                    };
+                    if let Some(data) = decode(text, Span::new(start, end), &value, style) {
+                        document.data.push(data);
+                    }
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    found
+}
+
+#[derive(Default)]
+struct Document {
+    kind: Option<String>,
+    /// The root mapping's key whose value comes next.
+    key: Option<String>,
+    in_data: bool,
+    data: Vec<DataValue>,
+}
+
+fn decode(text: &str, node: Span, value: &str, style: ScalarStyle) -> Option<DataValue> {
+    // Line breaks in a folded or literal value are not part of the base64 (the API server's
+    // decoder skips them too).
+    let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .ok()?;
+    let decoded = String::from_utf8(bytes).ok()?;
+    if !crate::grammar::has_candidates(decoded.as_bytes()) {
+        return None;
+    }
+    let raw = &text[node.range()];
+    let (span, in_place) = match style {
+        ScalarStyle::Plain => (node, raw == value),
+        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+            let inner = Span::new(
+                node.start + 1,
+                node.end.saturating_sub(1).max(node.start + 1),
+            );
+            (inner, &text[inner.range()] == value)
+        }
+        ScalarStyle::Literal | ScalarStyle::Folded => (node, false),
+    };
+    Some(DataValue {
+        span,
+        plain: style == ScalarStyle::Plain,
+        in_place,
+        decoded,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(text: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    const MASK: &str = "{{workato:vault:password:kv/app/db}}";
+
+    #[test]
+    fn data_values_of_secrets_are_found_in_every_style() {
+        let encoded = b64(MASK);
+        let stream = format!(
+            "# Source: chart/templates/secret.yaml\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  plain: {encoded}\n  double: \"{encoded}\"\n  single: '{encoded}'\n  other: {}\nstringData:\n  s: {encoded}\n",
+            b64("no mask")
+        );
+        let found = masked_data(stream.as_bytes());
+        assert_eq!(found.len(), 3);
+        for (value, plain) in found.iter().zip([true, false, false]) {
+            assert_eq!(&stream[value.span.range()], encoded);
+            assert_eq!(value.decoded, MASK);
+            assert_eq!(value.plain, plain);
+            assert!(value.in_place);
+        }
+    }
+
+    #[test]
+    fn only_secrets_count_and_kind_may_come_last() {
+        let encoded = b64(MASK);
+        let stream = format!(
+            "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: {encoded}\n---\ndata:\n  b: {encoded}\nkind: Secret\n---\nkind: Secret\nmetadata:\n  data:\n    c: {encoded}\n"
+        );
+        let found = masked_data(stream.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert!(stream[..found[0].span.start].ends_with("b: "));
+    }
+
+    #[test]
+    fn a_block_value_is_found_but_not_replaced_in_place() {
+        let encoded = b64(MASK);
+        let (head, tail) = encoded.split_at(20);
+        let stream = format!("kind: Secret\ndata:\n  a: |\n    {head}\n    {tail}\n");
+        let found = masked_data(stream.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert!(!found[0].in_place);
+        assert_eq!(found[0].decoded, MASK);
+    }
+}

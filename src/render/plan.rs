@@ -1,0 +1,372 @@
+//! What one template asks for, read before anything is resolved: its masks, the masks inside a
+//! Kubernetes Secret's base64 `data`, and what can never render (near misses of the grammar,
+//! masks in an encoded form nothing decodes). Rendering a plan resolves nothing itself: the
+//! caller resolves [`Plan::masks`] for every template at once (ARCHITECTURE.md §One mask).
+
+use base64::Engine;
+
+use super::{Escape, Failure, Format, MaskFailure, RenderError, render, render_in_place};
+use crate::encoded::{self, Encoding};
+use crate::grammar;
+use crate::kubernetes::{self, DataValue};
+use crate::mask::Mask;
+use crate::resolve::{ResolveError, Value};
+use crate::source::Span;
+
+/// One template's masks and problems.
+#[derive(Debug)]
+pub struct Plan {
+    /// The format the template is rendered as: the one asked for, or the one its content shows.
+    pub format: Format,
+    /// The masks written in the template, in order.
+    pub masks: Vec<Mask>,
+    /// Secret `data` values holding masks, each with its masks (spans into the decoded text).
+    pub data: Vec<(DataValue, Vec<Mask>)>,
+    /// What can never render, in order.
+    pub problems: Vec<Failure>,
+}
+
+impl Plan {
+    /// Reads `template`; `format` `None` tells it by the content ([`Format::sniff`]).
+    pub fn new(template: &[u8], format: Option<Format>) -> Self {
+        let mut masks = Vec::new();
+        let mut problems = Vec::new();
+        for candidate in grammar::scan_parallel(template) {
+            match candidate {
+                Ok(mask) => masks.push(mask),
+                Err(error) => problems.push(Failure {
+                    span: error.span,
+                    locator: String::new(),
+                    failure: MaskFailure::Malformed(error),
+                }),
+            }
+        }
+        let found = encoded::find(template);
+        let format = format.unwrap_or_else(|| {
+            let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
+            match Format::sniff(template, &spans) {
+                Format::Text if spans.is_empty() && !found.is_empty() => {
+                    if super::context::is_yaml_collection(template) {
+                        Format::Yaml
+                    } else {
+                        Format::Text
+                    }
+                }
+                format => format,
+            }
+        });
+        let mut data = Vec::new();
+        if format == Format::Yaml && found.iter().any(|e| e.encoding == Encoding::Base64) {
+            for value in kubernetes::masked_data(template) {
+                let mut inner = Vec::new();
+                for candidate in grammar::scan(value.decoded.as_bytes()) {
+                    match candidate {
+                        Ok(mask) => inner.push(mask),
+                        Err(error) => problems.push(Failure {
+                            span: value.span,
+                            locator: String::new(),
+                            failure: MaskFailure::InData(Box::new(MaskFailure::Malformed(error))),
+                        }),
+                    }
+                }
+                if !value.in_place {
+                    problems.push(Failure {
+                        span: value.span,
+                        locator: String::new(),
+                        failure: MaskFailure::DataNotOnOneLine,
+                    });
+                }
+                data.push((value, inner));
+            }
+        }
+        for hit in found {
+            let decoded_here = data.iter().any(|(value, _)| {
+                value.span.start <= hit.span.start && hit.span.end <= value.span.end
+            });
+            if !decoded_here {
+                problems.push(Failure {
+                    span: hit.span,
+                    locator: String::new(),
+                    failure: MaskFailure::Encoded(hit.encoding),
+                });
+            }
+        }
+        problems.sort_by_key(|p| p.span.start);
+        Self {
+            format,
+            masks,
+            data,
+            problems,
+        }
+    }
+
+    /// Every mask to resolve, in the order [`render_plan`] takes their values: the template's,
+    /// then each `data` value's.
+    pub fn masks(&self) -> impl Iterator<Item = &Mask> {
+        self.masks
+            .iter()
+            .chain(self.data.iter().flat_map(|(_, masks)| masks))
+    }
+
+    /// How many masks [`Plan::masks`] yields.
+    pub fn len(&self) -> usize {
+        self.masks.len() + self.data.iter().map(|(_, m)| m.len()).sum::<usize>()
+    }
+
+    /// Whether the template holds no mask at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Renders a template by its plan (which must have no problems): `values` are those of
+/// [`Plan::masks`], in order. Each `data` value is rendered as raw text and encoded again; the
+/// template's own masks are escaped for `plan.format` and checked as by [`render`].
+pub fn render_plan(
+    template: &mut [u8],
+    plan: &Plan,
+    values: &[Result<Value, ResolveError>],
+    escape: Escape,
+) -> Result<Vec<u8>, RenderError> {
+    let (outer, mut rest) = values.split_at(plan.masks.len());
+    if plan.data.is_empty() {
+        return render_in_place(template, &plan.masks, outer, plan.format, escape);
+    }
+    // Each data value's replacement, in order; failures are placed at the value.
+    let mut failures = Vec::new();
+    let mut replacements: Vec<(Span, String)> = Vec::new();
+    for (value, masks) in &plan.data {
+        let (these, others) = rest.split_at(masks.len());
+        rest = others;
+        match render(
+            value.decoded.as_bytes(),
+            masks,
+            these,
+            Format::Text,
+            Escape::None,
+        ) {
+            Ok(bytes) => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+                // A plain scalar a YAML reader would type (all digits, say) is quoted.
+                let text = if value.plain && super::schema::non_string(&encoded).is_some() {
+                    format!("\"{encoded}\"")
+                } else {
+                    encoded
+                };
+                replacements.push((value.span, text));
+            }
+            Err(RenderError::Masks(list)) => failures.extend(list.into_iter().map(|f| Failure {
+                span: value.span,
+                locator: f.locator,
+                failure: MaskFailure::InData(Box::new(f.failure)),
+            })),
+            Err(RenderError::Syntax { .. }) => unreachable!("text has no syntax"),
+        }
+    }
+    if !failures.is_empty() {
+        // Every failure is listed: the template's own masks are rendered too, as they stand.
+        if let Err(RenderError::Masks(list)) =
+            render_in_place(template, &plan.masks, outer, plan.format, escape)
+        {
+            failures.extend(list);
+            failures.sort_by_key(|f| f.span.start);
+        }
+        return Err(RenderError::Masks(failures));
+    }
+    let shifts = Shifts::new(&replacements);
+    let mut replaced = Vec::with_capacity(template.len());
+    let mut last = 0;
+    for (span, text) in &replacements {
+        replaced.extend_from_slice(&template[last..span.start]);
+        replaced.extend_from_slice(text.as_bytes());
+        last = span.end;
+    }
+    replaced.extend_from_slice(&template[last..]);
+    let masks: Vec<Mask> = plan
+        .masks
+        .iter()
+        .map(|mask| Mask {
+            span: shifts.to_new(mask.span),
+            ..mask.clone()
+        })
+        .collect();
+    render_in_place(&mut replaced, &masks, outer, plan.format, escape).map_err(
+        |error| match error {
+            RenderError::Masks(list) => RenderError::Masks(
+                list.into_iter()
+                    .map(|f| Failure {
+                        span: shifts.to_old(f.span),
+                        ..f
+                    })
+                    .collect(),
+            ),
+            RenderError::Syntax {
+                offset,
+                format,
+                message,
+            } => RenderError::Syntax {
+                offset: shifts.to_old(Span::new(offset, offset)).start,
+                format,
+                message,
+            },
+        },
+    )
+}
+
+/// Offsets before and after the `data` values were replaced.
+struct Shifts {
+    /// (old span, new span) of each replacement, in order.
+    spans: Vec<(Span, Span)>,
+}
+
+impl Shifts {
+    fn new(replacements: &[(Span, String)]) -> Self {
+        // Where the replaced text stands: after the replacements before it.
+        let (mut grown, mut shrunk) = (0usize, 0usize);
+        let spans = replacements
+            .iter()
+            .map(|(old, text)| {
+                let start = old.start + grown - shrunk;
+                grown += text.len();
+                shrunk += old.len();
+                (*old, Span::new(start, start + text.len()))
+            })
+            .collect();
+        Self { spans }
+    }
+
+    /// A span of the template outside every replacement, in the replaced text.
+    fn to_new(&self, span: Span) -> Span {
+        let before = self.spans.partition_point(|(old, _)| old.end <= span.start);
+        match before.checked_sub(1).map(|i| self.spans[i]) {
+            Some((old, new)) => {
+                Span::new(span.start - old.end + new.end, span.end - old.end + new.end)
+            }
+            None => span,
+        }
+    }
+
+    /// A span of the replaced text, in the template (inside a replacement: the value's span).
+    fn to_old(&self, span: Span) -> Span {
+        let before = self
+            .spans
+            .partition_point(|(_, new)| new.start <= span.start);
+        match before.checked_sub(1).map(|i| self.spans[i]) {
+            Some((old, new)) if span.start < new.end => old,
+            Some((old, new)) => {
+                Span::new(span.start - new.end + old.end, span.end - new.end + old.end)
+            }
+            None => span,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::Resolver;
+
+    fn b64(text: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    fn render_text(template: &str, secrets: &str) -> Result<String, Vec<Failure>> {
+        let resolver = Resolver::from_secrets_yaml(secrets).unwrap();
+        let plan = Plan::new(template.as_bytes(), None);
+        if !plan.problems.is_empty() {
+            return Err(plan.problems);
+        }
+        let masks: Vec<&Mask> = plan.masks().collect();
+        let values = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(resolver.resolve(&masks));
+        render_plan(
+            &mut template.as_bytes().to_vec(),
+            &plan,
+            &values,
+            Escape::Auto,
+        )
+        .map(|bytes| String::from_utf8(bytes).unwrap())
+        .map_err(|e| match e {
+            RenderError::Masks(list) => list,
+            other => panic!("{other}"),
+        })
+    }
+
+    const SECRETS: &str = "kv/app/db:\n  password: \"s3cr3t: x\"\n  user: admin\n";
+
+    #[test]
+    fn secret_data_is_decoded_resolved_and_encoded_again() {
+        let template = format!(
+            "apiVersion: v1\nkind: Secret\ndata:\n  password: {}\n  url: \"{}\"\nstringData:\n  user: {{{{workato:vault:user:kv/app/db}}}}\n",
+            b64("{{workato:vault:password:kv/app/db}}"),
+            b64("postgres://{{workato:vault:user:kv/app/db}}@db")
+        );
+        let rendered = render_text(&template, SECRETS).unwrap();
+        assert_eq!(
+            rendered,
+            format!(
+                "apiVersion: v1\nkind: Secret\ndata:\n  password: {}\n  url: \"{}\"\nstringData:\n  user: admin\n",
+                b64("s3cr3t: x"),
+                b64("postgres://admin@db")
+            )
+        );
+    }
+
+    #[test]
+    fn failures_inside_data_are_placed_at_the_value_and_outer_ones_where_they_are() {
+        let encoded = b64("{{workato:vault:nope:kv/app/db}}");
+        let template = format!(
+            "kind: Secret\ndata:\n  a: {encoded}\nstringData:\n  b: {{{{workato:vault:gone:kv/app/db}}}}\n"
+        );
+        let failures = render_text(&template, SECRETS).unwrap_err();
+        assert_eq!(failures.len(), 2, "{failures:?}");
+        assert_eq!(&template[failures[0].span.range()], encoded);
+        assert!(failures[0].failure.to_string().contains("base64"));
+        assert_eq!(
+            &template[failures[1].span.range()],
+            "{{workato:vault:gone:kv/app/db}}"
+        );
+
+        let template = format!(
+            "kind: Secret\ndata:\n  a: {}\nstringData:\n  b: {{{{workato:vault:gone:kv/app/db}}}}\n",
+            b64("{{workato:vault:user:kv/app/db}}")
+        );
+        let failures = render_text(&template, SECRETS).unwrap_err();
+        assert_eq!(
+            &template[failures[0].span.range()],
+            "{{workato:vault:gone:kv/app/db}}"
+        );
+    }
+
+    #[test]
+    fn an_encoded_mask_anywhere_else_is_refused_where_it_is() {
+        let encoded = b64("{{workato:vault:password:kv/app/db}}");
+        for template in [
+            format!("kind: ConfigMap\ndata:\n  a: {encoded}\n"),
+            r#"{"a": "\u007b\u007bworkato:vault:password:kv/app/db}}"}"#.to_owned(),
+            "url: https://x/?q=%7B%7Bworkato%3Avault%3Apassword%3Akv%2Fapp%2Fdb%7D%7D\n".to_owned(),
+        ] {
+            let failures = render_text(&template, SECRETS).unwrap_err();
+            assert_eq!(failures.len(), 1, "{template}");
+            assert!(
+                matches!(failures[0].failure, MaskFailure::Encoded(_)),
+                "{template}"
+            );
+        }
+    }
+
+    #[test]
+    fn shifts_map_both_ways() {
+        let shifts = Shifts::new(&[
+            (Span::new(10, 14), "abcdefgh".to_owned()),
+            (Span::new(20, 30), "xy".to_owned()),
+        ]);
+        assert_eq!(shifts.to_new(Span::new(2, 5)), Span::new(2, 5));
+        assert_eq!(shifts.to_new(Span::new(15, 17)), Span::new(19, 21));
+        assert_eq!(shifts.to_new(Span::new(31, 33)), Span::new(27, 29));
+        assert_eq!(shifts.to_old(Span::new(19, 21)), Span::new(15, 17));
+        assert_eq!(shifts.to_old(Span::new(12, 13)), Span::new(10, 14));
+        assert_eq!(shifts.to_old(Span::new(27, 29)), Span::new(31, 33));
+    }
+}
