@@ -43,6 +43,7 @@ pub mod command;
 pub mod config;
 pub mod diagnostic;
 pub mod encoded;
+pub mod environment;
 pub mod error;
 pub mod finding;
 pub mod grammar;
@@ -57,7 +58,7 @@ pub mod render;
 pub mod resolve;
 pub mod source;
 
-pub use command::{Command, CommandError, LintOptions, RenderOptions, run};
+pub use command::{Command, CommandError, LintOptions, RenderOptions, RunOptions, run};
 pub use error::Error;
 pub use grammar::MaskError;
 pub use mask::{Mask, SecretRef, Store};

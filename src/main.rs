@@ -30,6 +30,14 @@ enum Commands {
     Lint(LintArgs),
     /// Resolve every mask and write the file with the values in place.
     Render(RenderArgs),
+    /// Run a command with the masks in its environment resolved; nothing is written to disk.
+    ///
+    /// Every environment variable whose value holds a mask, and every variable of each
+    /// `--env-file` template, is resolved; a later env file overrides an earlier one and the
+    /// inherited environment. If any mask fails, the command does not start (exit 1). Without
+    /// `--redact` secretmask becomes the command (exec), so its signals and exit status are the
+    /// command's own.
+    Run(RunArgs),
     /// Trust a discovered .secretmask.yaml to choose where credentials are sent
     Trust {
         /// The file [default: .secretmask.yaml here or in a parent folder]
@@ -191,6 +199,31 @@ struct LintArgs {
     store: StoreArgs,
 }
 
+#[derive(clap::Args)]
+struct RunArgs {
+    /// A dotenv template whose variables are resolved and set (repeatable)
+    #[arg(long = "env-file", value_name = "FILE")]
+    env_files: Vec<PathBuf>,
+    /// Pipe the command's stdout and stderr and replace every value (as it is, JSON-escaped or
+    /// in base64) with `<redacted>`; under GitHub Actions also print `::add-mask::` for each
+    /// value first. Signals are forwarded and the command's exit status passed through.
+    #[arg(long)]
+    redact: bool,
+    /// The most one env file may hold, as 256M, 64K or bytes
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    max_file_size: u64,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The command and its arguments, after `--`
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    command: Vec<std::ffi::OsString>,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ProfileArg {
     Apono,
@@ -248,6 +281,13 @@ fn main() {
                 AsArg::Text => render::Format::Text,
             }),
             mode: args.mode,
+            store: args.store.into(),
+            max_file_size: args.max_file_size,
+        }),
+        Commands::Run(args) => Command::Run(secretmask::RunOptions {
+            env_files: args.env_files,
+            redact: args.redact,
+            command: args.command,
             store: args.store.into(),
             max_file_size: args.max_file_size,
         }),

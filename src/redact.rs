@@ -76,6 +76,14 @@ impl Patterns {
     }
 }
 
+impl Clone for Patterns {
+    fn clone(&self) -> Self {
+        Self {
+            texts: SecretBox::new(Box::new(self.texts.expose_secret().clone())),
+        }
+    }
+}
+
 impl std::fmt::Debug for Patterns {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

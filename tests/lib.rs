@@ -11,6 +11,7 @@ mod precommit;
 mod props;
 mod readers;
 mod render;
+mod run;
 mod sarif;
 mod support;
 mod vault;

@@ -3,6 +3,7 @@
 
 mod lint;
 mod render;
+mod run;
 mod trust;
 
 use std::io::Write;
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 pub use self::lint::{LintOptions, OnlineOptions};
 pub use self::render::RenderOptions;
+pub use self::run::RunOptions;
 use crate::config::{self, Loaded};
 use crate::diagnostic;
 use crate::error::EXIT_CLEAN;
@@ -47,6 +49,8 @@ pub enum Command {
     Lint(LintOptions),
     ListRules,
     Render(RenderOptions),
+    /// Run a command with the masks in its environment resolved.
+    Run(RunOptions),
     /// Trust a configuration file's endpoint settings; `None`: the one discovered from here.
     Trust(Option<PathBuf>),
 }
@@ -68,6 +72,7 @@ pub fn run(command: Command) -> i32 {
         Command::Lint(options) => lint::run(&options),
         Command::ListRules => lint::list_rules(),
         Command::Render(options) => render::run(&options),
+        Command::Run(options) => run::run(&options),
         Command::Trust(path) => trust::run(path.as_deref()),
     };
     match result {

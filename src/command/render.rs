@@ -169,11 +169,15 @@ fn report_failures(jobs: &[Job], failures: &[(usize, LineFailure)]) {
         .iter()
         .map(|j| (j.name.as_str(), j.bytes.as_slice()))
         .collect();
-    report_named(&named, failures);
+    report_named(&named, failures, "nothing was written");
 }
 
 /// Lists failures as `name:line:column: error: …`, each source indexed once.
-pub(super) fn report_named(sources: &[(&str, &[u8])], failures: &[(usize, LineFailure)]) {
+pub(super) fn report_named(
+    sources: &[(&str, &[u8])],
+    failures: &[(usize, LineFailure)],
+    outcome: &str,
+) {
     let mut stderr = anstream::stderr().lock();
     let style = anstyle::Style::new()
         .fg_color(Some(anstyle::AnsiColor::BrightRed.into()))
@@ -201,7 +205,7 @@ pub(super) fn report_named(sources: &[(&str, &[u8])], failures: &[(usize, LineFa
     }
     let _ = writeln!(
         stderr,
-        "{style}error{style:#}: {} failed; nothing was written",
+        "{style}error{style:#}: {} failed; {outcome}",
         plural(failures.len(), "mask")
     );
 }

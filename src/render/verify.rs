@@ -392,7 +392,7 @@ pub fn dotenv(
 }
 
 /// The variables of a dotenv file, or the 0-based line that does not parse.
-fn read_dotenv(doc: &[u8]) -> Result<Vec<(String, String)>, usize> {
+pub(crate) fn read_dotenv(doc: &[u8]) -> Result<Vec<(String, String)>, usize> {
     let mut read = Vec::new();
     for item in dotenvy::from_read_iter(doc) {
         match item {
@@ -411,7 +411,7 @@ fn read_dotenv(doc: &[u8]) -> Result<Vec<(String, String)>, usize> {
     Ok(read)
 }
 
-fn line_offset(doc: &[u8], line: usize) -> usize {
+pub(crate) fn line_offset(doc: &[u8], line: usize) -> usize {
     doc.split_inclusive(|&b| b == b'\n')
         .take(line)
         .map(<[u8]>::len)

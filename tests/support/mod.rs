@@ -14,7 +14,12 @@ pub fn root() -> PathBuf {
 
 /// The built `secretmask` binary, with colour off and the user's config out of the way.
 pub fn secretmask() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("secretmask").expect("the binary is built");
+    assert_cmd::Command::from_std(secretmask_process())
+}
+
+/// `secretmask()` as a process to spawn and signal.
+pub fn secretmask_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("secretmask"));
     cmd.env("NO_COLOR", "1")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("AWS_ENDPOINT_URL")
