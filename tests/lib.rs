@@ -7,6 +7,7 @@ mod cli;
 mod corpus;
 mod fixtures;
 mod hardening;
+mod integrations;
 mod precommit;
 mod props;
 mod readers;

@@ -20,6 +20,13 @@ pub fn secretmask() -> assert_cmd::Command {
 /// `secretmask()` as a process to spawn and signal.
 pub fn secretmask_process() -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("secretmask"));
+    test_env(&mut cmd);
+    cmd
+}
+
+/// The environment every secretmask the tests run gets, also for a program (a shell, a Helm
+/// stand-in) that runs secretmask itself.
+pub fn test_env(cmd: &mut std::process::Command) {
     cmd.env("NO_COLOR", "1")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("AWS_ENDPOINT_URL")
@@ -45,7 +52,6 @@ pub fn secretmask_process() -> std::process::Command {
         .env_remove("IDENTITY_ENDPOINT")
         .env_remove("MSI_ENDPOINT")
         .env("XDG_CONFIG_HOME", root().join("target/test-xdg-config"));
-    cmd
 }
 
 /// Whether the suite runs under `scripts/test` or CI, where a missing tool is a failure rather
