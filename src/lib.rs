@@ -57,8 +57,9 @@ pub mod redact;
 pub mod render;
 pub mod resolve;
 pub mod source;
+pub mod tagging;
 
-pub use command::{Command, CommandError, LintOptions, RenderOptions, RunOptions, run};
+pub use command::{Command, CommandError, LintOptions, RenderOptions, RunOptions, TagOptions, run};
 pub use error::Error;
 pub use grammar::MaskError;
 pub use mask::{Mask, SecretRef, Store};

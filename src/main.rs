@@ -38,6 +38,15 @@ enum Commands {
     /// `--redact` secretmask becomes the command (exec), so its signals and exit status are the
     /// command's own.
     Run(RunArgs),
+    /// Add the tags the stores require to every secret the masks reference (Apono onboarding).
+    ///
+    /// The tags are `lint.require_tags` of .secretmask.yaml, `--profile apono`
+    /// (`apono-connector-read=true` on every AWS secret) and each `--tag` (on every store): on
+    /// AWS with TagResource, on Key Vault in the secret's tags (the value is not written), on Vault
+    /// in the secret's custom_metadata (a patch: other entries stay). Each distinct secret is
+    /// written once, and only when it lacks a tag. Not all-or-nothing: a secret that fails is
+    /// listed and the others are still tagged; the exit code is 1 if any failed.
+    Tag(TagArgs),
     /// Trust a discovered .secretmask.yaml to choose where credentials are sent
     Trust {
         /// The file [default: .secretmask.yaml here or in a parent folder]
@@ -224,6 +233,37 @@ struct RunArgs {
     command: Vec<std::ffi::OsString>,
 }
 
+#[derive(clap::Args)]
+struct TagArgs {
+    /// Files or directories whose masks name the secrets [default: the current directory]
+    #[arg(value_name = "PATH")]
+    paths: Vec<String>,
+    /// Add a platform's requirements (apono: `apono-connector-read=true` on every AWS secret)
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    profile: Option<ProfileArg>,
+    /// A tag every secret must carry, as KEY=VALUE (repeatable)
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    tags: Vec<(String, String)>,
+    /// List what would change (store, secret, tags) and write nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Write without asking (needed when there is no terminal to ask on)
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// The most one input may hold, as 256M, 64K or bytes
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    max_file_size: u64,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+fn parse_tag(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ProfileArg {
     Apono,
@@ -288,6 +328,15 @@ fn main() {
             env_files: args.env_files,
             redact: args.redact,
             command: args.command,
+            store: args.store.into(),
+            max_file_size: args.max_file_size,
+        }),
+        Commands::Tag(args) => Command::Tag(secretmask::TagOptions {
+            inputs: args.paths.iter().map(|p| Input::from_arg(p)).collect(),
+            apono: matches!(args.profile, Some(ProfileArg::Apono)),
+            tags: args.tags.into_iter().collect(),
+            dry_run: args.dry_run,
+            yes: args.yes,
             store: args.store.into(),
             max_file_size: args.max_file_size,
         }),

@@ -329,6 +329,30 @@ impl Resolver {
         futures::future::join_all(calls).await.into_iter().collect()
     }
 
+    /// Adds `tags` to one secret through its store (`secretmask tag`), within the concurrency
+    /// and the deadline; nothing is cached. `current` is what `describe` found.
+    pub async fn tag(
+        &self,
+        secret: &SecretRef,
+        tags: &BTreeMap<String, String>,
+        current: &BTreeMap<String, String>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<(), ProviderError> {
+        let call = async {
+            let _permit = self.permits.acquire().await.expect("never closed");
+            self.providers
+                .get(secret.store())
+                .tag(secret, tags, current)
+                .await
+        };
+        self.by(deadline, call).await
+    }
+
+    /// When calls started now must end, from the timeout.
+    pub fn deadline(&self) -> Option<tokio::time::Instant> {
+        self.timeout.map(|t| tokio::time::Instant::now() + t)
+    }
+
     /// `work`'s answer, or `TimedOut` when `deadline` (from `--timeout`) comes first.
     async fn by<T>(
         &self,

@@ -836,3 +836,109 @@ fn a_rotated_secret_is_seen_after_the_ttl_or_on_refresh_and_outlives_an_outage_w
         assert!(runtime.block_on(resolver.refresh(&mask.secret)).is_err());
     }
 }
+
+#[test]
+fn tag_adds_what_apono_needs_to_each_secret_once_and_lists_what_fails() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let p = moto::prefix("tag");
+    let value = format!(r#"{{"password":"{CANARY}"}}"#);
+    let tagged = moto.string(
+        "us-east-1",
+        &format!("{p}/tagged"),
+        &value,
+        &[("apono-connector-read", "true")],
+    );
+    let wrong = moto.string(
+        "eu-west-1",
+        &format!("{p}/wrong"),
+        &value,
+        &[("apono-connector-read", "false"), ("owner", "payments")],
+    );
+    let bare = moto.string("us-east-1", &format!("{p}/bare"), &value, &[]);
+    let missing = arn("us-east-1", &format!("{p}/missing-AbCdEf"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!(
+            "a: {{{{workato:sm:password:{tagged}}}}}\n\
+             b: {{{{workato:sm:password:{wrong}}}}}\n\
+             c: {{{{workato:sm:user:{wrong}}}}}\n\
+             d: {{{{workato:sm:password:{bare}}}}}\n\
+             e: {{{{workato:sm:password:{missing}}}}}\n"
+        ),
+    )
+    .unwrap();
+    let tag = |args: &[&str]| {
+        let output = cli(&endpoint)
+            .current_dir(dir.path())
+            .args(["tag", "app.yaml", "--profile", "apono"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_clean("stdout", &output.stdout);
+        assert_clean("stderr", &output.stderr);
+        output
+    };
+    let tags_now = || {
+        [
+            moto.tags("us-east-1", &tagged),
+            moto.tags("eu-west-1", &wrong),
+            moto.tags("us-east-1", &bare),
+        ]
+    };
+    let before = tags_now();
+
+    // --dry-run lists what would change, and writes nothing.
+    let output = tag(&["--dry-run"]);
+    assert_eq!(output.status.code(), Some(1), "the missing secret fails");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout,
+        format!(
+            "would tag sm {wrong}: apono-connector-read=true\n\
+             would tag sm {bare}: apono-connector-read=true\n\
+             2 secrets would be tagged; 1 already tagged; 1 failed\n"
+        )
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with(&format!(
+            "app.yaml:5:4: error: cannot tag the secret: secret not found\n    secret: {missing}\n"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(tags_now(), before);
+
+    // Without a terminal to ask on, nothing is written without --yes.
+    let output = tag(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pass --yes"));
+    assert_eq!(tags_now(), before);
+
+    let output = tag(&["--yes"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains(&format!("tagged sm {wrong}\n")), "{stdout}");
+    assert!(
+        stdout.ends_with("2 secrets tagged; 1 already tagged; 1 failed\n"),
+        "{stdout}"
+    );
+    let apono = ("apono-connector-read".to_owned(), "true".to_owned());
+    assert_eq!(
+        tags_now(),
+        [
+            vec![apono.clone()],
+            vec![apono.clone(), ("owner".into(), "payments".into())],
+            vec![apono],
+        ]
+    );
+    assert_eq!(moto.versions("us-east-1", &bare), 1, "no value was written");
+
+    // Once tagged, a secret is not written again.
+    let output = tag(&["--yes"]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout, "0 secrets tagged; 3 already tagged; 1 failed\n");
+}

@@ -806,3 +806,77 @@ fn no_credential_reaches_a_log_line_at_any_level() {
         assert_clean(level, &output.stderr);
     }
 }
+
+#[test]
+fn tag_sets_key_vault_tags_without_writing_a_value() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    kv.set(
+        "db",
+        Version {
+            tags: [("env".to_owned(), "prod".to_owned())].into(),
+            ..Version::new(&format!(r#"{{"password": "{CANARY}"}}"#))
+        },
+    );
+    let pinned = kv.set("api", Version::new(CANARY));
+    kv.set("api", Version::new(&format!("{CANARY}-newer")));
+    kv.set("denied", Version::new(CANARY));
+    kv.deny("denied");
+    let dir = project(&kv, "client-secret", "");
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!(
+            "a: <<workato:akv:password:{}>>\nb: <<workato:akv::{}/{pinned}>>\nc: <<workato:akv::{}>>\n",
+            id("db"),
+            id("api"),
+            id("denied")
+        ),
+    )
+    .unwrap();
+    let output = cli(
+        &kv,
+        dir.path(),
+        &["tag", "app.yaml", "--tag", "team=payments", "--yes"],
+    )
+    .output()
+    .unwrap();
+    assert_clean("stdout", &output.stdout);
+    assert_clean("stderr", &output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.ends_with("2 secrets tagged; 0 already tagged; 1 failed\n"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("app.yaml:3:4: error: cannot tag the secret: access denied"),
+        "{stderr}"
+    );
+
+    let team = ("team".to_owned(), "payments".to_owned());
+    let db = kv.versions("db");
+    assert_eq!(db.len(), 1, "no new version");
+    assert_eq!(
+        db[0].tags,
+        [("env".to_owned(), "prod".to_owned()), team.clone()].into(),
+        "the other tags stay"
+    );
+    assert_eq!(db[0].value, format!(r#"{{"password": "{CANARY}"}}"#));
+    // The version the mask pins is tagged, not the latest.
+    let api = kv.versions("api");
+    assert_eq!(api[0].tags, [team].into());
+    assert!(api[1].tags.is_empty());
+    // Reads and tag updates only: no value was ever written.
+    let seen = kv.seen();
+    assert!(
+        seen.iter()
+            .all(|s| matches!(s.method.as_str(), "GET" | "POST" | "PATCH")),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.iter()
+            .filter(|s| s.method == "PATCH" && s.status == 200)
+            .count(),
+        2
+    );
+}

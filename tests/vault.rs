@@ -496,3 +496,77 @@ fn a_private_ca_is_trusted_only_when_named() {
     assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
     assert_clean("stderr", &untrusted.stderr, &[token]);
 }
+
+#[test]
+fn tag_patches_custom_metadata_keeping_other_entries_and_the_value() {
+    let Some((address, token)) = bao::server() else {
+        return;
+    };
+    let bao = Bao::new(&address, &token);
+    let kv = format!("kv-{}", bao::unique("tag"));
+    bao.mount_kv(&kv, 2);
+    bao.put(&kv, "app/db", json!({"password": CANARY}));
+    bao.custom_metadata(&kv, "app/db", &[("owner", "payments")]);
+    bao.put(&kv, "app/api", json!({"token": CANARY}));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!(
+            "a: {{{{workato:vault:password:{kv}/app/db}}}}\nb: {{{{workato:vault:token:{kv}/app/api}}}}\nc: {{{{workato:vault:x:{kv}/app/missing}}}}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("config.yaml"),
+        "lint:\n  require_tags:\n    vault: {team: payments, tier: \"1\"}\n",
+    )
+    .unwrap();
+    let tag = |args: &[&str]| {
+        let output = cli(&address, Some(&token))
+            .current_dir(dir.path())
+            .args(["tag", "app.yaml", "--config", "config.yaml"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_clean("stdout", &output.stdout, &[&token]);
+        assert_clean("stderr", &output.stderr, &[&token]);
+        output
+    };
+    let output = tag(&["--yes"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.starts_with(&format!(
+            "to tag vault {kv}/app/db: team=payments, tier=1\nto tag vault {kv}/app/api: team=payments, tier=1\n"
+        )),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("app.yaml:3:4: error: cannot tag the secret: secret not found"),
+        "{stderr}"
+    );
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    assert_eq!(
+        bao.metadata(&kv, "app/db"),
+        (
+            vec![
+                pair("owner", "payments"),
+                pair("team", "payments"),
+                pair("tier", "1")
+            ],
+            1
+        ),
+        "other entries kept, no new version"
+    );
+    assert_eq!(
+        bao.metadata(&kv, "app/api").0,
+        vec![pair("team", "payments"), pair("tier", "1")]
+    );
+    let output = tag(&["--yes"]);
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .ends_with("0 secrets tagged; 2 already tagged; 1 failed\n")
+    );
+}

@@ -51,7 +51,7 @@ pub(super) fn run(options: &LintOptions) -> Result<i32, Error> {
         lint::files::lint_inputs(&inputs, &options.stdin_name, keep, options.max_file_size);
     if let Some(online) = &options.online {
         let loaded = load_config(online.store.config.as_deref())?;
-        let mut required = required_tags(&loaded)?;
+        let mut required = required_tags(&loaded);
         if online.apono {
             required = required.with_apono();
         }
@@ -108,10 +108,11 @@ pub(super) fn list_rules() -> Result<i32, Error> {
     Ok(EXIT_CLEAN)
 }
 
-fn required_tags(loaded: &Loaded) -> Result<RequiredTags, Error> {
+/// The tags `lint.require_tags` asks of each store.
+pub(super) fn required_tags(loaded: &Loaded) -> RequiredTags {
     let mut required = RequiredTags::default();
     for (store, tags) in &loaded.config.lint.require_tags {
         required.0.insert(*store, tags.clone());
     }
-    Ok(required)
+    required
 }

@@ -4,6 +4,7 @@
 mod lint;
 mod render;
 mod run;
+mod tag;
 mod trust;
 
 use std::io::Write;
@@ -13,6 +14,7 @@ use std::time::Duration;
 pub use self::lint::{LintOptions, OnlineOptions};
 pub use self::render::RenderOptions;
 pub use self::run::RunOptions;
+pub use self::tag::TagOptions;
 use crate::config::{self, Loaded};
 use crate::diagnostic;
 use crate::error::EXIT_CLEAN;
@@ -51,6 +53,8 @@ pub enum Command {
     Render(RenderOptions),
     /// Run a command with the masks in its environment resolved.
     Run(RunOptions),
+    /// Add required tags to the secrets masks reference.
+    Tag(TagOptions),
     /// Trust a configuration file's endpoint settings; `None`: the one discovered from here.
     Trust(Option<PathBuf>),
 }
@@ -73,6 +77,7 @@ pub fn run(command: Command) -> i32 {
         Command::ListRules => lint::list_rules(),
         Command::Render(options) => render::run(&options),
         Command::Run(options) => run::run(&options),
+        Command::Tag(options) => tag::run(&options),
         Command::Trust(path) => trust::run(path.as_deref()),
     };
     match result {

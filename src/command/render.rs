@@ -169,14 +169,21 @@ fn report_failures(jobs: &[Job], failures: &[(usize, LineFailure)]) {
         .iter()
         .map(|j| (j.name.as_str(), j.bytes.as_slice()))
         .collect();
-    report_named(&named, failures, "nothing was written");
+    report_named(
+        &named,
+        failures,
+        &format!(
+            "{} failed; nothing was written",
+            plural(failures.len(), "mask")
+        ),
+    );
 }
 
 /// Lists failures as `name:line:column: error: …`, each source indexed once.
 pub(super) fn report_named(
     sources: &[(&str, &[u8])],
     failures: &[(usize, LineFailure)],
-    outcome: &str,
+    summary: &str,
 ) {
     let mut stderr = anstream::stderr().lock();
     let style = anstyle::Style::new()
@@ -203,11 +210,7 @@ pub(super) fn report_named(
             diagnostic::printable(&failure.reason)
         );
     }
-    let _ = writeln!(
-        stderr,
-        "{style}error{style:#}: {} failed; {outcome}",
-        plural(failures.len(), "mask")
-    );
+    let _ = writeln!(stderr, "{style}error{style:#}: {summary}");
 }
 
 fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {

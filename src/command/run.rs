@@ -101,7 +101,14 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
                 .map(|s| (s.name.as_str(), s.bytes.as_slice()))
                 .collect();
             all.extend(named.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
-            report_named(&all, &failures, "the command was not run");
+            report_named(
+                &all,
+                &failures,
+                &format!(
+                    "{} failed; the command was not run",
+                    crate::diagnostic::plural(failures.len(), "mask")
+                ),
+            );
             return Ok(EXIT_FINDINGS);
         }
     };

@@ -213,6 +213,34 @@ impl Provider for AwsProvider {
             .into())
         })
     }
+
+    /// `TagResource`: adds or overwrites the named tags; the others stay.
+    fn tag<'a>(
+        &'a self,
+        secret: &'a SecretRef,
+        tags: &'a BTreeMap<String, String>,
+        _current: &'a BTreeMap<String, String>,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let Some(arn) = aws_arn(secret) else {
+                return Err(ProviderError::no_provider(secret));
+            };
+            let client = self.client(arn).await;
+            let request = tags.iter().fold(
+                client.tag_resource().secret_id(arn.as_str()),
+                |request, (key, value)| {
+                    request.tags(
+                        aws_sdk_secretsmanager::types::Tag::builder()
+                            .key(key)
+                            .value(value)
+                            .build(),
+                    )
+                },
+            );
+            request.send().await.map_err(|e| sdk_error(&e))?;
+            Ok(())
+        })
+    }
 }
 
 fn aws_arn(secret: &SecretRef) -> Option<&Arn> {

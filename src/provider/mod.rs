@@ -133,6 +133,8 @@ pub enum ProviderError {
         "this secretmask was built without the `{feature}` feature, so it cannot read `{store}` secrets"
     )]
     NotBuilt { store: Store, feature: &'static str },
+    #[error("a secrets file holds no tags: tag the secret in its store")]
+    NoTags,
 }
 
 #[cfg(any(feature = "aws", feature = "vault", feature = "azure"))]
@@ -211,6 +213,17 @@ pub trait Provider: Send + Sync {
         &'a self,
         secret: &'a SecretRef,
     ) -> BoxFuture<'a, Result<Described, ProviderError>>;
+
+    /// Adds `tags` to a secret, keeping its other tags and never writing its value. `current`
+    /// is what `describe` found, for a store whose update replaces every tag (Key Vault).
+    fn tag<'a>(
+        &'a self,
+        _secret: &'a SecretRef,
+        _tags: &'a BTreeMap<String, String>,
+        _current: &'a BTreeMap<String, String>,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async { Err(ProviderError::NoTags) })
+    }
 }
 
 /// The provider for each store.

@@ -415,6 +415,92 @@ impl Provider for VaultProvider {
             }
         })
     }
+
+    /// `PATCH <mount>/metadata/<path>` with a JSON merge patch of `custom_metadata`: the named
+    /// entries are set, the others (and the secret's versions) stay as they are.
+    fn tag<'a>(
+        &'a self,
+        secret: &'a SecretRef,
+        tags: &'a BTreeMap<String, String>,
+        _current: &'a BTreeMap<String, String>,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let SecretRef::Vault(vault_path) = secret else {
+                return Err(ProviderError::no_provider(secret));
+            };
+            let client = self.client().await?;
+            let (mount, path) = self.split(&vault_path.path);
+            let patch = PatchMetadataRequest {
+                mount: mount.to_owned(),
+                path: path.to_owned(),
+                custom_metadata: tags.clone(),
+            };
+            use rustify::Endpoint;
+            patch
+                .with_middleware(&MergePatch(client.middle()))
+                .exec(client.http())
+                .await
+                .map(|_| ())
+                .map_err(|e| client_error(&ClientError::RestClientError { source: e }))
+        })
+    }
+}
+
+/// `PATCH <mount>/metadata/<path>` (KV v2, Vault 1.9 and OpenBao).
+#[derive(serde::Serialize)]
+struct PatchMetadataRequest {
+    #[serde(skip)]
+    mount: String,
+    #[serde(skip)]
+    path: String,
+    custom_metadata: BTreeMap<String, String>,
+}
+
+impl rustify::Endpoint for PatchMetadataRequest {
+    type Response = ();
+    const REQUEST_BODY_TYPE: RequestType = RequestType::JSON;
+    const RESPONSE_BODY_TYPE: ResponseType = ResponseType::JSON;
+
+    fn path(&self) -> String {
+        format!("{}/metadata/{}", self.mount, self.path)
+    }
+
+    fn method(&self) -> RequestMethod {
+        RequestMethod::PATCH
+    }
+
+    fn body(&self) -> Result<Option<Vec<u8>>, rustify::errors::ClientError> {
+        serde_json::to_vec(self)
+            .map(Some)
+            .map_err(|e| rustify::errors::ClientError::DataParseError { source: e.into() })
+    }
+}
+
+/// vaultrs's middleware (address, token, namespace), and the content type Vault requires of
+/// a PATCH: a JSON merge patch.
+struct MergePatch<'a>(&'a vaultrs::api::EndpointMiddleware);
+
+impl rustify::MiddleWare for MergePatch<'_> {
+    fn request<E: rustify::Endpoint>(
+        &self,
+        endpoint: &E,
+        request: &mut http::Request<Vec<u8>>,
+    ) -> Result<(), rustify::errors::ClientError> {
+        self.0.request(endpoint, request)?;
+        request.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/merge-patch+json"),
+        );
+        Ok(())
+    }
+
+    fn response<E: rustify::Endpoint>(
+        &self,
+        endpoint: &E,
+        response: &mut http::Response<Vec<u8>>,
+    ) -> Result<(), rustify::errors::ClientError> {
+        self.0.response(endpoint, response)
+    }
 }
 
 /// `GET sys/internal/ui/mounts/:path`: the mount a path is under, its type and options — the

@@ -141,6 +141,21 @@ impl Bao {
             .unwrap();
     }
 
+    /// The secret's custom_metadata (sorted) and its current version.
+    pub fn metadata(&self, mount: &str, path: &str) -> (Vec<(String, String)>, u64) {
+        let metadata = self
+            .runtime
+            .block_on(vaultrs::kv2::read_metadata(&self.client, mount, path))
+            .unwrap();
+        let mut tags: Vec<(String, String)> = metadata
+            .custom_metadata
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        tags.sort();
+        (tags, metadata.current_version)
+    }
+
     /// Seed 004's setup: the AppRole method at a mount of its own, a policy, a role with that
     /// policy, its `role_id` and a fresh `secret_id`.
     pub fn approle(&self, name: &str, policy: &str) -> AppRole {

@@ -25,6 +25,9 @@
 //!   without `Authorization: Bearer <token>`, or with a token this endpoint did not issue, gets
 //!   401 with `WWW-Authenticate: Bearer authorization="https://login.microsoftonline.com/<tenant>",
 //!   resource="https://vault.azure.net"` and `{"error": {"code": "Unauthorized", …}}`.
+//! - **Update Secret** (`PATCH {vault}/secrets/{name}/{version}`): the body's `tags` replace
+//!   the version's tags, `attributes.enabled` and `contentType` are set; the value is never
+//!   written, and the answer carries none.
 //! - **Get Secret** (REST API 7.x/2025-07-01, `GET {vault}/secrets/{name}/{version}`): any
 //!   `api-version`, which must be present (400 `BadParameter` otherwise); an empty or absent
 //!   version is the latest. The answer is the secret bundle `{value, id, attributes: {enabled,
@@ -189,6 +192,14 @@ impl KeyVault {
             .or_default()
             .push((id.clone(), version));
         id
+    }
+
+    /// Every version of `name`, oldest first.
+    pub fn versions(&self, name: &str) -> Vec<Version> {
+        self.state.lock().unwrap().secrets[name]
+            .iter()
+            .map(|(_, version)| version.clone())
+            .collect()
     }
 
     /// Takes the `get` permission on `name` away from the caller.
@@ -409,6 +420,8 @@ async fn answer(
         managed_identity(&mut state, &query, identity_header.as_deref())
     } else if method == "GET" && path.starts_with("/secrets/") {
         get_secret(&state, &path, &query, &host, bearer.as_deref())
+    } else if method == "PATCH" && path.starts_with("/secrets/") {
+        update_secret(&mut state, &path, &query, &host, bearer.as_deref(), &body)
     } else {
         error(StatusCode::NOT_FOUND, "NotFound", "no such operation", None)
     };
@@ -539,13 +552,89 @@ fn managed_identity(
 }
 
 /// `GET /secrets/{name}[/{version}]?api-version=…`.
-fn get_secret(
-    state: &State,
+/// `PATCH {vault}/secrets/{name}/{version}` (Update Secret): sets the attributes, content type
+/// and tags the body names on one version (the latest for an empty version), never the value;
+/// `tags` replaces the version's tags whole. The answer is the bundle without its value.
+fn update_secret(
+    state: &mut State,
     path: &str,
     query: &BTreeMap<String, String>,
     host: &str,
     bearer: Option<&str>,
+    body: &[u8],
 ) -> Response<Full<Bytes>> {
+    if let Some(refused) = refuse(state, query, bearer) {
+        return refused;
+    }
+    let (name, version) = name_and_version(path);
+    if state.denied.iter().any(|d| d.eq_ignore_ascii_case(name)) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            &format!(
+                "The user, group or application 'appid={CLIENT_ID};oid=00000000-0000-0000-0000-000000000000;iss=https://sts.windows.net/{TENANT}/' does not have secrets set permission on key vault '{};location=westeurope'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
+                host.split('.').next().unwrap_or(host)
+            ),
+            Some("AccessDenied"),
+        );
+    }
+    let Ok(update) = serde_json::from_slice::<Value>(body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadParameter",
+            "The request body is not JSON.",
+            None,
+        );
+    };
+    let Some((real_name, versions)) = state
+        .secrets
+        .iter_mut()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+    else {
+        return secret_not_found(name, version);
+    };
+    let real_name = real_name.clone();
+    let found = match version {
+        Some(v) => versions
+            .iter_mut()
+            .find(|(id, _)| id.eq_ignore_ascii_case(v)),
+        None => versions.last_mut(),
+    };
+    let Some((id, secret)) = found else {
+        return secret_not_found(name, version);
+    };
+    if let Some(tags) = update.get("tags").and_then(Value::as_object) {
+        secret.tags = tags
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+            .collect();
+    }
+    if let Some(content_type) = update.get("contentType").and_then(Value::as_str) {
+        secret.content_type = Some(content_type.to_owned());
+    }
+    if let Some(enabled) = update
+        .pointer("/attributes/enabled")
+        .and_then(Value::as_bool)
+    {
+        secret.enabled = enabled;
+    }
+    json_response(
+        StatusCode::OK,
+        json!({
+            "id": format!("https://{host}/secrets/{real_name}/{id}"),
+            "attributes": {"enabled": secret.enabled, "recoveryLevel": "Recoverable+Purgeable"},
+            "tags": secret.tags,
+        }),
+        &[],
+    )
+}
+
+/// The challenge or the missing `api-version` a request without both gets.
+fn refuse(
+    state: &State,
+    query: &BTreeMap<String, String>,
+    bearer: Option<&str>,
+) -> Option<Response<Full<Bytes>>> {
     if state.refuse_tokens || !bearer.is_some_and(|t| state.tokens.contains(t)) {
         let message = if bearer.is_none() {
             "AKV10000: Request is missing a Bearer or PoP token."
@@ -555,39 +644,59 @@ fn get_secret(
         let challenge = format!(
             "Bearer authorization=\"https://login.microsoftonline.com/{TENANT}\", resource=\"{RESOURCE}\""
         );
-        return json_response(
+        return Some(json_response(
             StatusCode::UNAUTHORIZED,
             json!({"error": {"code": "Unauthorized", "message": message}}),
             &[("www-authenticate", &challenge)],
-        );
+        ));
     }
     if !query.contains_key("api-version") {
-        return error(
+        return Some(error(
             StatusCode::BAD_REQUEST,
             "BadParameter",
             "The request URI contains an invalid or missing 'api-version' parameter.",
             None,
-        );
+        ));
     }
+    None
+}
+
+/// `/secrets/{name}[/{version}]`; an empty version is the latest.
+fn name_and_version(path: &str) -> (&str, Option<&str>) {
     let rest = path.trim_start_matches("/secrets/");
-    let (name, version) = match rest.split_once('/') {
+    match rest.split_once('/') {
         Some((name, version)) => (name, Some(version).filter(|v| !v.is_empty())),
         None => (rest, None),
+    }
+}
+
+fn secret_not_found(name: &str, version: Option<&str>) -> Response<Full<Bytes>> {
+    let id = match version {
+        Some(v) => format!("{name}/{v}"),
+        None => name.to_owned(),
     };
-    let not_found = || {
-        let id = match version {
-            Some(v) => format!("{name}/{v}"),
-            None => name.to_owned(),
-        };
-        error(
-            StatusCode::NOT_FOUND,
-            "SecretNotFound",
-            &format!(
-                "A secret with (name/id) {id} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
-            ),
-            None,
-        )
-    };
+    error(
+        StatusCode::NOT_FOUND,
+        "SecretNotFound",
+        &format!(
+            "A secret with (name/id) {id} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
+        ),
+        None,
+    )
+}
+
+fn get_secret(
+    state: &State,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    host: &str,
+    bearer: Option<&str>,
+) -> Response<Full<Bytes>> {
+    if let Some(refused) = refuse(state, query, bearer) {
+        return refused;
+    }
+    let (name, version) = name_and_version(path);
+    let not_found = || secret_not_found(name, version);
     // Names compare without case in Key Vault.
     let Some((_, versions)) = state
         .secrets

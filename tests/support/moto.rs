@@ -113,6 +113,40 @@ impl Moto {
         });
     }
 
+    /// The secret's tags, as DescribeSecret lists them, sorted.
+    pub fn tags(&self, region: &str, arn: &str) -> Vec<(String, String)> {
+        let mut tags: Vec<(String, String)> = self.runtime.block_on(async {
+            self.client(region)
+                .describe_secret()
+                .secret_id(arn)
+                .send()
+                .await
+                .unwrap()
+                .tags
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default()))
+                .collect()
+        });
+        tags.sort();
+        tags
+    }
+
+    /// How many versions the secret has: a tag is no new version.
+    pub fn versions(&self, region: &str, arn: &str) -> usize {
+        self.runtime.block_on(async {
+            self.client(region)
+                .list_secret_version_ids()
+                .secret_id(arn)
+                .send()
+                .await
+                .unwrap()
+                .versions
+                .unwrap_or_default()
+                .len()
+        })
+    }
+
     /// Schedules the secret for deletion, with AWS's shortest recovery window.
     pub fn schedule_deletion(&self, region: &str, arn: &str) {
         self.runtime.block_on(async {

@@ -27,7 +27,10 @@ use azure_identity::{
     DeveloperToolsCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
     UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
-use azure_security_keyvault_secrets::models::SecretClientGetSecretOptions;
+use azure_security_keyvault_secrets::models::{
+    SecretClientGetSecretOptions, SecretClientUpdateSecretPropertiesOptions,
+    UpdateSecretPropertiesParameters,
+};
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
@@ -397,6 +400,42 @@ impl Provider for AzureProvider {
                 }
                 other => Err(ProviderError::no_provider(other)),
             }
+        })
+    }
+
+    /// Update Secret (`PATCH /secrets/{name}/{version}`, the SDK's `update_secret_properties`)
+    /// on the version the mask reads: Key Vault replaces the tags whole, so the current ones
+    /// are sent along; the value is not part of the request.
+    fn tag<'a>(
+        &'a self,
+        secret: &'a SecretRef,
+        tags: &'a BTreeMap<String, String>,
+        current: &'a BTreeMap<String, String>,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let SecretRef::Azure(id) = secret else {
+                return Err(ProviderError::no_provider(secret));
+            };
+            let client = self.client(id)?;
+            let mut all: std::collections::HashMap<String, String> =
+                current.clone().into_iter().collect();
+            all.extend(tags.clone());
+            let parameters = UpdateSecretPropertiesParameters {
+                tags: Some(all),
+                ..UpdateSecretPropertiesParameters::default()
+            };
+            let options = SecretClientUpdateSecretPropertiesOptions {
+                secret_version: id.version.clone(),
+                ..SecretClientUpdateSecretPropertiesOptions::default()
+            };
+            let body = parameters.try_into().map_err(|_| ProviderError::Sdk {
+                message: "cannot write the tags as JSON".into(),
+            })?;
+            client
+                .update_secret_properties(&id.name, body, Some(options))
+                .await
+                .map_err(|e| sdk_error(&e))?;
+            Ok(())
         })
     }
 }

@@ -1,0 +1,209 @@
+//! `secretmask tag`: adds the tags the stores' requirements name to every secret the masks in
+//! the given files reference. Each secret is written on its own: one that fails is listed and
+//! the others still get their tags.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, IsTerminal, Write};
+
+use super::render::{LineFailure, report_named};
+use super::{Error, StoreOptions, load_config, resolver, runtime};
+use crate::diagnostic::{self, plural};
+use crate::error::{EXIT_CLEAN, EXIT_FINDINGS};
+use crate::input::Input;
+use crate::lint::files::{Keep, MaskedFile};
+use crate::lint::{self, Severity};
+use crate::mask::{SecretRef, Store};
+use crate::provider::ProviderError;
+use crate::tagging;
+
+/// `secretmask tag`.
+#[derive(Clone, Debug)]
+pub struct TagOptions {
+    /// Empty means the current directory.
+    pub inputs: Vec<Input>,
+    /// `--profile apono`.
+    pub apono: bool,
+    /// `--tag KEY=VALUE`: required of every store that has tags.
+    pub tags: BTreeMap<String, String>,
+    /// List what would change and write nothing.
+    pub dry_run: bool,
+    /// Write without asking.
+    pub yes: bool,
+    pub store: StoreOptions,
+    pub max_file_size: u64,
+}
+
+pub(super) fn run(options: &TagOptions) -> Result<i32, Error> {
+    let inputs = if options.inputs.is_empty() {
+        vec![Input::Path(".".into())]
+    } else {
+        options.inputs.clone()
+    };
+    let loaded = load_config(options.store.config.as_deref())?;
+    let mut required = super::lint::required_tags(&loaded);
+    if options.apono {
+        required = required.with_apono();
+    }
+    for store in [Store::Sm, Store::Vault, Store::Akv] {
+        for (key, value) in &options.tags {
+            required
+                .0
+                .entry(store)
+                .or_default()
+                .insert(key.clone(), value.clone());
+        }
+    }
+    if required.0.values().all(BTreeMap::is_empty) {
+        return Err(Error::Usage(
+            "nothing to tag: give --tag KEY=VALUE or --profile apono, or set lint.require_tags in .secretmask.yaml".into(),
+        ));
+    }
+    let outcome = lint::files::lint_inputs(&inputs, "<stdin>", Keep::Masks, options.max_file_size);
+    for error in &outcome.errors {
+        super::report(error);
+    }
+    let malformed = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity() == Severity::Error)
+        .count();
+    let secrets: Vec<SecretRef> = outcome
+        .masked
+        .iter()
+        .flat_map(|f| f.masks.iter().map(|m| m.secret.clone()))
+        .collect();
+    let resolver = resolver(&loaded, &options.store)?;
+    let runtime = runtime()?;
+    let plan = runtime.block_on(tagging::plan(&resolver, &secrets, &required));
+
+    let mut stdout = anstream::stdout().lock();
+    for change in &plan.changes {
+        let tags: Vec<String> = change.add.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        writeln!(
+            stdout,
+            "{} {} {}: {}",
+            if options.dry_run {
+                "would tag"
+            } else {
+                "to tag"
+            },
+            change.secret.store(),
+            diagnostic::printable(&change.secret.to_string()),
+            diagnostic::printable(&tags.join(", "))
+        )
+        .map_err(Error::Output)?;
+    }
+    stdout.flush().map_err(Error::Output)?;
+    let mut failures: Vec<(SecretRef, ProviderError)> = plan.failed;
+    let mut written = 0;
+    if !options.dry_run && !plan.changes.is_empty() {
+        if !options.yes && !confirm(plan.changes.len())? {
+            writeln!(stdout, "nothing was written").map_err(Error::Output)?;
+            return Ok(EXIT_FINDINGS);
+        }
+        let results = runtime.block_on(tagging::apply(&resolver, &plan.changes));
+        for (change, result) in plan.changes.iter().zip(results) {
+            match result {
+                Ok(()) => {
+                    written += 1;
+                    writeln!(
+                        stdout,
+                        "tagged {} {}",
+                        change.secret.store(),
+                        diagnostic::printable(&change.secret.to_string())
+                    )
+                    .map_err(Error::Output)?;
+                }
+                Err(error) => failures.push((change.secret.clone(), error)),
+            }
+        }
+    }
+    writeln!(
+        stdout,
+        "{}; {} already tagged{}",
+        if options.dry_run {
+            format!("{} would be tagged", plural(plan.changes.len(), "secret"))
+        } else {
+            format!("{} tagged", plural(written, "secret"))
+        },
+        plan.tagged.len(),
+        if failures.is_empty() {
+            String::new()
+        } else {
+            format!("; {} failed", failures.len())
+        }
+    )
+    .map_err(Error::Output)?;
+    stdout.flush().map_err(Error::Output)?;
+    drop(stdout);
+    report_failures(&outcome.masked, &failures);
+    if malformed > 0 {
+        super::report(&format!(
+            "{} could not be read and were skipped: `secretmask lint` shows why",
+            plural(malformed, "mask")
+        ));
+    }
+    Ok(
+        if failures.is_empty() && malformed == 0 && outcome.errors.is_empty() {
+            EXIT_CLEAN
+        } else {
+            EXIT_FINDINGS
+        },
+    )
+}
+
+/// Asks on the terminal; without one there is no one to ask, so `--yes` is needed.
+fn confirm(count: usize) -> Result<bool, Error> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "no terminal to confirm on: pass --yes to tag, or --dry-run to list".into(),
+        ));
+    }
+    eprint!("Tag {}? [y/N] ", plural(count, "secret"));
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|source| Error::Io {
+            path: "<stdin>".into(),
+            source,
+        })?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// Each failed secret, at the first mask that names it, as render lists its failures.
+fn report_failures(files: &[MaskedFile], failures: &[(SecretRef, ProviderError)]) {
+    if failures.is_empty() {
+        return;
+    }
+    let mut first: HashMap<&SecretRef, (usize, crate::source::Span)> = HashMap::new();
+    for (i, file) in files.iter().enumerate() {
+        for mask in &file.masks {
+            first.entry(&mask.secret).or_insert((i, mask.span));
+        }
+    }
+    let sources: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|f| (f.path.as_str(), f.bytes.as_slice()))
+        .collect();
+    let mut lines: Vec<(usize, LineFailure)> = failures
+        .iter()
+        .filter_map(|(secret, error)| {
+            let (file, span) = first.get(secret)?;
+            Some((
+                *file,
+                LineFailure {
+                    span: *span,
+                    reason: format!("cannot tag the secret: {error}"),
+                    locator: Some(secret.to_string()),
+                },
+            ))
+        })
+        .collect();
+    lines.sort_by_key(|(file, failure)| (*file, failure.span.start));
+    let summary = format!(
+        "{} could not be tagged; the others were",
+        plural(failures.len(), "secret")
+    );
+    report_named(&sources, &lines, &summary);
+}
