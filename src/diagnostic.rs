@@ -18,6 +18,8 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    /// GitLab's Code Quality report (`artifacts:reports:codequality`).
+    Gitlab,
 }
 
 /// Counts for the closing line.
@@ -40,6 +42,7 @@ pub fn emitter(format: Format) -> Box<dyn Emitter> {
         Format::Json => Box::new(Json),
         Format::Sarif => Box::new(Sarif::default()),
         Format::Github => Box::new(Github),
+        Format::Gitlab => Box::new(Gitlab::default()),
     }
 }
 
@@ -212,6 +215,76 @@ impl Emitter for Github {
 
     fn finish(&mut self, _: &mut dyn Write, _: &Summary) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// GitLab's Code Quality report: a JSON array of issues in the subset of the Code Climate spec
+/// GitLab reads (`description`, `check_name`, `fingerprint`, `severity`, `location.path`,
+/// `location.lines.begin`), written when the run is over. The fingerprint hashes the path, rule,
+/// line and message, so the merge-request widget can tell new findings from fixed ones.
+#[derive(Default)]
+pub struct Gitlab {
+    issues: Vec<CodeQualityIssue>,
+}
+
+#[derive(serde::Serialize)]
+struct CodeQualityIssue {
+    description: String,
+    check_name: String,
+    fingerprint: String,
+    severity: &'static str,
+    location: CodeQualityLocation,
+}
+
+#[derive(serde::Serialize)]
+struct CodeQualityLocation {
+    path: String,
+    lines: CodeQualityLines,
+}
+
+#[derive(serde::Serialize)]
+struct CodeQualityLines {
+    begin: usize,
+}
+
+impl Emitter for Gitlab {
+    fn emit(&mut self, _: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
+        use sha2::Digest;
+        let mut hash = sha2::Sha256::new();
+        for part in [
+            d.path.as_bytes(),
+            d.rule.id.as_bytes(),
+            d.start.line.to_string().as_bytes(),
+            d.message.as_bytes(),
+        ] {
+            hash.update(part);
+            hash.update([0]);
+        }
+        let fingerprint: String = hash.finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        self.issues.push(CodeQualityIssue {
+            description: format!("{} [{}]", d.message, d.rule.id),
+            check_name: format!("secretmask/{}", d.rule.name),
+            fingerprint,
+            severity: match d.severity() {
+                Severity::Error => "major",
+                Severity::Warning => "minor",
+            },
+            location: CodeQualityLocation {
+                path: d.path.trim_start_matches("./").to_owned(),
+                lines: CodeQualityLines {
+                    begin: d.start.line,
+                },
+            },
+        });
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut dyn Write, _: &Summary) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, &self.issues)?;
+        writeln!(out)
     }
 }
 

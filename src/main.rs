@@ -275,6 +275,8 @@ enum FormatArg {
     Json,
     Sarif,
     Github,
+    /// GitLab's Code Quality report
+    Gitlab,
 }
 
 impl From<FormatArg> for Format {
@@ -284,6 +286,7 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Self::Json,
             FormatArg::Sarif => Self::Sarif,
             FormatArg::Github => Self::Github,
+            FormatArg::Gitlab => Self::Gitlab,
         }
     }
 }
