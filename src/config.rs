@@ -20,25 +20,33 @@ use crate::mask::Store;
 /// The file name looked for in the working directory and its ancestors.
 pub const FILE_NAME: &str = ".secretmask.yaml";
 
+/// One configuration, as read from a file or several layered.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The `file` store: a YAML file of secrets; when set, no network is touched.
     pub secrets_file: Option<PathBuf>,
+    /// `render:`.
     #[serde(default)]
     pub render: RenderConfig,
+    /// `aws:`.
     #[serde(default)]
     pub aws: AwsConfig,
+    /// `vault:`.
     #[serde(default)]
     pub vault: VaultConfig,
+    /// `azure:`.
     #[serde(default)]
     pub azure: AzureConfig,
+    /// `cache:`.
     #[serde(default)]
     pub cache: CacheConfig,
+    /// `lint:`.
     #[serde(default)]
     pub lint: LintConfig,
 }
 
+/// `aws:`: how the Secrets Manager client is set up.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AwsConfig {
@@ -48,6 +56,7 @@ pub struct AwsConfig {
     pub endpoint_url: Option<String>,
 }
 
+/// `vault:`: the server, its namespace and how to log in.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct VaultConfig {
@@ -64,6 +73,7 @@ pub struct VaultConfig {
     pub approle: Option<AppRoleConfig>,
 }
 
+/// `azure:`: the credential kind and the endpoints of Key Vault.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AzureConfig {
@@ -79,6 +89,7 @@ pub struct AzureConfig {
     pub ca_file: Option<PathBuf>,
 }
 
+/// `vault.approle`: an AppRole login from two files.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AppRoleConfig {
@@ -86,9 +97,11 @@ pub struct AppRoleConfig {
     pub mount: Option<String>,
     /// Files holding the `role_id` and the `secret_id`, relative to this file.
     pub role_id_file: PathBuf,
+    /// The file holding the `secret_id`, relative to the config file.
     pub secret_id_file: PathBuf,
 }
 
+/// `cache:`: how long and how many secrets a `Resolver` keeps.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
@@ -98,6 +111,7 @@ pub struct CacheConfig {
     pub capacity: Option<u64>,
 }
 
+/// `lint:`: what online lint requires.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct LintConfig {
@@ -238,6 +252,7 @@ pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
     humantime::parse_duration(text.trim()).ok()
 }
 
+/// `render:`: how outputs are written.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RenderConfig {
@@ -391,6 +406,7 @@ impl<'de> Deserialize<'de> for Store {
 /// A configuration and where it came from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Loaded {
+    /// The layered configuration.
     pub config: Config,
     /// The file it was read from; `None` when there was none.
     pub path: Option<PathBuf>,
@@ -403,39 +419,64 @@ impl Loaded {
     }
 }
 
+/// Why a configuration could not be used. Never holds a value.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// A discovered, untrusted file sets what only a trusted one may.
     #[error(
         "{}: `{setting}` {why}, and this file was found by walking up from the working directory, not named; if you trust it, run `secretmask trust {}` (a changed file must be trusted again), or pass --config",
         path.display(),
         path.display()
     )]
     Untrusted {
+        /// The file.
         path: PathBuf,
+        /// The setting, as `section.key`.
         setting: &'static str,
+        /// Why it needs trust.
         why: &'static str,
     },
+    /// An untrusted file names a secrets file outside its own folder.
     #[error(
         "{}: `secrets_file` names {}, outside the folder of this file, which was found by walking up from the working directory, not named; trust it with `secretmask trust {}`, or pass --config or --secrets-file",
         path.display(),
         file.display(),
         path.display()
     )]
-    OutsideProject { path: PathBuf, file: PathBuf },
+    OutsideProject {
+        /// The secrets file, resolved.
+        path: PathBuf,
+        /// The config file that names it.
+        file: PathBuf,
+    },
+    /// The trust record could not be read or written.
     #[error("{}: {message}", path.display())]
-    Trust { path: PathBuf, message: String },
+    Trust {
+        /// The trust record.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A config file could not be read.
     #[error("{}: {source}", path.display())]
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why it could not be read.
         #[source]
         source: std::io::Error,
     },
+    /// A config file is not valid: its position and the problem, never its text.
     #[error("{}:{line}:{column}: {message}", path.display())]
     Invalid {
+        /// The file.
         path: PathBuf,
+        /// 1-based line.
         line: u64,
+        /// 1-based column.
         column: u64,
+        /// What is wrong there.
         message: String,
     },
 }

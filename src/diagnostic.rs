@@ -14,9 +14,13 @@ use crate::lint::RULES;
 /// Output formats of `lint`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Colored, with the source line and a caret (annotate-snippets).
     Human,
+    /// One JSON object per finding, per line.
     Json,
+    /// One SARIF 2.1.0 log.
     Sarif,
+    /// GitHub Actions workflow commands (annotations).
     Github,
     /// GitLab's Code Quality report (`artifacts:reports:codequality`).
     Gitlab,
@@ -25,17 +29,23 @@ pub enum Format {
 /// Counts for the closing line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
+    /// Findings of severity error.
     pub errors: usize,
+    /// Findings of severity warning.
     pub warnings: usize,
+    /// Files with at least one finding.
     pub files: usize,
 }
 
 /// Writes diagnostics in one format. `finish` is called once, after the last one.
 pub trait Emitter {
+    /// Writes one finding (or keeps it, for a format written whole at the end).
     fn emit(&mut self, out: &mut dyn Write, diagnostic: &Diagnostic) -> io::Result<()>;
+    /// Ends the output: the closing line, or the whole document.
     fn finish(&mut self, out: &mut dyn Write, summary: &Summary) -> io::Result<()>;
 }
 
+/// The emitter of `format`.
 pub fn emitter(format: Format) -> Box<dyn Emitter> {
     match format {
         Format::Human => Box::new(Human::new()),
@@ -54,6 +64,7 @@ pub struct Human {
 }
 
 impl Human {
+    /// An emitter whose colours follow the terminal (`anstream`).
     pub fn new() -> Self {
         Self {
             renderer: Renderer::styled(),

@@ -36,7 +36,7 @@ impl Encoding {
 
 /// A mask in an encoded form: where it is (for base64, the whole base64 token) and how.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Encoded {
+pub(crate) struct Encoded {
     pub span: Span,
     pub encoding: Encoding,
 }
@@ -125,7 +125,7 @@ fn is_base64(b: u8) -> bool {
 }
 
 /// Every encoded mask in `bytes`, in order. A file without one costs one pass.
-pub fn find(bytes: &[u8]) -> Vec<Encoded> {
+pub(crate) fn find(bytes: &[u8]) -> Vec<Encoded> {
     let finder = finder();
     let mut found: Vec<Encoded> = Vec::new();
     for hit in finder.automaton.find_iter(bytes) {

@@ -13,7 +13,7 @@ use crate::resolve::{Resolver, Value};
 
 /// Where a part of the environment comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// An inherited variable whose value holds a mask.
     Variable(OsString),
     /// A dotenv template: every variable it sets.
@@ -22,7 +22,7 @@ pub enum Origin {
 
 /// A variable or a dotenv template, with how it is named in messages (`$NAME` or the path).
 #[derive(Clone, Debug)]
-pub struct Source {
+pub(crate) struct Source {
     pub name: String,
     pub bytes: Vec<u8>,
     pub origin: Origin,
@@ -30,7 +30,9 @@ pub struct Source {
 
 impl Source {
     /// The inherited variables whose values hold a mask, in any form (an encoded one is refused).
-    pub fn masked_variables(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Vec<Self> {
+    pub(crate) fn masked_variables(
+        vars: impl IntoIterator<Item = (OsString, OsString)>,
+    ) -> Vec<Self> {
         vars.into_iter()
             .filter(|(_, value)| {
                 let bytes = value.as_bytes();
@@ -45,7 +47,7 @@ impl Source {
     }
 
     /// A dotenv template read from `name`.
-    pub fn env_file(name: String, bytes: Vec<u8>) -> Self {
+    pub(crate) fn env_file(name: String, bytes: Vec<u8>) -> Self {
         Self {
             name,
             bytes,
@@ -63,7 +65,7 @@ impl Source {
 }
 
 /// The environment a command runs with.
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// Variables to set, in order: a later one overrides an earlier one of the same name.
     pub variables: Vec<(OsString, OsString)>,
     /// Every value that went into them, for redaction.
@@ -79,7 +81,7 @@ impl std::fmt::Debug for Resolved {
 
 /// Resolves every source with `resolver`: all of them, or every failure with the index of its
 /// source (no variable is half-resolved).
-pub async fn resolve(
+pub(crate) async fn resolve(
     sources: &[Source],
     resolver: &Resolver,
 ) -> Result<Resolved, Vec<(usize, RenderError)>> {
@@ -143,7 +145,7 @@ pub async fn resolve(
 }
 
 /// The values as text, for redaction.
-pub fn texts(values: &[Value]) -> impl Iterator<Item = &str> {
+pub(crate) fn texts(values: &[Value]) -> impl Iterator<Item = &str> {
     values.iter().map(ExposeSecret::expose_secret)
 }
 

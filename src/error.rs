@@ -7,24 +7,40 @@ use std::path::PathBuf;
 
 /// Exit codes: 0 clean, 1 findings (lint) or unresolved masks (render), 2 usage, configuration
 /// or I/O errors, so a CI job can tell "the files are wrong" from "the tool could not run".
-pub const EXIT_CLEAN: i32 = 0;
-pub const EXIT_FINDINGS: i32 = 1;
-pub const EXIT_ERROR: i32 = 2;
+pub(crate) const EXIT_CLEAN: i32 = 0;
+pub(crate) const EXIT_FINDINGS: i32 = 1;
+pub(crate) const EXIT_ERROR: i32 = 2;
 
+/// Why an input could not be read or an output written.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A read or write failed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file or folder.
         path: PathBuf,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
+    /// A folder walk failed.
     #[error("{}: {message}", path.display())]
-    Walk { path: PathBuf, message: String },
+    Walk {
+        /// Where the walk failed.
+        path: PathBuf,
+        /// What the walker said.
+        message: String,
+    },
+    /// An input larger than `--max-file-size`.
     #[error(
         "{}: larger than {limit} bytes, the most one input may hold (--max-file-size raises it)",
         path.display()
     )]
-    TooLarge { path: PathBuf, limit: u64 },
+    TooLarge {
+        /// The input.
+        path: PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
+    },
 }

@@ -7,13 +7,17 @@ use std::ops::Range;
 
 use crate::source::{LineIndex, Position, Span};
 
+/// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// Reported; fails the run only with `--deny-warnings`.
     Warning,
+    /// Fails the run.
     Error,
 }
 
 impl Severity {
+    /// `warning` or `error`, as every format writes it.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Warning => "warning",
@@ -35,6 +39,7 @@ pub struct Rule {
     pub id: &'static str,
     /// Stable kebab-case name.
     pub name: &'static str,
+    /// Whether a finding of this rule fails the run.
     pub severity: Severity,
     /// One line: what the rule finds.
     pub summary: &'static str,
@@ -45,19 +50,26 @@ pub struct Rule {
 /// One problem found in one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
+    /// The rule that found it.
     pub rule: &'static Rule,
+    /// Where, in the file's bytes.
     pub span: Span,
+    /// What is wrong, without any value.
     pub message: String,
 }
 
 /// A finding placed in its file: everything an emitter needs, so the file's bytes can be dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The file, as shown to the user.
     pub path: String,
+    /// Where the finding starts.
     pub start: Position,
     /// One past the last character, as SARIF's `endColumn`.
     pub end: Position,
+    /// The rule that found it.
     pub rule: &'static Rule,
+    /// What is wrong, without any value.
     pub message: String,
     /// The source line, lossily decoded, and the span's byte range inside it.
     pub(crate) line_text: String,
@@ -71,6 +83,7 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
 }
 
 impl Diagnostic {
+    /// Places `finding` in the file `index` was built on.
     pub fn new(path: &str, index: &LineIndex<'_>, finding: Finding) -> Self {
         let (line_start, line) = index.line_at(finding.span.start);
         let start = index.position(finding.span.start);
@@ -98,6 +111,7 @@ impl Diagnostic {
         }
     }
 
+    /// The rule's severity.
     pub fn severity(&self) -> Severity {
         self.rule.severity
     }

@@ -25,7 +25,9 @@ const MARKER: &[u8] = b"workato:";
 pub struct ParseError {
     /// Where the fault is; `mask` is the whole candidate.
     pub span: Span,
+    /// The whole candidate, opener to closer (or to the line's end).
     pub mask: Span,
+    /// Which near miss it is.
     pub kind: ParseErrorKind,
 }
 
@@ -33,9 +35,15 @@ pub struct ParseError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ParseErrorKind {
     /// An opener and `workato:` with no closer on the same line.
-    Unterminated { opener: Delimiter },
+    Unterminated {
+        /// The opener used.
+        opener: Delimiter,
+    },
     /// `{{…>>` or `<<…}}`.
-    MismatchedCloser { opener: Delimiter },
+    MismatchedCloser {
+        /// The opener used.
+        opener: Delimiter,
+    },
     /// `{{ workato:…}}`.
     WhitespaceAfterOpener,
     /// Whitespace between `workato:` and the closer.
@@ -43,11 +51,17 @@ pub enum ParseErrorKind {
     /// Bytes in the mask that are not UTF-8.
     InvalidUtf8,
     /// A store other than `sm`, `vault` and `akv` (empty included).
-    UnknownStore { store: String },
+    UnknownStore {
+        /// The store as written.
+        store: String,
+    },
     /// No `:` after the key, or nothing after it.
     MissingLocator,
     /// A character the key may only hold escaped.
-    InvalidKeyChar { ch: char },
+    InvalidKeyChar {
+        /// The character.
+        ch: char,
+    },
     /// A Vault mask must name a key (`grammar/mask.ebnf`).
     EmptyVaultKey,
     /// The locator breaks its store's rules.

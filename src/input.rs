@@ -8,11 +8,14 @@ use crate::error::Error;
 /// One command-line operand.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
+    /// Standard input (`-`).
     Stdin,
+    /// A file or a folder.
     Path(PathBuf),
 }
 
 impl Input {
+    /// `-` is stdin; anything else a path.
     pub fn from_arg(arg: &str) -> Self {
         if arg == "-" {
             Self::Stdin
@@ -25,6 +28,7 @@ impl Input {
 /// A file found under an operand.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputFile {
+    /// The path to open.
     pub path: PathBuf,
     /// The path below the operand it was found in; the file name for an operand that is a file.
     pub relative: PathBuf,
@@ -99,6 +103,7 @@ const FIRST_BLOCK: usize = 8 << 10;
 /// What reading an input gave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Contents {
+    /// Text, read whole.
     Text,
     /// A NUL byte in the first block: not read further.
     Binary,

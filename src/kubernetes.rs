@@ -24,7 +24,7 @@ pub struct DataValue {
 
 /// The `data` values of every Secret in a YAML stream that decode (standard base64, as the API
 /// server reads them) to UTF-8 text holding `workato:`. A stream that is not YAML has none.
-pub fn masked_data(stream: &[u8]) -> Vec<DataValue> {
+pub(crate) fn masked_data(stream: &[u8]) -> Vec<DataValue> {
     let Ok(text) = std::str::from_utf8(stream) else {
         return Vec::new();
     };

@@ -39,16 +39,18 @@
 //! users and change only with a minor version; the modules behind them are public for the
 //! command line and the tests and may change in any release.
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod command;
 pub mod config;
 pub mod diagnostic;
-pub mod encoded;
-pub mod environment;
-pub mod error;
-pub mod finding;
+mod encoded;
+mod environment;
+mod error;
+mod finding;
 pub mod grammar;
 pub mod input;
-pub mod kubernetes;
+mod kubernetes;
 pub mod lint;
 pub mod logs;
 pub mod mask;
@@ -57,7 +59,7 @@ pub mod redact;
 pub mod render;
 pub mod resolve;
 pub mod source;
-pub mod tagging;
+mod tagging;
 
 pub use command::{Command, CommandError, LintOptions, RenderOptions, RunOptions, TagOptions, run};
 pub use error::Error;

@@ -111,6 +111,7 @@ impl std::fmt::Debug for Redactor {
 }
 
 impl Redactor {
+    /// A filter that redacts `patterns`.
     pub fn new(patterns: Patterns) -> Self {
         let texts = patterns.texts.expose_secret();
         // Leftmost-longest: of a value and its own first line, the whole value is replaced.

@@ -18,14 +18,29 @@ use crate::provider::{Described, ProviderError, Providers, SecretValue};
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResolveError {
+    /// The store could not give the secret.
     #[error("{0}")]
     Provider(#[from] ProviderError),
+    /// The secret has no such key.
     #[error("key `{key}` is not in the secret{}", available_keys(.available))]
-    KeyMissing { key: String, available: Vec<String> },
+    KeyMissing {
+        /// The key asked for.
+        key: String,
+        /// The keys it has.
+        available: Vec<String>,
+    },
+    /// A key was asked of a secret that is not a JSON object.
     #[error("the secret is not a JSON object, so key `{key}` cannot be selected")]
-    NotJsonObject { key: String },
+    NotJsonObject {
+        /// The key asked for.
+        key: String,
+    },
+    /// A key was asked of a binary secret.
     #[error("the secret is binary, so key `{key}` cannot be selected")]
-    BinaryWithKey { key: String },
+    BinaryWithKey {
+        /// The key asked for.
+        key: String,
+    },
 }
 
 fn available_keys(keys: &[String]) -> String {
@@ -46,10 +61,13 @@ fn available_keys(keys: &[String]) -> String {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SetupError {
+    /// The working directory is unreadable.
     #[error("the current directory: {0}")]
     CurrentDir(#[source] std::io::Error),
+    /// The configuration is unreadable or invalid.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// The secrets file is unreadable or invalid.
     #[error("secrets file {0}")]
     SecretsFile(#[from] crate::provider::file::FileStoreError),
 }
@@ -112,6 +130,7 @@ pub struct Resolver {
 type BatchAnswer = Arc<Vec<Result<Arc<SecretValue>, ProviderError>>>;
 
 impl Resolver {
+    /// A resolver over `providers`.
     pub fn new(providers: Providers, options: &Options) -> Self {
         Self {
             providers,
@@ -386,10 +405,15 @@ fn unique<'a>(refs: impl Iterator<Item = &'a SecretRef>) -> Vec<SecretRef> {
 pub enum Kind {
     /// A string, the whole of a text secret, or a binary secret as base64.
     String,
+    /// A JSON number.
     Number,
+    /// `true` or `false`.
     Bool,
+    /// `null`.
     Null,
+    /// A JSON array (compact JSON text).
     Array,
+    /// A JSON object (compact JSON text).
     Object,
 }
 
@@ -448,6 +472,7 @@ pub struct Selector<'a> {
 }
 
 impl<'a> Selector<'a> {
+    /// A selector over `value`.
     pub fn new(value: &'a SecretValue) -> Self {
         Self {
             value,
@@ -455,6 +480,7 @@ impl<'a> Selector<'a> {
         }
     }
 
+    /// The value `key` selects ([`select`]).
     pub fn get(&self, key: &str) -> Result<Value, ResolveError> {
         let text = match self.value {
             SecretValue::Binary(bytes) if key.is_empty() => {

@@ -8,19 +8,24 @@ use std::ops::Range;
 /// A half-open byte range into a source file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
+    /// The first byte.
     pub start: usize,
+    /// One past the last byte.
     pub end: usize,
 }
 
 impl Span {
+    /// `start..end`.
     pub const fn new(start: usize, end: usize) -> Self {
         Self { start, end }
     }
 
+    /// Its length in bytes.
     pub const fn len(&self) -> usize {
         self.end - self.start
     }
 
+    /// Whether it covers no byte.
     pub const fn is_empty(&self) -> bool {
         self.start == self.end
     }
@@ -30,6 +35,7 @@ impl Span {
         Self::new(self.start + offset, self.end + offset)
     }
 
+    /// As a range, for slicing.
     pub const fn range(&self) -> Range<usize> {
         self.start..self.end
     }
@@ -38,7 +44,9 @@ impl Span {
 /// A 1-based line and a 1-based column counted in characters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Position {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub column: usize,
 }
 
@@ -51,6 +59,7 @@ pub struct LineIndex<'a> {
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 impl<'a> LineIndex<'a> {
+    /// Indexes the line starts of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
         let mut starts = vec![0];
         starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));

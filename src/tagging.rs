@@ -11,7 +11,7 @@ use crate::resolve::Resolver;
 
 /// Tags one secret lacks.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Change {
+pub(crate) struct Change {
     pub secret: SecretRef,
     /// Tags to add or set to the required value.
     pub add: BTreeMap<String, String>,
@@ -21,7 +21,7 @@ pub struct Change {
 
 /// What tagging `secrets` would do.
 #[derive(Debug, Default)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub changes: Vec<Change>,
     /// Secrets that already carry every required tag: not written.
     pub tagged: Vec<SecretRef>,
@@ -31,7 +31,11 @@ pub struct Plan {
 
 /// Asks each distinct secret of a store with requirements for its tags, `concurrency` at a
 /// time; `secrets` in the order masks name them (the plan keeps it).
-pub async fn plan(resolver: &Resolver, secrets: &[SecretRef], required: &RequiredTags) -> Plan {
+pub(crate) async fn plan(
+    resolver: &Resolver,
+    secrets: &[SecretRef],
+    required: &RequiredTags,
+) -> Plan {
     // In the order the masks first name them.
     let mut seen = std::collections::HashSet::new();
     let asked: Vec<SecretRef> = secrets
@@ -75,7 +79,10 @@ pub async fn plan(resolver: &Resolver, secrets: &[SecretRef], required: &Require
 }
 
 /// Writes each change; one answer each, in order. A failure does not stop the others.
-pub async fn apply(resolver: &Resolver, changes: &[Change]) -> Vec<Result<(), ProviderError>> {
+pub(crate) async fn apply(
+    resolver: &Resolver,
+    changes: &[Change],
+) -> Vec<Result<(), ProviderError>> {
     let deadline = resolver.deadline();
     futures::future::join_all(
         changes

@@ -13,10 +13,12 @@ use crate::lint::files::Keep;
 use crate::lint::online::RequiredTags;
 use crate::lint::{self, RULES, Severity};
 
+/// `secretmask lint`: what to lint and how to report it.
 #[derive(Clone, Debug)]
 pub struct LintOptions {
     /// Empty means the current directory.
     pub inputs: Vec<Input>,
+    /// How findings are printed.
     pub format: diagnostic::Format,
     /// Warnings fail the run too.
     pub deny_warnings: bool,
@@ -31,6 +33,7 @@ pub struct LintOptions {
 /// How `lint --online` reaches the stores.
 #[derive(Clone, Debug)]
 pub struct OnlineOptions {
+    /// Where secrets come from, for `--online`.
     pub store: StoreOptions,
     /// `--profile apono`: every AWS secret must carry `apono-connector-read=true`.
     pub apono: bool,

@@ -24,20 +24,28 @@ use crate::resolve::{self, Resolver};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CommandError {
+    /// An input could not be read or an output written.
     #[error(transparent)]
     Input(#[from] crate::error::Error),
+    /// A configuration file is unreadable, invalid or not trusted.
     #[error(transparent)]
     Config(#[from] config::ConfigError),
+    /// The secrets file (the `file` store) is unreadable or invalid.
     #[error("secrets file {0}")]
     SecretsFile(#[from] crate::provider::file::FileStoreError),
+    /// An I/O failure outside inputs and outputs (the working directory, the runtime).
     #[error("{}: {source}", path.display())]
     Io {
+        /// What was being read or set up.
         path: PathBuf,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
+    /// Arguments that do not go together.
     #[error("{0}")]
     Usage(String),
+    /// stdout could not be written.
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
 }
@@ -48,8 +56,11 @@ pub(crate) use CommandError as Error;
 /// A command, as `main.rs` built it from the arguments.
 #[derive(Clone, Debug)]
 pub enum Command {
+    /// `secretmask lint`.
     Lint(LintOptions),
+    /// `secretmask lint --list-rules`.
     ListRules,
+    /// `secretmask render`.
     Render(RenderOptions),
     /// Run a command with the masks in its environment resolved.
     Run(RunOptions),
@@ -62,7 +73,9 @@ pub enum Command {
 /// Where secrets come from and how they are fetched: shared by render and online lint.
 #[derive(Clone, Debug, Default)]
 pub struct StoreOptions {
+    /// `--config`: the configuration file, instead of the one discovered.
     pub config: Option<PathBuf>,
+    /// `--secrets-file`: every mask from this YAML file (the `file` store).
     pub secrets_file: Option<PathBuf>,
     /// Store calls in flight at once.
     pub concurrency: usize,

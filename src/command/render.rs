@@ -20,13 +20,19 @@ use crate::source::{LineIndex, Span};
 pub struct RenderOptions {
     /// Empty means stdin.
     pub inputs: Vec<Input>,
+    /// `-o`: the one output file.
     pub output: Option<PathBuf>,
+    /// `--out-dir`: the folder of outputs, relative paths kept.
     pub out_dir: Option<PathBuf>,
+    /// `--check`: resolve and verify, write nothing.
     pub check: bool,
+    /// `--escape`.
     pub escape: Escape,
     /// `--as`: the format for every output, instead of the output's name.
     pub format: Option<Format>,
+    /// `--mode`: permission bits of new output files.
     pub mode: Option<u32>,
+    /// Where secrets come from.
     pub store: StoreOptions,
     /// The most one input may hold (`--max-file-size`).
     pub max_file_size: u64,

@@ -28,6 +28,7 @@ pub struct RunOptions {
     pub redact: bool,
     /// The program and its arguments.
     pub command: Vec<OsString>,
+    /// Where secrets come from.
     pub store: StoreOptions,
     /// The most one env file may hold.
     pub max_file_size: u64,

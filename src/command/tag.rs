@@ -29,7 +29,9 @@ pub struct TagOptions {
     pub dry_run: bool,
     /// Write without asking.
     pub yes: bool,
+    /// Where secrets come from.
     pub store: StoreOptions,
+    /// The most one input may hold (`--max-file-size`).
     pub max_file_size: u64,
 }
 

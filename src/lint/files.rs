@@ -26,14 +26,18 @@ pub struct Outcome {
 /// A file's bytes and the well-formed masks in it.
 #[derive(Debug)]
 pub struct MaskedFile {
+    /// The file, as shown to the user.
     pub path: String,
+    /// Its bytes, for placing online findings.
     pub bytes: Vec<u8>,
+    /// Its well-formed masks.
     pub masks: Vec<Mask>,
 }
 
 /// What `lint_inputs` keeps besides findings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Keep {
+    /// Findings only.
     Findings,
     /// Also the masks, for online lint.
     Masks,

@@ -6,7 +6,7 @@
 mod encoded;
 pub mod files;
 mod locator;
-pub mod online;
+pub(crate) mod online;
 mod syntax;
 
 pub use crate::finding::{Finding, Rule, Severity};
@@ -16,6 +16,7 @@ use crate::mask::SecretRef;
 macro_rules! rules {
     ($($ident:ident = $id:literal $name:literal $severity:ident, $summary:literal, $help:literal;)*) => {
         $(
+            #[doc = concat!("`", $id, "` `", $name, "`: ", $summary, ".")]
             pub const $ident: &Rule = &Rule {
                 id: $id,
                 name: $name,

@@ -18,15 +18,15 @@ use crate::resolve::{ResolveError, Resolver, select};
 use crate::source::LineIndex;
 
 /// The tag Apono's connector needs to read an AWS secret (seed 000).
-pub const APONO_TAG: (&str, &str) = ("apono-connector-read", "true");
+pub(crate) const APONO_TAG: (&str, &str) = ("apono-connector-read", "true");
 
 /// Tags every secret of a store must carry: store → tag → value.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RequiredTags(pub BTreeMap<Store, BTreeMap<String, String>>);
+pub(crate) struct RequiredTags(pub BTreeMap<Store, BTreeMap<String, String>>);
 
 impl RequiredTags {
     /// Adds `--profile apono`'s requirement.
-    pub fn with_apono(mut self) -> Self {
+    pub(crate) fn with_apono(mut self) -> Self {
         self.0
             .entry(Store::Sm)
             .or_default()
@@ -36,7 +36,7 @@ impl RequiredTags {
 }
 
 /// The online findings of every masked file.
-pub async fn check(
+pub(crate) async fn check(
     resolver: &Resolver,
     files: &[MaskedFile],
     required: &RequiredTags,

@@ -9,8 +9,11 @@ use crate::source::Span;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Arn {
     text: String,
+    /// `aws`, `aws-cn`, `aws-us-gov` or an ISO partition.
     pub partition: String,
+    /// The region, as `us-east-1`.
     pub region: String,
+    /// The 12-digit account id.
     pub account: String,
     /// The secret's name, without the 6-character suffix.
     pub name: String,
@@ -34,6 +37,7 @@ const PARTITIONS: [(&str, &[&str]); 7] = [
 const MAX_SECRET_NAME: usize = 512;
 
 impl Arn {
+    /// Validates `text` as a Secrets Manager secret ARN, full or partial.
     pub fn parse(text: &str) -> Result<Self, LocatorError> {
         let whole = Span::new(0, text.len());
         let parsed: IResult<&str, _> = (
@@ -135,6 +139,7 @@ impl Arn {
         })
     }
 
+    /// Whether the ARN lacks the 6-character suffix AWS adds to a secret's name.
     pub fn is_partial(&self) -> bool {
         self.suffix.is_none()
     }

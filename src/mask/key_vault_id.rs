@@ -14,15 +14,21 @@ use crate::source::Span;
 /// The Azure clouds a Key Vault identifier can name, by DNS suffix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AzureCloud {
+    /// `vault.azure.net`.
     Public,
+    /// `vault.azure.cn`.
     China,
+    /// `vault.usgovcloudapi.net`.
     UsGovernment,
+    /// `vault.microsoftazure.de`.
     Germany,
 }
 
 impl AzureCloud {
+    /// Every cloud.
     pub const ALL: [Self; 4] = [Self::Public, Self::China, Self::UsGovernment, Self::Germany];
 
+    /// The DNS suffix of the cloud's vaults.
     pub const fn vault_suffix(self) -> &'static str {
         match self {
             Self::Public => "vault.azure.net",
@@ -37,13 +43,18 @@ impl AzureCloud {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KeyVaultId {
     text: String,
+    /// The vault's name, the first label of its host.
     pub vault: String,
+    /// The cloud the host is in.
     pub cloud: AzureCloud,
+    /// The secret's name.
     pub name: String,
+    /// A 32-hex-digit version; `None` is the latest.
     pub version: Option<String>,
 }
 
 impl KeyVaultId {
+    /// Validates `text` as a Key Vault secret identifier.
     pub fn parse(text: &str) -> Result<Self, LocatorError> {
         let whole = Span::new(0, text.len());
         let id_err = |span, fault| err(span, LocatorErrorKind::KeyVaultId { fault });
@@ -117,6 +128,7 @@ impl KeyVaultId {
         })
     }
 
+    /// The identifier as written.
     pub fn as_str(&self) -> &str {
         &self.text
     }

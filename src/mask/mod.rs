@@ -27,6 +27,7 @@ pub enum Delimiter {
 }
 
 impl Delimiter {
+    /// `{{` or `<<`.
     pub const fn opener(self) -> &'static str {
         match self {
             Self::Braces => "{{",
@@ -34,6 +35,7 @@ impl Delimiter {
         }
     }
 
+    /// `}}` or `>>`.
     pub const fn closer(self) -> &'static str {
         match self {
             Self::Braces => "}}",
@@ -54,8 +56,10 @@ pub enum Store {
 }
 
 impl Store {
+    /// Every store.
     pub const ALL: [Self; 3] = [Self::Sm, Self::Vault, Self::Akv];
 
+    /// The store's name in a mask: `sm`, `vault` or `akv`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Sm => "sm",
@@ -64,6 +68,7 @@ impl Store {
         }
     }
 
+    /// The store a mask names, if any.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == name)
     }
@@ -80,13 +85,16 @@ impl fmt::Display for Store {
 pub struct Mask {
     /// From the first byte of the opener to the last byte of the closer.
     pub span: Span,
+    /// Which delimiters the mask is written with.
     pub delimiter: Delimiter,
     /// The key with its escapes removed; empty means the whole secret.
     pub key: String,
+    /// The secret it names.
     pub secret: SecretRef,
 }
 
 impl Mask {
+    /// The store of the secret.
     pub fn store(&self) -> Store {
         self.secret.store()
     }
@@ -115,8 +123,11 @@ pub fn needs_escape(c: char) -> bool {
 /// A secret in a store, without the key: what providers fetch and the cache holds.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SecretRef {
+    /// An AWS Secrets Manager secret, by ARN.
     Aws(Arn),
+    /// A Vault KV v2 secret, by path.
     Vault(VaultPath),
+    /// An Azure Key Vault secret, by identifier.
     Azure(KeyVaultId),
 }
 
@@ -136,6 +147,7 @@ impl SecretRef {
         }
     }
 
+    /// The store that holds the secret.
     pub const fn store(&self) -> Store {
         match self {
             Self::Aws(_) => Store::Sm,
@@ -163,52 +175,116 @@ impl fmt::Display for SecretRef {
 /// A locator that its store cannot resolve. The span is relative to the locator's first byte.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocatorError {
+    /// Where in the locator.
     pub span: Span,
+    /// What is wrong.
     pub kind: LocatorErrorKind,
 }
 
+/// Each way a locator can break its store's rules.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum LocatorErrorKind {
+    /// Not `arn:<partition>:<service>:<region>:<account>:<resource>`.
     #[error(
         "the ARN does not have the form arn:<partition>:secretsmanager:<region>:<account>:secret:<name>"
     )]
     ArnShape,
+    /// An ARN of another service.
     #[error("the ARN names service `{service}`, not `secretsmanager`")]
-    ArnService { service: String },
+    ArnService {
+        /// The service named.
+        service: String,
+    },
+    /// A partition AWS does not have.
     #[error("`{partition}` is not an AWS partition")]
-    ArnPartition { partition: String },
+    ArnPartition {
+        /// The partition named.
+        partition: String,
+    },
+    /// Not a region name.
     #[error("`{region}` is not an AWS region name")]
-    ArnRegion { region: String },
+    ArnRegion {
+        /// The region named.
+        region: String,
+    },
+    /// A region of another partition.
     #[error("region `{region}` is not in partition `{partition}`")]
     ArnRegionPartition {
+        /// The region named.
         region: String,
+        /// The partition named.
         partition: String,
+        /// The partition the region belongs to.
         expected: &'static str,
     },
+    /// An account id that is not 12 digits.
     #[error("account `{account}` is not 12 digits")]
-    ArnAccount { account: String },
+    ArnAccount {
+        /// The account named.
+        account: String,
+    },
+    /// A resource other than `secret:`.
     #[error("resource type `{resource}` is not `secret`")]
-    ArnResource { resource: String },
+    ArnResource {
+        /// The resource type named.
+        resource: String,
+    },
+    /// A secret name outside Secrets Manager's rules.
     #[error("invalid secret name: {fault}")]
-    SecretName { fault: NameFault },
+    SecretName {
+        /// What is wrong with it.
+        fault: NameFault,
+    },
+    /// A 6-character suffix that is not six letters or digits.
     #[error("`{suffix}` is not a 6-character suffix")]
-    ArnSuffix { suffix: String },
+    ArnSuffix {
+        /// The suffix written.
+        suffix: String,
+    },
+    /// Not `<mount>/<path>` with clean segments.
     #[error("invalid Vault path: {fault}")]
-    VaultPath { fault: PathFault },
+    VaultPath {
+        /// What is wrong with it.
+        fault: PathFault,
+    },
+    /// A query other than `?version=N`, N from 1.
     #[error("invalid Vault version `{query}`")]
-    VaultVersion { query: String },
+    VaultVersion {
+        /// The query written.
+        query: String,
+    },
+    /// Not a Key Vault secret identifier.
     #[error("invalid Key Vault secret identifier: {fault}")]
-    KeyVaultId { fault: KeyVaultIdFault },
+    KeyVaultId {
+        /// What is wrong with it.
+        fault: KeyVaultIdFault,
+    },
+    /// A vault name outside Azure's rules.
     #[error("invalid Key Vault name `{name}`: {fault}")]
-    KeyVaultName { name: String, fault: NameFault },
+    KeyVaultName {
+        /// The vault name.
+        name: String,
+        /// What is wrong with it.
+        fault: NameFault,
+    },
+    /// A secret name outside Azure's rules.
     #[error("invalid Key Vault secret name: {fault}")]
-    KeyVaultSecretName { fault: NameFault },
+    KeyVaultSecretName {
+        /// What is wrong with it.
+        fault: NameFault,
+    },
+    /// A version that is not 32 hex digits.
     #[error("`{version}` is not a Key Vault secret version (32 hexadecimal digits)")]
-    KeyVaultVersion { version: String },
+    KeyVaultVersion {
+        /// The version written.
+        version: String,
+    },
     /// A locator with the shape of another store's, or of something no store reads.
     #[error("{}", other_store(found, *fits))]
     OtherStore {
+        /// What the locator looks like (`a Secrets Manager ARN`, `a URL`…).
         found: &'static str,
+        /// The store that reads such a locator, if one does.
         fits: Option<Store>,
     },
 }
@@ -272,46 +348,89 @@ fn other_shape(store: Store, locator: &str) -> Option<(&'static str, Option<Stor
 /// Why a name breaks its store's naming rules.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NameFault {
+    /// Nothing.
     #[error("it is empty")]
     Empty,
+    /// Longer than allowed.
     #[error("it is {len} characters long; at most {max} are allowed")]
-    TooLong { len: usize, max: usize },
+    TooLong {
+        /// Its length.
+        len: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// Shorter than allowed.
     #[error("it is {len} characters long; at least {min} are needed")]
-    TooShort { len: usize, min: usize },
+    TooShort {
+        /// Its length.
+        len: usize,
+        /// The least allowed.
+        min: usize,
+    },
+    /// A character not allowed.
     #[error("`{ch}` is not allowed")]
-    Char { ch: char },
+    Char {
+        /// The character.
+        ch: char,
+    },
+    /// Starts with a character not allowed first.
     #[error("it must start with a letter")]
     Start,
+    /// Ends with a character not allowed last.
     #[error("it must end with a letter or digit")]
     End,
+    /// Two hyphens in a row.
     #[error("it has two hyphens in a row")]
     DoubleHyphen,
 }
 
+/// What is wrong with a Vault path.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PathFault {
+    /// It starts with `/`.
     #[error("it starts with `/`")]
     LeadingSlash,
+    /// It ends with `/`.
     #[error("it ends with `/`")]
     TrailingSlash,
+    /// Two `/` in a row.
     #[error("it has an empty segment (`//`)")]
     EmptySegment,
+    /// A `.` or `..` segment.
     #[error("`{segment}` segments are not allowed")]
-    DotSegment { segment: String },
+    DotSegment {
+        /// The segment.
+        segment: String,
+    },
+    /// A mount with no path under it.
     #[error("it names only the mount `{mount}`; add the secret's path")]
-    MountOnly { mount: String },
+    MountOnly {
+        /// The mount.
+        mount: String,
+    },
+    /// A character a path cannot hold.
     #[error("`{ch}` is not allowed")]
-    Char { ch: char },
+    Char {
+        /// The character.
+        ch: char,
+    },
 }
 
+/// What is wrong with a Key Vault identifier.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum KeyVaultIdFault {
+    /// Not `https://`.
     #[error("it must start with `https://`")]
     Scheme,
+    /// A host that is not `<vault>.vault.<cloud suffix>`.
     #[error(
         "`{host}` is not a Key Vault host (<vault>.vault.azure.net, .vault.azure.cn, .vault.usgovcloudapi.net or .vault.microsoftazure.de)"
     )]
-    Host { host: String },
+    Host {
+        /// The host.
+        host: String,
+    },
+    /// Not `/secrets/<name>[/<version>]`.
     #[error("the path must be /secrets/<name>[/<version>]")]
     Path,
 }

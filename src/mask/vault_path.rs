@@ -16,10 +16,12 @@ pub struct VaultPath {
     text: String,
     /// Mount and path, without the version query.
     pub path: String,
+    /// `?version=N`; `None` is the latest.
     pub version: Option<u64>,
 }
 
 impl VaultPath {
+    /// Validates `text` as `<mount>/<path>[?version=N]`.
     pub fn parse(text: &str) -> Result<Self, LocatorError> {
         let parsed: IResult<&str, (&str, Option<&str>)> =
             (take_till(|c| c == '?'), opt(preceded(char('?'), rest))).parse(text);
@@ -95,6 +97,7 @@ impl VaultPath {
         })
     }
 
+    /// The path as written, without the query.
     pub fn as_str(&self) -> &str {
         &self.text
     }

@@ -43,6 +43,7 @@ pub struct Settings {
     pub credentials: Option<Credentials>,
 }
 
+/// AWS Secrets Manager through the SDK: one client per partition and region, batches of `BatchGetSecretValue`.
 pub struct AwsProvider {
     settings: Settings,
     /// The shared configuration (credentials, retries, timeouts), loaded on first use.
@@ -72,6 +73,7 @@ impl Settings {
 }
 
 impl AwsProvider {
+    /// A provider that builds its clients on first use.
     pub fn new(settings: Settings) -> Self {
         Self {
             settings,

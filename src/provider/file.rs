@@ -23,6 +23,7 @@ use crate::mask::{Arn, SecretRef};
 /// The largest secrets file read.
 const SIZE_LIMIT: u64 = 64 << 20;
 
+/// Secrets from a local YAML file, keyed by locator: no network, for tests and local work.
 pub struct FileStore {
     /// By locator text as written in the file.
     secrets: BTreeMap<String, SecretString>,
@@ -30,25 +31,35 @@ pub struct FileStore {
     arns: Vec<(Arn, String)>,
 }
 
+/// Why a secrets file could not be used: its position and the problem, never its text.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FileStoreError {
+    /// The file could not be read.
     #[error("{}: {source}", path.display())]
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
+    /// The file is not valid.
     #[error("{}:{line}:{column}: {message}", path.display())]
     Invalid {
+        /// The file.
         path: PathBuf,
+        /// 1-based line.
         line: u64,
+        /// 1-based column.
         column: u64,
+        /// What is wrong there.
         message: String,
     },
 }
 
 impl FileStore {
+    /// Reads `path` (a regular file of at most 64 MiB).
     pub fn load(path: &Path) -> Result<Self, FileStoreError> {
         use std::io::Read;
         let read_error = |source| FileStoreError::Read {

@@ -69,7 +69,9 @@ impl Metadata {
 /// give both at once (Key Vault), so it need not be read twice.
 #[derive(Debug)]
 pub struct Described {
+    /// What the store says.
     pub metadata: Metadata,
+    /// The value, when it came with the metadata.
     pub value: Option<Arc<SecretValue>>,
 }
 
@@ -87,73 +89,152 @@ impl From<Metadata> for Described {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProviderError {
+    /// The store has no such secret, or these credentials cannot see it.
     #[error("secret not found")]
     NotFound,
+    /// A partial ARN that matches more than one secret.
     #[error("the partial ARN matches {count} secrets; use the full ARN")]
-    AmbiguousPartialArn { count: usize },
+    AmbiguousPartialArn {
+        /// How many it matches.
+        count: usize,
+    },
+    /// The store denied the call.
     #[error("access denied: {message}")]
-    AccessDenied { message: String },
+    AccessDenied {
+        /// The store's reason.
+        message: String,
+    },
+    /// The secret is scheduled for deletion.
     #[error("the secret is scheduled for deletion")]
     ScheduledForDeletion,
+    /// The store could not decrypt the secret (its KMS key).
     #[error("the store could not decrypt the secret: {message}")]
-    DecryptionFailure { message: String },
+    DecryptionFailure {
+        /// The store's reason.
+        message: String,
+    },
+    /// Throttled, after the SDK's retries.
     #[error("throttled by the store, still after the SDK's retries: {message}")]
-    Throttled { message: String },
+    Throttled {
+        /// The store's reason.
+        message: String,
+    },
+    /// No answer in time.
     #[error("timed out{}", seconds.map(|s| format!(": no answer within {s}s (--timeout)")).unwrap_or_default())]
-    TimedOut { seconds: Option<u64> },
+    TimedOut {
+        /// The `--timeout`, when it was the limit.
+        seconds: Option<u64>,
+    },
+    /// The store could not be reached.
     #[error("cannot reach the store: {message}")]
-    Unreachable { message: String },
+    Unreachable {
+        /// Why.
+        message: String,
+    },
+    /// No credentials could be found or used.
     #[error("no credentials: {message}")]
-    Credentials { message: String },
+    Credentials {
+        /// Which and why, never the credential.
+        message: String,
+    },
+    /// Another error answer of the store.
     #[error("the store refused the request: {code}: {message}")]
-    Service { code: String, message: String },
+    Service {
+        /// The store's error code.
+        code: String,
+        /// The store's message.
+        message: String,
+    },
+    /// Vault is sealed.
     #[error("the store is sealed (503): unseal it, then run again")]
     Sealed,
+    /// A login (AppRole) was refused.
     #[error("login failed: {message}")]
-    AuthFailed { message: String },
+    AuthFailed {
+        /// Why.
+        message: String,
+    },
+    /// A Vault mount of KV version 1.
     #[error("`{mount}` is a KV version 1 mount; only KV version 2 is supported")]
-    KvV1 { mount: String },
+    KvV1 {
+        /// The mount.
+        mount: String,
+    },
+    /// The Vault version read was soft-deleted.
     #[error("version {version} was deleted on {since} (it can be undeleted)")]
-    VersionDeleted { version: u64, since: String },
+    VersionDeleted {
+        /// The version.
+        version: u64,
+        /// When.
+        since: String,
+    },
+    /// The Vault version read was destroyed.
     #[error("version {version} was destroyed")]
-    VersionDestroyed { version: u64 },
+    VersionDestroyed {
+        /// The version.
+        version: u64,
+    },
+    /// The Key Vault secret or version is disabled.
     #[error("the secret is disabled")]
     Disabled,
+    /// The Key Vault secret expired (`exp`).
     #[error("the secret expired on {since}")]
-    Expired { since: String },
+    Expired {
+        /// When.
+        since: String,
+    },
+    /// The Key Vault secret is not valid yet (`nbf`).
     #[error("the secret is not valid before {from}")]
-    NotYetValid { from: String },
+    NotYetValid {
+        /// From when.
+        from: String,
+    },
+    /// The SDK failed in another way.
     #[error("the SDK failed: {message}")]
-    Sdk { message: String },
+    Sdk {
+        /// What it said, from its error's metadata.
+        message: String,
+    },
+    /// No store is configured for the secret's kind.
     #[error(
         "no store is configured for `{store}` secrets: give --secrets-file or `secrets_file` in .secretmask.yaml"
     )]
-    NoProvider { store: Store },
+    NoProvider {
+        /// The store.
+        store: Store,
+    },
+    /// This build left the store out.
     #[error(
         "this secretmask was built without the `{feature}` feature, so it cannot read `{store}` secrets"
     )]
-    NotBuilt { store: Store, feature: &'static str },
+    NotBuilt {
+        /// The store.
+        store: Store,
+        /// The Cargo feature that brings it.
+        feature: &'static str,
+    },
+    /// The store keeps no tags (the `file` store).
     #[error("a secrets file holds no tags: tag the secret in its store")]
     NoTags,
 }
 
-#[cfg(any(feature = "aws", feature = "vault", feature = "azure"))]
 /// An error and its sources, outermost first.
+#[cfg(any(feature = "aws", feature = "vault", feature = "azure"))]
 pub(crate) fn chain<'a>(
     error: &'a (dyn std::error::Error + 'static),
 ) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
     std::iter::successors(Some(error), |e| e.source())
 }
 
-#[cfg(any(feature = "aws", feature = "vault", feature = "azure"))]
 /// The messages of an error and its sources, joined; a message its cause repeats is skipped.
+#[cfg(any(feature = "aws", feature = "vault", feature = "azure"))]
 pub(crate) fn causes(error: &(dyn std::error::Error + 'static)) -> String {
     join_causes(chain(error).map(|e| e.to_string()))
 }
 
-#[cfg(any(feature = "aws", feature = "vault", feature = "azure"))]
 /// Messages, outermost first, joined with `: `; an empty one, or one an earlier one already
 /// holds, is skipped.
+#[cfg(any(feature = "aws", feature = "vault", feature = "azure"))]
 pub(crate) fn join_causes(messages: impl Iterator<Item = String>) -> String {
     let mut parts: Vec<String> = Vec::new();
     for text in messages {
@@ -167,8 +248,8 @@ pub(crate) fn join_causes(messages: impl Iterator<Item = String>) -> String {
 /// The answer for one secret of a batch.
 pub type Fetched = Result<SecretValue, ProviderError>;
 
-#[cfg(any(feature = "vault", feature = "azure"))]
 /// Answers a batch one secret at a time, in order: for stores without a batch read.
+#[cfg(any(feature = "vault", feature = "azure"))]
 pub(crate) async fn one_at_a_time<'a, Fut>(
     secrets: &'a [SecretRef],
     read: impl Fn(&'a SecretRef) -> Fut,
@@ -229,8 +310,11 @@ pub trait Provider: Send + Sync {
 /// The provider for each store.
 #[derive(Clone)]
 pub struct Providers {
+    /// AWS Secrets Manager.
     pub sm: Arc<dyn Provider>,
+    /// Vault KV v2.
     pub vault: Arc<dyn Provider>,
+    /// Azure Key Vault.
     pub akv: Arc<dyn Provider>,
 }
 
@@ -280,6 +364,7 @@ impl Providers {
         }
     }
 
+    /// The provider of `store`.
     pub fn get(&self, store: Store) -> &Arc<dyn Provider> {
         match store {
             Store::Sm => &self.sm,

@@ -25,6 +25,7 @@ use crate::mask::{SecretRef, VaultPath};
 pub enum Credential {
     /// A value and the environment variable it came from, for messages.
     Value(SecretString, &'static str),
+    /// Read from this file (one line, at most 64 KiB) when needed.
     File(PathBuf),
 }
 
@@ -104,11 +105,15 @@ fn check_setting(setting: &str, value: &str, path_segments: bool) -> Result<(), 
 
 /// How to log in.
 pub enum Auth {
+    /// A token.
     Token(Credential),
     /// An AppRole login at `mount` (usually `approle`).
     AppRole {
+        /// Where the AppRole method is mounted.
         mount: String,
+        /// The `role_id`.
         role_id: Credential,
+        /// The `secret_id`.
         secret_id: Credential,
     },
     /// Nothing was found: every read fails with a message that says where a token is looked for.
@@ -117,10 +122,13 @@ pub enum Auth {
 
 /// Where and as whom the provider talks to Vault.
 pub struct Settings {
+    /// The server's address.
     pub address: String,
+    /// An enterprise namespace.
     pub namespace: Option<String>,
     /// PEM files of CAs to trust besides the system's.
     pub ca_files: Vec<PathBuf>,
+    /// How to log in.
     pub auth: Auth,
     /// Mounts longer than one segment, such as `team/kv`.
     pub mounts: Vec<String>,
@@ -183,6 +191,7 @@ impl Settings {
     }
 }
 
+/// Vault KV v2 through vaultrs: one login, shared by every read.
 pub struct VaultProvider {
     settings: Settings,
     /// Built, and logged in, on first use; a failed login fails every read of the run.
@@ -190,6 +199,7 @@ pub struct VaultProvider {
 }
 
 impl VaultProvider {
+    /// A provider that logs in on first use.
     pub fn new(settings: Settings) -> Self {
         Self {
             settings,

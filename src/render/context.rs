@@ -11,7 +11,7 @@ use crate::source::Span;
 
 /// The quoting context of one mask.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Context {
+pub(crate) enum Context {
     /// No escaping (`--as text`, `--escape none`).
     Raw,
     /// Outside any value where a newline would end the construct (a comment).
@@ -71,7 +71,7 @@ pub enum Context {
 
 /// Block-scalar chomping (YAML 1.2 §8.1.1.2): what happens to the final line breaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Chomp {
+pub(crate) enum Chomp {
     Clip,
     Strip,
     Keep,
@@ -79,7 +79,7 @@ pub enum Chomp {
 
 impl Chomp {
     /// The chomping indicator of the block scalar whose header starts at `text[start..]`.
-    pub fn of_header(text: &[u8], start: usize) -> Self {
+    pub(crate) fn of_header(text: &[u8], start: usize) -> Self {
         let mut chomp = Self::Clip;
         for b in header(text, start) {
             match b {
@@ -93,7 +93,7 @@ impl Chomp {
 
     /// A value as this chomping leaves it: a value that came through a block scalar can only
     /// have the final line breaks its indicator allows.
-    pub fn apply(self, value: &str) -> String {
+    pub(crate) fn apply(self, value: &str) -> String {
         let body = value.trim_end_matches('\n');
         match self {
             Self::Keep => value.to_owned(),
@@ -107,7 +107,7 @@ impl Chomp {
 /// Where the `|` or `>` is of the block scalar whose content the parser places at
 /// `content_at` (its first content line): at the end of the last non-blank line before it,
 /// before any comment.
-pub fn block_header(doc: &[u8], content_at: usize) -> usize {
+pub(crate) fn block_header(doc: &[u8], content_at: usize) -> usize {
     let mut end = memchr::memrchr(b'\n', &doc[..content_at]).unwrap_or(0);
     loop {
         let start = memchr::memrchr(b'\n', &doc[..end]).map_or(0, |i| i + 1);
@@ -134,7 +134,7 @@ fn header(text: &[u8], start: usize) -> impl Iterator<Item = &u8> {
 }
 
 /// A placeholder of exactly `len` bytes for mask `index`, unique in the document.
-pub fn placeholder(index: usize, len: usize) -> String {
+pub(crate) fn placeholder(index: usize, len: usize) -> String {
     let mut text = format!("SMq{index}q");
     while text.len() < len {
         text.push('x');
@@ -144,7 +144,7 @@ pub fn placeholder(index: usize, len: usize) -> String {
 
 /// The template with each mask replaced by its placeholder; `quoted` wraps the placeholder in
 /// double quotes (for JSON value positions) when it says so for that mask.
-pub fn with_placeholders(
+pub(crate) fn with_placeholders(
     template: &[u8],
     masks: &[Span],
     quoted: impl Fn(usize) -> bool,
@@ -162,7 +162,7 @@ pub fn with_placeholders(
 }
 
 /// Whether `doc` parses as YAML whose first document's root is a mapping or a sequence.
-pub fn is_yaml_collection(doc: &[u8]) -> bool {
+pub(crate) fn is_yaml_collection(doc: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(doc) else {
         return false;
     };
@@ -184,7 +184,7 @@ pub fn is_yaml_collection(doc: &[u8]) -> bool {
 
 /// Where the masks of one template stand.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Placed {
+pub(crate) struct Placed {
     /// Each mask's quoting context, in order.
     pub contexts: Vec<Context>,
     /// Some mask is in a mapping key (or may be), where even a value that no context changes
@@ -192,7 +192,11 @@ pub struct Placed {
     pub in_key: bool,
 }
 
-pub fn contexts(format: Format, template: &[u8], masks: &[Span]) -> Result<Placed, TemplateSyntax> {
+pub(crate) fn contexts(
+    format: Format,
+    template: &[u8],
+    masks: &[Span],
+) -> Result<Placed, TemplateSyntax> {
     if format == Format::Yaml {
         let doc = with_placeholders(template, masks, |_| false);
         let (contexts, in_key) = yaml(&doc, masks)?;
@@ -204,7 +208,7 @@ pub fn contexts(format: Format, template: &[u8], masks: &[Span]) -> Result<Place
 /// `contexts`, with the template's masks swapped for their placeholders in place for the YAML
 /// parse and swapped back after, so a large template is never copied (ARCHITECTURE.md §One
 /// mask). `template` is as it was when this returns.
-pub fn contexts_in_place(
+pub(crate) fn contexts_in_place(
     format: Format,
     template: &mut [u8],
     masks: &[Span],
@@ -401,7 +405,7 @@ fn yaml_piece(
 }
 
 /// Indices of the masks (sorted, not overlapping) that start in `start..end`.
-pub fn within(masks: &[Span], start: usize, end: usize) -> std::ops::Range<usize> {
+pub(crate) fn within(masks: &[Span], start: usize, end: usize) -> std::ops::Range<usize> {
     masks.partition_point(|m| m.start < start)..masks.partition_point(|m| m.start < end)
 }
 

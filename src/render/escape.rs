@@ -12,74 +12,112 @@ use crate::resolve::Kind;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Refusal {
+    /// A line break where it would end the line.
     #[error("the value holds a line break, which would end the line here")]
     LineBreak,
+    /// A control character where a comment cannot hold it.
     #[error("the value holds a control character, which a comment cannot hold")]
     LineControl,
+    /// A character a YAML plain scalar cannot hold here.
     #[error(
         "the value would change the YAML document in a plain scalar ({what}); quote the scalar: \"…\""
     )]
-    YamlPlain { what: &'static str },
+    YamlPlain {
+        /// Which.
+        what: &'static str,
+    },
+    /// The scalar would read as another type.
     #[error(
         "with the value the plain scalar would read as {typed} in some YAML readers, not as the string it is; quote the scalar: \"…\""
     )]
-    YamlPlainType { typed: &'static str },
+    YamlPlainType {
+        /// The type.
+        typed: &'static str,
+    },
+    /// An array or object in a plain scalar.
     #[error(
         "the value is a JSON {kind}, which a plain scalar would turn into a YAML collection; quote the scalar to get its JSON text: \"…\""
     )]
-    YamlCollection { kind: &'static str },
+    YamlCollection {
+        /// Which.
+        kind: &'static str,
+    },
+    /// A line break or control character in a single-quoted scalar.
     #[error(
         "the value holds a line break or control character, which a single-quoted scalar cannot hold; use a double-quoted scalar"
     )]
     YamlSingle,
+    /// A control character in a block scalar.
     #[error(
         "the value holds a control character or a YAML 1.1 line break (U+0085, U+2028, U+2029), which a block scalar cannot hold; use a double-quoted scalar"
     )]
     YamlBlockControl,
+    /// A multi-line value in a folded block scalar.
     #[error(
         "the value spans lines, which a folded block scalar would join; use a literal block scalar `|`"
     )]
     YamlFolded,
+    /// Final line breaks the block's chomping would drop.
     #[error(
         "the value ends with line breaks that the block's chomping `{indicator}` drops; use `|+` (keep) or a double-quoted scalar"
     )]
-    YamlChomped { indicator: &'static str },
+    YamlChomped {
+        /// The block's chomping indicator.
+        indicator: &'static str,
+    },
+    /// A string outside JSON quotes.
     #[error(
         "outside a JSON string only a number, true, false or null fits; put the mask in a string: \"…\""
     )]
     JsonBare,
+    /// A character an unquoted word cannot hold.
     #[error("the value holds characters that are not safe unquoted ({what}); quote it: \"…\"")]
-    Unquoted { what: &'static str },
+    Unquoted {
+        /// Which format's word.
+        what: &'static str,
+    },
+    /// A character a single-quoted dotenv value cannot hold.
     #[error(
         "the value holds a single quote, backslash, line break, control character or `${{`, which dotenv readers read differently in single quotes; use double quotes"
     )]
     EnvSingle,
+    /// A character a double-quoted dotenv value cannot hold.
     #[error(
         "the value holds `$`, a carriage return or a control character, which dotenv readers read differently in double quotes (python-dotenv keeps `\\$`, docker compose and dotenvy expand `$`); use single quotes"
     )]
     EnvDouble,
+    /// A NUL, which no shell string holds.
     #[error("the value holds a NUL character, which no shell variable can hold")]
     ShellNul,
+    /// A line equal to the here-document's delimiter.
     #[error(
         "the value holds a line equal to the here-document's delimiter `{delimiter}`, which would end it"
     )]
-    HeredocDelimiter { delimiter: String },
+    HeredocDelimiter {
+        /// The delimiter.
+        delimiter: String,
+    },
+    /// A line starting with a tab in a `<<-` here-document.
     #[error(
         "the value holds a line that starts with a tab, which `<<-` strips; use `<<` without `-`"
     )]
     HeredocTab,
+    /// A place where no escaping is safe.
     #[error(
         "a value cannot be placed {0}: its text would be read as code; move the mask out of it"
     )]
     Unplaceable(&'static str),
+    /// A character a TOML literal string cannot hold.
     #[error(
         "the value holds a single quote, line break or control character, which a TOML literal string cannot hold; use a basic string \"…\""
     )]
     TomlLiteral,
+    /// What a TOML multi-line literal string cannot hold.
     #[error(
         "the value holds `'''`, a quote at its edge, a carriage return, a control character or (right after the opener) a leading line break, which a multi-line literal string cannot hold; use a basic string \"\"\"…\"\"\""
     )]
     TomlMultiLiteral,
+    /// A value that is not one TOML number, boolean or date-time.
     #[error(
         "outside a TOML string only a number, boolean or date-time fits (what `key = VALUE` reads as one such value); put the mask in a string: \"…\""
     )]
@@ -88,7 +126,11 @@ pub enum Refusal {
 
 /// The value's text for `context`, in the form every reader of the format reads back as
 /// exactly the value, with its JSON `kind` where the context decides the type.
-pub fn escape<'v>(value: &'v str, kind: Kind, context: &Context) -> Result<Cow<'v, str>, Refusal> {
+pub(crate) fn escape<'v>(
+    value: &'v str,
+    kind: Kind,
+    context: &Context,
+) -> Result<Cow<'v, str>, Refusal> {
     match context {
         Context::Raw => Ok(Cow::Borrowed(value)),
         Context::Line if value.contains(LINE_BREAKS) => Err(Refusal::LineBreak),

@@ -1,20 +1,20 @@
 //! Substitution: each mask's value, escaped for its quoting context, in place of the mask; the
 //! text around masks is copied byte for byte (CRLF, BOM, trailing spaces, no final newline).
 
-pub mod context;
-pub mod escape;
-pub mod output;
-pub mod plan;
-pub mod schema;
-pub mod shell;
-pub mod verify;
+pub(crate) mod context;
+pub(crate) mod escape;
+pub(crate) mod output;
+pub(crate) mod plan;
+pub(crate) mod schema;
+pub(crate) mod shell;
+pub(crate) mod verify;
 
 use std::path::Path;
 
 use secrecy::ExposeSecret;
 
 use self::context::Context;
-use self::escape::Refusal;
+pub use self::escape::Refusal;
 pub use self::plan::{Plan, render_plan};
 use crate::mask::Mask;
 use crate::resolve::{Kind, ResolveError, Value};
@@ -23,11 +23,15 @@ use crate::source::Span;
 /// The output formats escaping knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// `.yaml`, `.yml`.
     Yaml,
+    /// `.json`.
     Json,
     /// dotenv files: `.env`, `.env.*`, `*.env`.
     Env,
+    /// `.sh`, `.bash`, `.zsh`, `.ksh`.
     Shell,
+    /// `.toml`.
     Toml,
     /// No escaping.
     Text,
@@ -86,7 +90,9 @@ impl Format {
 /// `--escape`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Escape {
+    /// Escaped for the mask's quoting context, and checked.
     Auto,
+    /// Inserted as it is.
     None,
 }
 
@@ -94,13 +100,16 @@ pub enum Escape {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MaskFailure {
+    /// The secret or its key could not be resolved.
     #[error("{0}")]
     Resolve(#[from] ResolveError),
+    /// The value cannot stand where the mask is.
     #[error("{0}")]
     Refused(#[from] Refusal),
     /// A near miss of the grammar ([`render_str`] only; the command line lists these itself).
     #[error("{0}")]
     Malformed(crate::grammar::ParseError),
+    /// The output would not read back as the template with the value.
     #[error(
         "the value would change the document's structure or not read back as itself; quote the scalar or string that holds the mask"
     )]
@@ -125,8 +134,11 @@ pub enum MaskFailure {
 /// A mask that failed, with where it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
+    /// The mask.
     pub span: Span,
+    /// Its secret's locator (empty for a mask that did not parse).
     pub locator: String,
+    /// Why.
     pub failure: MaskFailure,
 }
 
@@ -134,7 +146,9 @@ pub struct Failure {
 /// parser of that format stopped, and what it said.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TemplateSyntax {
+    /// Where the parser stopped, in the template.
     pub offset: usize,
+    /// What it said.
     pub message: String,
 }
 
@@ -150,8 +164,11 @@ pub enum RenderError {
         "the template is not valid {format:?} at byte {offset} (even with its masks replaced): {message}"
     )]
     Syntax {
+        /// Where, in bytes.
         offset: usize,
+        /// The format.
         format: Format,
+        /// What its parser said.
         message: String,
     },
 }

@@ -14,7 +14,7 @@ use tempfile::NamedTempFile;
 use crate::error::Error;
 
 /// Permission bits of new files unless `--mode` says otherwise: rendered files hold secrets.
-pub const DEFAULT_MODE: u32 = 0o600;
+pub(crate) const DEFAULT_MODE: u32 = 0o600;
 
 /// The temporary files staged and not yet committed, removed if a signal ends the run (one
 /// dropped uncommitted is already gone: tempfile removes it, and removing it again is a no-op).
@@ -22,7 +22,7 @@ static STAGED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// On SIGINT or SIGTERM, removes every staged temporary file, then exits as the signal would
 /// (128 + its number). Installed once; harmless when nothing is staged.
-pub fn clean_up_on_signals() {
+pub(crate) fn clean_up_on_signals() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         use signal_hook::consts::{SIGINT, SIGTERM};
@@ -58,7 +58,7 @@ fn unregister(path: &Path) {
 }
 
 /// A rendered file, written and synced, not yet in place.
-pub struct Staged {
+pub(crate) struct Staged {
     kind: Kind,
     /// Where the output goes: the target, or the file a symlink target points to.
     target: PathBuf,
@@ -80,7 +80,7 @@ enum Kind {
 /// Writes `bytes` next to `target`. `mode`: the caller's choice; otherwise an existing target
 /// keeps its permissions and a new file gets `DEFAULT_MODE`. The decision is made on the link
 /// itself: a symlink is written through, to the file it points to, and stays a symlink.
-pub fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> Result<Staged, Error> {
+pub(crate) fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> Result<Staged, Error> {
     let io = |source| Error::Io {
         path: target.to_path_buf(),
         source,
@@ -145,7 +145,7 @@ pub fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> Result<Staged, E
 impl Staged {
     /// Gives the file its mode (and owner), renames it over its target and syncs the folder,
     /// so the rename survives a crash.
-    pub fn commit(self) -> Result<(), Error> {
+    pub(crate) fn commit(self) -> Result<(), Error> {
         let target = self.target;
         let io = |source| Error::Io {
             path: target.clone(),

@@ -8,7 +8,7 @@ use regex::Regex;
 
 /// The type a plain scalar has for some reader, when it is not a string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Typed {
+pub(crate) enum Typed {
     Null,
     Bool,
     Int,
@@ -20,7 +20,7 @@ pub enum Typed {
 }
 
 impl Typed {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Self::Null => "a null",
             Self::Bool => "a boolean",
@@ -80,7 +80,7 @@ static PATTERNS: LazyLock<Vec<(Typed, Regex)>> = LazyLock::new(|| {
 });
 
 /// What some reader makes of `text` as a plain scalar, when that is not a string.
-pub fn non_string(text: &str) -> Option<Typed> {
+pub(crate) fn non_string(text: &str) -> Option<Typed> {
     // Every pattern starts with one of these; most values are rejected here.
     let first = text.bytes().next()?;
     if !(first.is_ascii_alphanumeric() || b"~+-.<=".contains(&first)) {
@@ -94,7 +94,7 @@ pub fn non_string(text: &str) -> Option<Typed> {
 
 /// A JSON number as a plain scalar that both YAML 1.1 and 1.2 read as the same number: YAML 1.1
 /// floats need a `.` in the mantissa and a sign in the exponent (`1e5` is a string to PyYAML).
-pub fn json_number(text: &str) -> String {
+pub(crate) fn json_number(text: &str) -> String {
     let Some(at) = text.find(['e', 'E']) else {
         return text.to_owned();
     };

@@ -36,7 +36,7 @@ struct Pending {
 }
 
 /// The context of each mask (sorted, not overlapping) in `doc`.
-pub fn contexts(doc: &[u8], masks: &[Span]) -> Vec<Context> {
+pub(crate) fn contexts(doc: &[u8], masks: &[Span]) -> Vec<Context> {
     let mut found: Vec<Option<Context>> = vec![None; masks.len()];
     let mut stack = vec![Frame::Command {
         nested: false,

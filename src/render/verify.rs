@@ -16,7 +16,7 @@ use crate::source::Span;
 /// document's structure: non-empty, its first character a letter, digit or `_`, the rest those
 /// or `-` or `.`. No indicator, quote, escape, space, break or comment mark can occur, and no
 /// `-`/`.` can open a sequence entry or a document marker.
-pub fn inert(value: &str) -> bool {
+pub(crate) fn inert(value: &str) -> bool {
     let mut bytes = value.bytes();
     bytes
         .next()
@@ -26,7 +26,7 @@ pub fn inert(value: &str) -> bool {
 
 /// The rendered document differs from the template; `masks` are the ones to blame, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mismatch {
+pub(crate) struct Mismatch {
     pub masks: Vec<(usize, MaskFailure)>,
 }
 
@@ -116,7 +116,7 @@ fn substitute(
 }
 
 /// `values[i]` is the text a reader should find where mask `i` was, `kinds[i]` its JSON type.
-pub fn yaml(
+pub(crate) fn yaml(
     template: &[u8],
     masks: &[Span],
     values: &[&str],
@@ -220,7 +220,7 @@ fn duplicate_keys(nodes: &[Located]) -> usize {
 }
 
 /// `bare[i]` says mask `i` stands outside a string, where its value is JSON text itself.
-pub fn json(
+pub(crate) fn json(
     template: &[u8],
     masks: &[Span],
     bare: &[bool],
@@ -290,7 +290,7 @@ fn substitute_json(
 
 /// TOML, read by the `toml` crate. `bare[i]` says mask `i` stands where a value goes, outside
 /// a string: there its text is read as `key = VALUE` reads it.
-pub fn toml(
+pub(crate) fn toml(
     template: &[u8],
     masks: &[Span],
     bare: &[bool],
@@ -365,7 +365,7 @@ fn same_toml(a: &toml::Value, b: &toml::Value) -> bool {
 
 /// dotenv, read by `dotenvy`: the same variables in the same order, each that held a mask
 /// reading back as exactly its value.
-pub fn dotenv(
+pub(crate) fn dotenv(
     template: &[u8],
     masks: &[Span],
     values: &[&str],

@@ -89,14 +89,18 @@ pub fn pick(
 /// A service principal's credentials, for library users who hold them already.
 #[derive(Clone, Debug)]
 pub struct ServicePrincipal {
+    /// The Entra tenant.
     pub tenant_id: String,
+    /// The application (client) id.
     pub client_id: String,
+    /// The client secret.
     pub client_secret: SecretString,
 }
 
 /// Where and as whom the provider talks to Key Vault.
 #[derive(Clone, Debug, Default)]
 pub struct Settings {
+    /// How a token is obtained.
     pub credential: CredentialKind,
     /// With `client-secret`: these credentials instead of the `AZURE_*` environment variables.
     pub service_principal: Option<ServicePrincipal>,
@@ -134,6 +138,7 @@ impl Settings {
 /// Something built once per run; a failure is kept and given to every secret that needs it.
 type Built<T> = Result<T, ProviderError>;
 
+/// Azure Key Vault through the SDK: one client per vault host, one credential per cloud.
 pub struct AzureProvider {
     settings: Settings,
     /// The one HTTP client, built on first use (it reads the CA files).
@@ -148,6 +153,7 @@ pub struct AzureProvider {
 }
 
 impl AzureProvider {
+    /// A provider that builds its credential and clients on first use.
     pub fn new(settings: Settings) -> Self {
         Self {
             settings,
