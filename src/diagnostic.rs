@@ -78,6 +78,43 @@ impl Default for Human {
     }
 }
 
+/// A message that is not a finding (an error that stopped a command, a warning about the
+/// run), as `error: …`, in the style lint findings use.
+pub(crate) fn write_message(
+    out: &mut dyn Write,
+    severity: Severity,
+    message: &str,
+) -> io::Result<()> {
+    let level = severity_style(severity);
+    writeln!(out, "{level}{severity}{level:#}: {}", printable(message))
+}
+
+/// A failure at a place in a file (a mask render, run or tag could not use), as
+/// `path:line:col: error: reason` and the secret it concerns: the place and style of a lint
+/// finding's first line.
+pub(crate) fn write_failure(
+    out: &mut dyn Write,
+    path: &str,
+    at: crate::source::Position,
+    message: &str,
+    secret: Option<&str>,
+) -> io::Result<()> {
+    let bold = Style::new().bold();
+    let level = severity_style(Severity::Error);
+    writeln!(
+        out,
+        "{bold}{}:{}:{}:{bold:#} {level}error{level:#}: {}",
+        printable(path),
+        at.line,
+        at.column,
+        printable(message)
+    )?;
+    if let Some(secret) = secret {
+        writeln!(out, "    secret: {}", printable(secret))?;
+    }
+    Ok(())
+}
+
 fn severity_style(severity: Severity) -> Style {
     let color = match severity {
         Severity::Error => AnsiColor::BrightRed,

@@ -7,7 +7,6 @@ mod run;
 mod tag;
 mod trust;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,7 +17,11 @@ pub use self::tag::TagOptions;
 use crate::config::{self, Loaded};
 use crate::diagnostic;
 use crate::error::EXIT_CLEAN;
+use crate::finding::Severity;
+use crate::render::{Failure, RenderError};
 use crate::resolve::{self, Resolver};
+use crate::source::{LineIndex, Span};
+use std::collections::BTreeMap;
 
 /// Why a command stopped: each layer's error, joined here, and the command line's own.
 #[derive(Debug, thiserror::Error)]
@@ -107,14 +110,10 @@ pub fn run(command: Command) -> i32 {
 
 /// Prints an error that stopped a command, with its chain of causes.
 fn report(error: &dyn std::fmt::Display) {
-    let mut stderr = anstream::stderr().lock();
-    let style = anstyle::Style::new()
-        .fg_color(Some(anstyle::AnsiColor::BrightRed.into()))
-        .bold();
-    let _ = writeln!(
-        stderr,
-        "{style}error{style:#}: {}",
-        diagnostic::printable(&error.to_string())
+    let _ = diagnostic::write_message(
+        &mut anstream::stderr().lock(),
+        crate::finding::Severity::Error,
+        &error.to_string(),
     );
 }
 
@@ -151,4 +150,62 @@ fn resolver(loaded: &Loaded, options: &StoreOptions) -> Result<Resolver, Error> 
         options.secrets_file.as_deref(),
         &settings,
     )?)
+}
+
+/// A mask (or template) that failed, for the list printed on a failed render.
+pub(crate) struct LineFailure {
+    pub(crate) span: Span,
+    pub(crate) reason: String,
+    pub(crate) locator: Option<String>,
+}
+
+impl LineFailure {
+    pub(crate) fn of(failure: &Failure) -> Self {
+        Self {
+            span: failure.span,
+            reason: failure.failure.to_string(),
+            locator: (!failure.locator.is_empty()).then(|| failure.locator.clone()),
+        }
+    }
+
+    pub(crate) fn all(error: &RenderError) -> Vec<Self> {
+        match error {
+            RenderError::Masks(list) => list.iter().map(Self::of).collect(),
+            RenderError::Syntax {
+                offset,
+                format,
+                message,
+            } => vec![Self {
+                span: Span::new(*offset, *offset),
+                reason: format!(
+                    "the template is not valid {format:?} (even with its masks replaced), so values cannot be escaped for it: {message}; render it with --as text or --escape none"
+                ),
+                locator: None,
+            }],
+        }
+    }
+}
+
+/// Lists failures as `name:line:column: error: …`, each source indexed once.
+pub(crate) fn report_named(
+    sources: &[(&str, &[u8])],
+    failures: &[(usize, LineFailure)],
+    summary: &str,
+) {
+    let mut stderr = anstream::stderr().lock();
+    // Each file is indexed once, however many of its masks failed.
+    let mut indexes: BTreeMap<usize, LineIndex<'_>> = BTreeMap::new();
+    for (j, failure) in failures {
+        let index = indexes
+            .entry(*j)
+            .or_insert_with(|| LineIndex::new(sources[*j].1));
+        let _ = diagnostic::write_failure(
+            &mut stderr,
+            sources[*j].0,
+            index.position(failure.span.start),
+            &failure.reason,
+            failure.locator.as_deref(),
+        );
+    }
+    let _ = diagnostic::write_message(&mut stderr, Severity::Error, summary);
 }

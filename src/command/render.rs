@@ -1,19 +1,18 @@
 //! `secretmask render`: every mask of every input resolved, escaped and checked before any
 //! output is staged, then every output committed.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::Error;
+use super::{Error, LineFailure, report_named};
 use super::{StoreOptions, load_config, resolver, runtime};
 use crate::config;
 use crate::diagnostic::{self, plural};
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS};
+use crate::finding::Severity;
 use crate::input::{self, Input};
-use crate::render::{self, Escape, Format, Plan, RenderError, output};
+use crate::render::{self, Escape, Format, Plan, output};
 use crate::resolve::Resolver;
-use crate::source::{LineIndex, Span};
 
 /// `secretmask render`.
 #[derive(Clone, Debug)]
@@ -102,13 +101,12 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
         .mode
         .or_else(|| loaded.config.render.mode.map(|mode| mode.0));
     if let Some(mode) = mode.filter(|m| config::Mode(*m).lets_others_write()) {
-        let mut stderr = anstream::stderr().lock();
-        let style = anstyle::Style::new()
-            .fg_color(Some(anstyle::AnsiColor::BrightYellow.into()))
-            .bold();
-        let _ = writeln!(
-            stderr,
-            "{style}warning{style:#}: mode {mode:04o} lets group or others write the rendered files, which hold secrets"
+        let _ = diagnostic::write_message(
+            &mut anstream::stderr().lock(),
+            Severity::Warning,
+            &format!(
+                "mode {mode:04o} lets group or others write the rendered files, which hold secrets"
+            ),
         );
     }
     output::clean_up_on_signals();
@@ -136,40 +134,6 @@ fn write_outputs(jobs: &[Job], outputs: Vec<Vec<u8>>, mode: Option<u32>) -> Resu
     stdout.flush().map_err(Error::Output)
 }
 
-/// A mask (or template) that failed, for the list printed on a failed render.
-pub(super) struct LineFailure {
-    pub(super) span: Span,
-    pub(super) reason: String,
-    pub(super) locator: Option<String>,
-}
-
-impl LineFailure {
-    pub(super) fn of(failure: &render::Failure) -> Self {
-        Self {
-            span: failure.span,
-            reason: failure.failure.to_string(),
-            locator: (!failure.locator.is_empty()).then(|| failure.locator.clone()),
-        }
-    }
-
-    pub(super) fn all(error: &RenderError) -> Vec<Self> {
-        match error {
-            RenderError::Masks(list) => list.iter().map(Self::of).collect(),
-            RenderError::Syntax {
-                offset,
-                format,
-                message,
-            } => vec![Self {
-                span: Span::new(*offset, *offset),
-                reason: format!(
-                    "the template is not valid {format:?} (even with its masks replaced), so values cannot be escaped for it: {message}; render it with --as text or --escape none"
-                ),
-                locator: None,
-            }],
-        }
-    }
-}
-
 fn report_failures(jobs: &[Job], failures: &[(usize, LineFailure)]) {
     let named: Vec<(&str, &[u8])> = jobs
         .iter()
@@ -183,40 +147,6 @@ fn report_failures(jobs: &[Job], failures: &[(usize, LineFailure)]) {
             plural(failures.len(), "mask")
         ),
     );
-}
-
-/// Lists failures as `name:line:column: error: …`, each source indexed once.
-pub(super) fn report_named(
-    sources: &[(&str, &[u8])],
-    failures: &[(usize, LineFailure)],
-    summary: &str,
-) {
-    let mut stderr = anstream::stderr().lock();
-    let style = anstyle::Style::new()
-        .fg_color(Some(anstyle::AnsiColor::BrightRed.into()))
-        .bold();
-    // Each file is indexed once, however many of its masks failed.
-    let mut indexes: BTreeMap<usize, LineIndex<'_>> = BTreeMap::new();
-    for (j, failure) in failures {
-        let index = indexes
-            .entry(*j)
-            .or_insert_with(|| LineIndex::new(sources[*j].1));
-        let at = index.position(failure.span.start);
-        let locator = failure
-            .locator
-            .as_deref()
-            .map(|l| format!("\n    secret: {}", diagnostic::printable(l)))
-            .unwrap_or_default();
-        let _ = writeln!(
-            stderr,
-            "{}:{}:{}: {style}error{style:#}: {}{locator}",
-            diagnostic::printable(sources[*j].0),
-            at.line,
-            at.column,
-            diagnostic::printable(&failure.reason)
-        );
-    }
-    let _ = writeln!(stderr, "{style}error{style:#}: {summary}");
 }
 
 fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {

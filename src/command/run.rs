@@ -11,8 +11,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use super::render::{LineFailure, report_named};
-use super::{Error, StoreOptions, load_config, resolver, runtime};
+use super::{Error, LineFailure, StoreOptions, load_config, report_named, resolver, runtime};
 use crate::environment::{self, Source};
 use crate::error::EXIT_FINDINGS;
 use crate::input;

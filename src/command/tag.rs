@@ -5,8 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, IsTerminal, Write};
 
-use super::render::{LineFailure, report_named};
-use super::{Error, StoreOptions, load_config, resolver, runtime};
+use super::{Error, LineFailure, StoreOptions, load_config, report_named, resolver, runtime};
 use crate::diagnostic::{self, plural};
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS};
 use crate::input::Input;
