@@ -68,15 +68,59 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
     } else {
         runtime()?.block_on(resolver.resolve(&all)).into_iter()
     };
-    let mut outputs = Vec::with_capacity(jobs.len());
+    let mode = options
+        .mode
+        .or_else(|| loaded.config.render.mode.map(|mode| mode.0));
+    if !options.check {
+        output::clean_up_on_signals();
+    }
+    // Each output is written as it is rendered: a file into its staged temporary file, stdout
+    // into a spool (memory, then a temporary file when large), so a large output is never held
+    // whole. Once anything fails nothing will be written, and the rest is rendered only to list
+    // every failure; what was staged is removed when dropped.
+    let mut staged = Vec::new();
+    let mut to_stdout = Vec::new();
     for (j, (job, plan)) in jobs.iter_mut().zip(&plans).enumerate() {
         let values: Vec<_> = values.by_ref().take(plan.len()).collect();
-        match render::render_plan(&mut job.bytes, plan, &values, options.escape) {
-            Ok(bytes) => outputs.push(bytes),
-            Err(error) => {
-                failures.extend(LineFailure::all(&error).into_iter().map(|f| (j, f)));
-                outputs.push(Vec::new());
+        let writing = failures.is_empty() && !options.check;
+        let rendered = match (&job.target, writing) {
+            (_, false) => render_into(
+                &mut job.bytes,
+                plan,
+                &values,
+                options.escape,
+                &mut std::io::sink(),
+            )
+            .map_err(Error::Output),
+            (Some(target), true) => {
+                let mut staging = output::Staging::open(target, mode)?;
+                let rendered = render_into(
+                    &mut job.bytes,
+                    plan,
+                    &values,
+                    options.escape,
+                    staging.writer(),
+                )
+                .map_err(|source| Error::Io {
+                    path: target.clone(),
+                    source,
+                })?;
+                if rendered.is_ok() {
+                    staged.push(staging.finish()?);
+                }
+                Ok(rendered)
             }
+            (None, true) => {
+                let mut spool = tempfile::spooled_tempfile(SPOOL_IN_MEMORY);
+                let rendered =
+                    render_into(&mut job.bytes, plan, &values, options.escape, &mut spool)
+                        .map_err(Error::Output)?;
+                to_stdout.push(spool);
+                Ok(rendered)
+            }
+        }?;
+        if let Err(error) = rendered {
+            failures.extend(LineFailure::all(&error).into_iter().map(|f| (j, f)));
         }
     }
     if !failures.is_empty() {
@@ -97,9 +141,6 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
         .map_err(Error::Output)?;
         return Ok(EXIT_CLEAN);
     }
-    let mode = options
-        .mode
-        .or_else(|| loaded.config.render.mode.map(|mode| mode.0));
     if let Some(mode) = mode.filter(|m| config::Mode(*m).lets_others_write()) {
         let _ = diagnostic::write_message(
             &mut anstream::stderr().lock(),
@@ -109,29 +150,38 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
             ),
         );
     }
-    output::clean_up_on_signals();
-    write_outputs(&jobs, outputs, mode)?;
-    Ok(EXIT_CLEAN)
-}
-
-/// Stages every file output, then commits them all; stdout is written last, in one piece.
-fn write_outputs(jobs: &[Job], outputs: Vec<Vec<u8>>, mode: Option<u32>) -> Result<(), Error> {
-    let mut staged = Vec::new();
-    let mut to_stdout = Vec::new();
-    for (job, bytes) in jobs.iter().zip(outputs) {
-        match &job.target {
-            Some(target) => staged.push(output::stage(target, &bytes, mode)?),
-            None => to_stdout.push(bytes),
-        }
-    }
     for file in staged {
         file.commit()?;
     }
+    // stdout last, once every file is in place.
     let mut stdout = std::io::stdout().lock();
-    for bytes in to_stdout {
-        stdout.write_all(&bytes).map_err(Error::Output)?;
+    for mut spool in to_stdout {
+        use std::io::Seek;
+        spool
+            .seek(std::io::SeekFrom::Start(0))
+            .and_then(|_| std::io::copy(&mut spool, &mut stdout))
+            .map_err(Error::Output)?;
     }
-    stdout.flush().map_err(Error::Output)
+    stdout.flush().map_err(Error::Output)?;
+    Ok(EXIT_CLEAN)
+}
+
+/// A stdout output stays in memory up to this size, then goes to an unnamed temporary file.
+const SPOOL_IN_MEMORY: usize = 16 << 20;
+
+/// Renders `plan` into `out` through a buffer: the render's own outcome, or the writer's error.
+fn render_into(
+    template: &mut [u8],
+    plan: &Plan,
+    values: &[Result<crate::Value, crate::ResolveError>],
+    escape: Escape,
+    out: &mut dyn Write,
+) -> std::io::Result<Result<(), crate::RenderError>> {
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 20, out);
+    let mut sink = render::Sink::new(&mut buffered);
+    let rendered = render::render_plan_to(template, plan, values, escape, &mut sink);
+    sink.finish()?;
+    Ok(rendered)
 }
 
 fn report_failures(jobs: &[Job], failures: &[(usize, LineFailure)]) {

@@ -15,7 +15,7 @@ use secrecy::ExposeSecret;
 
 use self::context::Context;
 pub use self::escape::Refusal;
-pub use self::plan::{Plan, render_plan};
+pub use self::plan::{Plan, render_plan, render_plan_to};
 use crate::mask::Mask;
 use crate::resolve::{Kind, ResolveError, Value};
 use crate::source::Span;
@@ -246,75 +246,88 @@ pub fn render_in_place<M: std::borrow::Borrow<Mask>>(
     format: Format,
     escape: Escape,
 ) -> Result<Vec<u8>, RenderError> {
-    let spans: Vec<Span> = masks.iter().map(|m| m.borrow().span).collect();
-    let placed = match escape {
-        Escape::Auto if !masks.is_empty() => {
-            Some(context::contexts_in_place(format, template, &spans))
-        }
-        _ => None,
-    };
-    render_placed(template, masks, values, format, escape, placed)
+    let mut out = Vec::with_capacity(template.len() + masks.len() * 16);
+    let mut sink = Sink::new(&mut out);
+    render_to(template, masks, values, format, escape, &mut sink)?;
+    sink.finish().expect("a Vec takes every write");
+    Ok(out)
 }
 
-fn render_placed<M: std::borrow::Borrow<Mask>>(
-    template: &[u8],
+/// Where a render writes: any writer, whose first failure is kept for the caller (a render's
+/// own failures are `RenderError`s; a full disk is the caller's I/O error).
+pub struct Sink<'a> {
+    out: &'a mut dyn std::io::Write,
+    error: Option<std::io::Error>,
+}
+
+impl<'a> Sink<'a> {
+    /// A sink writing into `out`.
+    pub fn new(out: &'a mut dyn std::io::Write) -> Self {
+        Self { out, error: None }
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        if self.error.is_none()
+            && let Err(e) = self.out.write_all(bytes)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    /// Flushes the writer; the first write error, if any.
+    pub fn finish(self) -> std::io::Result<()> {
+        match self.error {
+            Some(e) => Err(e),
+            None => self.out.flush(),
+        }
+    }
+}
+
+/// `render_in_place`, writing the output into `sink` instead of returning it. Where the output
+/// need not be parsed again (every value one plain token, no mask in a key or inside a larger
+/// plain scalar) it is written as it is made, so the output is never held in memory; on a
+/// failure what was written is the caller's to discard (a staged file that is never committed).
+pub fn render_to<M: std::borrow::Borrow<Mask>>(
+    template: &mut [u8],
     masks: &[M],
     values: &[Result<Value, ResolveError>],
     format: Format,
     escape: Escape,
-    placed: Option<Result<context::Placed, TemplateSyntax>>,
-) -> Result<Vec<u8>, RenderError> {
+    sink: &mut Sink<'_>,
+) -> Result<(), RenderError> {
     // Text without masks is copied as it is, whatever its format (Helm templates are not YAML).
     if masks.is_empty() {
-        return Ok(template.to_vec());
+        sink.put(template);
+        return Ok(());
     }
+    let spans: Vec<Span> = masks.iter().map(|m| m.borrow().span).collect();
+    let placed = match escape {
+        Escape::Auto => context::contexts_in_place(format, template, &spans),
+        Escape::None => Ok(context::Placed {
+            contexts: vec![Context::Raw; masks.len()],
+            in_key: false,
+        }),
+    };
+    let placed = placed.map_err(|e| RenderError::Syntax {
+        offset: e.offset,
+        format,
+        message: e.message,
+    })?;
     let masks: Vec<&Mask> = masks.iter().map(std::borrow::Borrow::borrow).collect();
-    let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
     let failure = |i: usize, failure: MaskFailure| Failure {
         span: masks[i].span,
         locator: masks[i].secret.to_string(),
         failure,
     };
-    let placed = match placed {
-        None => context::Placed {
-            contexts: vec![Context::Raw; masks.len()],
-            in_key: false,
-        },
-        Some(placed) => placed.map_err(|e| RenderError::Syntax {
-            offset: e.offset,
-            format,
-            message: e.message,
-        })?,
-    };
     let contexts = &placed.contexts;
-    let mut failures = Vec::new();
-    let mut out = Vec::with_capacity(template.len() + masks.len() * 16);
-    let mut raw: Vec<&str> = Vec::with_capacity(masks.len());
-    let mut kinds: Vec<Kind> = Vec::with_capacity(masks.len());
-    let mut last = 0;
-    for (i, (value, context)) in values.iter().zip(contexts).enumerate() {
-        out.extend_from_slice(&template[last..spans[i].start]);
-        last = spans[i].end;
-        let (value, kind) = match value {
-            Ok(value) => (value.expose_secret(), value.kind()),
-            Err(e) => {
-                failures.push(failure(i, e.clone().into()));
-                raw.push("");
-                kinds.push(Kind::String);
-                continue;
-            }
-        };
-        raw.push(value);
-        kinds.push(kind);
-        match escape::escape(value, kind, context) {
-            Ok(text) => out.extend_from_slice(text.as_bytes()),
-            Err(refusal) => failures.push(failure(i, refusal.into())),
-        }
-    }
-    out.extend_from_slice(&template[last..]);
-    if !failures.is_empty() {
-        return Err(RenderError::Masks(failures));
-    }
+    let raw: Vec<&str> = values
+        .iter()
+        .map(|v| v.as_ref().map_or("", |v| v.expose_secret()))
+        .collect();
+    let kinds: Vec<Kind> = values
+        .iter()
+        .map(|v| v.as_ref().map_or(Kind::String, Value::kind))
+        .collect();
     // A value of letters, digits and `_` (then also `-` and `.`) is one plain token that no
     // quoting context changes and no context can be broken by: the output has the template's
     // shape by construction, so the second parse is only paid for values that could matter, or
@@ -323,60 +336,96 @@ fn render_placed<M: std::borrow::Borrow<Mask>>(
     let partial_plain = contexts.iter().any(
         |c| matches!(c, Context::YamlPlain { at_start, at_end, .. } if !(*at_start && *at_end)),
     );
-    if escape == Escape::Auto
-        && (partial_plain || placed.in_key || !raw.iter().all(|v| verify::inert(v)))
+    let verify = escape == Escape::Auto
+        && (partial_plain || placed.in_key || !raw.iter().all(|v| verify::inert(v)));
+
+    let mut failures = Vec::new();
+    let mut held = Vec::new();
     {
-        let syntax = |e: TemplateSyntax| RenderError::Syntax {
-            offset: e.offset,
-            format,
-            message: e.message,
-        };
-        let bare: Vec<bool> = contexts
-            .iter()
-            .map(|c| matches!(c, Context::JsonBare | Context::TomlBare))
-            .collect();
-        let mismatch = match format {
-            Format::Yaml => {
-                // A number in a whole plain scalar is written so YAML 1.1 reads it too.
-                let read: Vec<std::borrow::Cow<'_, str>> = raw
-                    .iter()
-                    .zip(&kinds)
-                    .zip(contexts)
-                    .map(|((value, kind), context)| match context {
-                        Context::YamlPlain {
-                            at_start: true,
-                            at_end: true,
-                            tagged: false,
-                            ..
-                        } if *kind == Kind::Number => schema::json_number(value).into(),
-                        _ => (*value).into(),
-                    })
-                    .collect();
-                let read: Vec<&str> = read.iter().map(AsRef::as_ref).collect();
-                verify::yaml(template, &spans, &read, &kinds, &out).err()
+        // Written as made, or held for the re-read when it must be checked first.
+        let mut put = |bytes: &[u8]| {
+            if verify {
+                held.extend_from_slice(bytes);
+            } else {
+                sink.put(bytes);
             }
-            Format::Json => verify::json(template, &spans, &bare, &raw, &out)
-                .map_err(syntax)?
-                .err(),
-            Format::Toml => verify::toml(template, &spans, &bare, &raw, &out)
-                .map_err(syntax)?
-                .err(),
-            Format::Env => verify::dotenv(template, &spans, &raw, &out)
-                .map_err(syntax)?
-                .err(),
-            Format::Shell | Format::Text => None,
         };
-        if let Some(mismatch) = mismatch {
-            return Err(RenderError::Masks(
-                mismatch
-                    .masks
-                    .into_iter()
-                    .map(|(i, why)| failure(i, why))
-                    .collect(),
-            ));
+        let mut last = 0;
+        for (i, (value, context)) in values.iter().zip(contexts).enumerate() {
+            put(&template[last..spans[i].start]);
+            last = spans[i].end;
+            let value = match value {
+                Ok(value) => value,
+                Err(e) => {
+                    failures.push(failure(i, e.clone().into()));
+                    continue;
+                }
+            };
+            match escape::escape(value.expose_secret(), value.kind(), context) {
+                Ok(text) => put(text.as_bytes()),
+                Err(refusal) => failures.push(failure(i, refusal.into())),
+            }
         }
+        put(&template[last..]);
     }
-    Ok(out)
+    if !failures.is_empty() {
+        return Err(RenderError::Masks(failures));
+    }
+    if !verify {
+        return Ok(());
+    }
+    let out = held;
+    let syntax = |e: TemplateSyntax| RenderError::Syntax {
+        offset: e.offset,
+        format,
+        message: e.message,
+    };
+    let bare: Vec<bool> = contexts
+        .iter()
+        .map(|c| matches!(c, Context::JsonBare | Context::TomlBare))
+        .collect();
+    let mismatch = match format {
+        Format::Yaml => {
+            // A number in a whole plain scalar is written so YAML 1.1 reads it too.
+            let read: Vec<std::borrow::Cow<'_, str>> = raw
+                .iter()
+                .zip(&kinds)
+                .zip(contexts)
+                .map(|((value, kind), context)| match context {
+                    Context::YamlPlain {
+                        at_start: true,
+                        at_end: true,
+                        tagged: false,
+                        ..
+                    } if *kind == Kind::Number => schema::json_number(value).into(),
+                    _ => (*value).into(),
+                })
+                .collect();
+            let read: Vec<&str> = read.iter().map(AsRef::as_ref).collect();
+            verify::yaml(template, &spans, &read, &kinds, &out).err()
+        }
+        Format::Json => verify::json(template, &spans, &bare, &raw, &out)
+            .map_err(syntax)?
+            .err(),
+        Format::Toml => verify::toml(template, &spans, &bare, &raw, &out)
+            .map_err(syntax)?
+            .err(),
+        Format::Env => verify::dotenv(template, &spans, &raw, &out)
+            .map_err(syntax)?
+            .err(),
+        Format::Shell | Format::Text => None,
+    };
+    if let Some(mismatch) = mismatch {
+        return Err(RenderError::Masks(
+            mismatch
+                .masks
+                .into_iter()
+                .map(|(i, why)| failure(i, why))
+                .collect(),
+        ));
+    }
+    sink.put(&out);
+    Ok(())
 }
 
 #[cfg(test)]

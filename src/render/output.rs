@@ -77,10 +77,45 @@ enum Kind {
     Stream(Vec<u8>),
 }
 
-/// Writes `bytes` next to `target`. `mode`: the caller's choice; otherwise an existing target
-/// keeps its permissions and a new file gets `DEFAULT_MODE`. The decision is made on the link
-/// itself: a symlink is written through, to the file it points to, and stays a symlink.
-pub(crate) fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> Result<Staged, Error> {
+/// An output being written: a `0600` temporary file beside its target (or, for a device, the
+/// bytes to write into it at commit), not yet synced.
+pub(crate) struct Staging {
+    kind: Kind,
+    target: PathBuf,
+}
+
+impl Staging {
+    /// Opens the staged file of `target`. `mode`: the caller's choice; otherwise an existing
+    /// target keeps its permissions and a new file gets `DEFAULT_MODE`. The decision is made on
+    /// the link itself: a symlink is written through, to the file it points to, and stays one.
+    pub(crate) fn open(target: &Path, mode: Option<u32>) -> Result<Self, Error> {
+        open(target, mode)
+    }
+
+    /// Where the output is written.
+    pub(crate) fn writer(&mut self) -> &mut dyn Write {
+        match &mut self.kind {
+            Kind::File { temp, .. } => temp,
+            Kind::Stream(bytes) => bytes,
+        }
+    }
+
+    /// Syncs what was written: ready to commit.
+    pub(crate) fn finish(self) -> Result<Staged, Error> {
+        if let Kind::File { temp, .. } = &self.kind {
+            temp.as_file().sync_all().map_err(|source| Error::Io {
+                path: self.target.clone(),
+                source,
+            })?;
+        }
+        Ok(Staged {
+            kind: self.kind,
+            target: self.target,
+        })
+    }
+}
+
+fn open(target: &Path, mode: Option<u32>) -> Result<Staging, Error> {
     let io = |source| Error::Io {
         path: target.to_path_buf(),
         source,
@@ -102,8 +137,8 @@ pub(crate) fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> Result<St
         // replaced; refuse it while nothing has been.
         Some(m) if m.is_dir() => return Err(refuse("is a directory")),
         Some(m) if !m.is_file() => {
-            return Ok(Staged {
-                kind: Kind::Stream(bytes.to_vec()),
+            return Ok(Staging {
+                kind: Kind::Stream(Vec::new()),
                 target,
             });
         }
@@ -120,7 +155,7 @@ pub(crate) fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> Result<St
             .map_or(DEFAULT_MODE, |m| m.permissions().mode() & 0o777)
     });
     // tempfile creates the file 0600: it holds secrets until it is the target.
-    let mut temp = tempfile::Builder::new()
+    let temp = tempfile::Builder::new()
         .prefix(&format!(
             ".{}.",
             target.file_name().unwrap_or_default().to_string_lossy()
@@ -134,9 +169,7 @@ pub(crate) fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> Result<St
         .as_ref()
         .map(|m| (m.uid(), m.gid()))
         .filter(|&(uid, gid)| (uid, gid) != (ours.uid(), ours.gid()));
-    temp.write_all(bytes).map_err(io)?;
-    temp.as_file().sync_all().map_err(io)?;
-    Ok(Staged {
+    Ok(Staging {
         kind: Kind::File { temp, mode, owner },
         target,
     })

@@ -5,7 +5,9 @@
 
 use base64::Engine;
 
-use super::{Escape, Failure, Format, MaskFailure, RenderError, render, render_in_place};
+use super::{
+    Escape, Failure, Format, MaskFailure, RenderError, Sink, render, render_in_place, render_to,
+};
 use crate::encoded::{self, Encoding};
 use crate::grammar;
 use crate::kubernetes::{self, DataValue};
@@ -128,9 +130,25 @@ pub fn render_plan(
     values: &[Result<Value, ResolveError>],
     escape: Escape,
 ) -> Result<Vec<u8>, RenderError> {
+    let mut out = Vec::with_capacity(template.len());
+    let mut sink = Sink::new(&mut out);
+    render_plan_to(template, plan, values, escape, &mut sink)?;
+    sink.finish().expect("a Vec takes every write");
+    Ok(out)
+}
+
+/// [`render_plan`], writing into `sink` as [`super::render_to`] does: a large output is never
+/// held in memory when it need not be parsed again.
+pub fn render_plan_to(
+    template: &mut [u8],
+    plan: &Plan,
+    values: &[Result<Value, ResolveError>],
+    escape: Escape,
+    sink: &mut Sink<'_>,
+) -> Result<(), RenderError> {
     let (outer, mut rest) = values.split_at(plan.masks.len());
     if plan.data.is_empty() {
-        return render_in_place(template, &plan.masks, outer, plan.format, escape);
+        return render_to(template, &plan.masks, outer, plan.format, escape, sink);
     }
     // Each data value's replacement, in order; failures are placed at the value.
     let mut failures = Vec::new();
@@ -190,7 +208,7 @@ pub fn render_plan(
             ..mask.clone()
         })
         .collect();
-    render_in_place(&mut replaced, &masks, outer, plan.format, escape).map_err(
+    render_to(&mut replaced, &masks, outer, plan.format, escape, sink).map_err(
         |error| match error {
             RenderError::Masks(list) => RenderError::Masks(
                 list.into_iter()
