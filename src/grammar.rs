@@ -5,7 +5,7 @@
 //! before it, so a file without masks costs one pass at memory speed and Helm's `{{ .Values }}`,
 //! Actions' `${{ }}`, YAML merge keys `<<: *x` and heredocs `<<EOF` are never looked at.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use memchr::memmem;
 use nom::{
@@ -145,6 +145,7 @@ fn scan_pieces(bytes: &[u8], pieces: usize) -> Vec<Candidate> {
 /// The candidates whose `workato:` lies in `range`, a run of whole lines of `bytes`.
 fn scan_in(bytes: &[u8], range: std::ops::Range<usize>) -> Vec<Candidate> {
     let mut found = Vec::new();
+    let mut secrets = Secrets::default();
     let mut resume = 0;
     let base = range.start;
     for hit in finder().find_iter(&bytes[range]) {
@@ -155,7 +156,7 @@ fn scan_in(bytes: &[u8], range: std::ops::Range<usize>) -> Vec<Candidate> {
         let Some((start, delimiter)) = opener_before(bytes, hit) else {
             continue;
         };
-        let candidate = parse_candidate(bytes, start, delimiter, hit);
+        let candidate = parse_candidate(bytes, start, delimiter, hit, &mut secrets);
         resume = match &candidate {
             Ok(mask) => mask.span.end,
             Err(error) => error.mask.end,
@@ -223,7 +224,29 @@ fn extent(bytes: &[u8], body_start: usize) -> Extent {
     }
 }
 
-fn parse_candidate(bytes: &[u8], start: usize, opener: Delimiter, hit: usize) -> Candidate {
+/// The secrets a scan has read, by store and locator as written: each is validated once and
+/// shared by every mask that names it.
+#[derive(Default)]
+struct Secrets(std::collections::HashMap<(Store, String), Arc<SecretRef>>);
+
+impl Secrets {
+    fn get(&mut self, store: Store, locator: &str) -> Result<Arc<SecretRef>, LocatorError> {
+        if let Some(secret) = self.0.get(&(store, locator.to_owned())) {
+            return Ok(secret.clone());
+        }
+        let secret = Arc::new(SecretRef::parse(store, locator)?);
+        self.0.insert((store, locator.to_owned()), secret.clone());
+        Ok(secret)
+    }
+}
+
+fn parse_candidate(
+    bytes: &[u8],
+    start: usize,
+    opener: Delimiter,
+    hit: usize,
+    secrets: &mut Secrets,
+) -> Candidate {
     let body_start = hit + MARKER.len();
     let fail = |span: Span, mask: Span, kind| Err(ParseError { span, mask, kind });
     let (closer_at, closer) = match extent(bytes, body_start) {
@@ -270,13 +293,12 @@ fn parse_candidate(bytes: &[u8], start: usize, opener: Delimiter, hit: usize) ->
             if store == Store::Vault && key.is_empty() {
                 return fail(mask, mask, ParseErrorKind::EmptyVaultKey);
             }
-            let secret =
-                SecretRef::parse(store, locator).map_err(|LocatorError { span, kind }| {
-                    ParseError {
-                        span: span.shift(body_start + locator_at),
-                        mask,
-                        kind: ParseErrorKind::Locator(kind),
-                    }
+            let secret = secrets
+                .get(store, locator)
+                .map_err(|LocatorError { span, kind }| ParseError {
+                    span: span.shift(body_start + locator_at),
+                    mask,
+                    kind: ParseErrorKind::Locator(kind),
                 })?;
             Ok(Mask {
                 span: mask,

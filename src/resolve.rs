@@ -219,7 +219,7 @@ impl Resolver {
         &self,
         masks: &[M],
     ) -> Vec<Result<Value, ResolveError>> {
-        let refs: Vec<SecretRef> = unique(masks.iter().map(|m| &m.borrow().secret));
+        let refs: Vec<SecretRef> = unique(masks.iter().map(|m| &*m.borrow().secret));
         let secrets = self.fetch(&refs).await;
         // Each secret's JSON is parsed once for all its masks, and dropped with this call.
         let selectors: HashMap<&SecretRef, Result<Selector<'_>, &ProviderError>> = secrets
@@ -234,7 +234,7 @@ impl Resolver {
             .map(|mask| {
                 selected
                     .entry((&mask.secret, mask.key.as_str()))
-                    .or_insert_with(|| match &selectors[&mask.secret] {
+                    .or_insert_with(|| match &selectors[&*mask.secret] {
                         Ok(selector) => selector.get(&mask.key),
                         Err(e) => Err((*e).clone().into()),
                     })
@@ -390,7 +390,7 @@ impl Resolver {
 
     /// How many distinct secrets `masks` name.
     pub fn distinct<M: std::borrow::Borrow<Mask>>(masks: &[M]) -> usize {
-        unique(masks.iter().map(|m| &m.borrow().secret)).len()
+        unique(masks.iter().map(|m| &*m.borrow().secret)).len()
     }
 }
 

@@ -71,7 +71,7 @@ pub(super) fn run(options: &TagOptions) -> Result<i32, Error> {
     let secrets: Vec<SecretRef> = outcome
         .masked
         .iter()
-        .flat_map(|f| f.masks.iter().map(|m| m.secret.clone()))
+        .flat_map(|f| f.masks.iter().map(|m| SecretRef::clone(&m.secret)))
         .collect();
     let resolver = resolver(&loaded, &options.store)?;
     let runtime = runtime()?;

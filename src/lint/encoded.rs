@@ -38,7 +38,7 @@ pub(super) fn check(bytes: &[u8], found: &[Encoded]) -> (Vec<Finding>, Vec<Mask>
             match candidate {
                 Err(error) => findings.push(in_data(super::parse_finding(&error))),
                 Ok(mask) => {
-                    if let SecretRef::Aws(arn) = &mask.secret
+                    if let SecretRef::Aws(arn) = &*mask.secret
                         && arn.is_partial()
                     {
                         findings.push(in_data(super::locator::partial_arn(&mask, arn)));

@@ -185,7 +185,7 @@ pub fn check_candidates(candidates: &[Candidate]) -> Vec<Finding> {
         .iter()
         .filter_map(|candidate| match candidate {
             Err(error) => Some(parse_finding(error)),
-            Ok(mask) => match &mask.secret {
+            Ok(mask) => match &*mask.secret {
                 SecretRef::Aws(arn) if arn.is_partial() => Some(locator::partial_arn(mask, arn)),
                 _ => None,
             },

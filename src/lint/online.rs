@@ -43,7 +43,7 @@ pub(crate) async fn check(
 ) -> Vec<Diagnostic> {
     let mut refs: Vec<SecretRef> = files
         .iter()
-        .flat_map(|f| f.masks.iter().map(|m| m.secret.clone()))
+        .flat_map(|f| f.masks.iter().map(|m| SecretRef::clone(&m.secret)))
         .collect();
     refs.sort();
     refs.dedup();
@@ -58,7 +58,7 @@ pub(crate) async fn check(
                 && matches!(&described[&m.secret],
                     Ok(d) if d.value.is_none() && d.metadata.is_live())
         })
-        .map(|m| m.secret.clone())
+        .map(|m| SecretRef::clone(&m.secret))
         .collect();
     keyed.sort();
     keyed.dedup();

@@ -89,8 +89,9 @@ pub struct Mask {
     pub delimiter: Delimiter,
     /// The key with its escapes removed; empty means the whole secret.
     pub key: String,
-    /// The secret it names.
-    pub secret: SecretRef,
+    /// The secret it names, shared by every mask of a scan that names it (a large template
+    /// names a few secrets many times).
+    pub secret: std::sync::Arc<SecretRef>,
 }
 
 impl Mask {
