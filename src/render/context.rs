@@ -135,11 +135,18 @@ fn header(text: &[u8], start: usize) -> impl Iterator<Item = &u8> {
 
 /// A placeholder of exactly `len` bytes for mask `index`, unique in the document.
 pub(crate) fn placeholder(index: usize, len: usize) -> String {
-    let mut text = format!("SMq{index}q");
-    while text.len() < len {
-        text.push('x');
-    }
-    text
+    let mut text = vec![0; len];
+    write_placeholder(index, &mut text);
+    String::from_utf8(text).expect("ASCII")
+}
+
+/// Writes mask `index`'s placeholder over `slot` (a mask's bytes, at least 6 long): `SMq`, the
+/// index, `q`, then `x`s to the end.
+fn write_placeholder(index: usize, slot: &mut [u8]) {
+    use std::io::Write;
+    slot.fill(b'x');
+    let mut at = &mut slot[..];
+    let _ = write!(at, "SMq{index}q");
 }
 
 /// The template with each mask replaced by its placeholder; `quoted` wraps the placeholder in
@@ -216,13 +223,17 @@ pub(crate) fn contexts_in_place(
     if format != Format::Yaml {
         return others(format, template, masks);
     }
-    let saved: Vec<Vec<u8>> = masks.iter().map(|m| template[m.range()].to_vec()).collect();
+    // Every mask's bytes in one buffer, in order.
+    let mut saved = Vec::with_capacity(masks.iter().map(Span::len).sum());
     for (i, mask) in masks.iter().enumerate() {
-        template[mask.range()].copy_from_slice(placeholder(i, mask.len()).as_bytes());
+        saved.extend_from_slice(&template[mask.range()]);
+        write_placeholder(i, &mut template[mask.range()]);
     }
     let parsed = yaml(template, masks);
-    for (mask, text) in masks.iter().zip(&saved) {
-        template[mask.range()].copy_from_slice(text);
+    let mut at = 0;
+    for mask in masks {
+        template[mask.range()].copy_from_slice(&saved[at..at + mask.len()]);
+        at += mask.len();
     }
     let (contexts, in_key) = parsed?;
     Ok(Placed { contexts, in_key })
