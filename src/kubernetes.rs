@@ -39,13 +39,8 @@ pub(crate) fn masked_data(stream: &[u8]) -> Vec<DataValue> {
         // Where the node stands: depth, and for a mapping's child whether it is a key.
         let depth = open.len();
         let mut is_key = false;
-        if matches!(
-            event,
-            Event::Scalar(..)
-                | Event::Alias(..)
-                | Event::MappingStart(..)
-                | Event::SequenceStart(..)
-        ) && let Some((mapping, children)) = open.last_mut()
+        if crate::source::is_yaml_node(&event)
+            && let Some((mapping, children)) = open.last_mut()
         {
             is_key = *mapping && *children % 2 == 0;
             *children += 1;

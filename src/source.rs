@@ -196,3 +196,13 @@ mod tests {
         assert_eq!(index.position(1), Position { line: 1, column: 2 });
     }
 }
+
+/// Whether a YAML event is a node (a scalar, an alias or the start of a collection): in a
+/// mapping, nodes alternate key and value.
+pub(crate) fn is_yaml_node(event: &serde_saphyr::granit_parser::Event<'_>) -> bool {
+    use serde_saphyr::granit_parser::Event;
+    matches!(
+        event,
+        Event::Scalar(..) | Event::Alias(..) | Event::MappingStart(..) | Event::SequenceStart(..)
+    )
+}

@@ -71,17 +71,23 @@ fn post_render(dir: &Path, program: &Path, args: &[String], stdin: &Path) -> Out
     command.output().unwrap()
 }
 
+/// `secretmask render` run as Helm 3.9+ runs it for `--post-renderer secretmask
+/// --post-renderer-args render`: in the project, the chart's stream on stdin.
+fn helm_post_renders(dir: &tempfile::TempDir, manifests: &str) -> Output {
+    secretmask()
+        .current_dir(dir.path())
+        .arg("render")
+        .pipe_stdin(chart().join(manifests))
+        .unwrap()
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_chart_stream_renders_as_the_helm_3_post_renderer_flags_call_it() {
     // helm install metrics CHART --post-renderer secretmask --post-renderer-args render
     let dir = project();
-    let output = secretmask()
-        .current_dir(dir.path())
-        .arg("render")
-        .pipe_stdin(chart().join("manifests.yaml"))
-        .unwrap()
-        .output()
-        .unwrap();
+    let output = helm_post_renders(&dir, "manifests.yaml");
     assert!(output.status.success(), "{output:?}");
     assert!(output.stderr.is_empty());
     assert_eq!(String::from_utf8(output.stdout).unwrap(), expected());
@@ -154,13 +160,7 @@ fn a_mask_the_chart_encoded_outside_a_secret_stops_the_release_with_nothing_on_s
     // The chart's HTTP probes carry `Basic base64(job:password)`: the placeholder would reach
     // the cluster, so the render is refused where it stands.
     let dir = project();
-    let output = secretmask()
-        .current_dir(dir.path())
-        .arg("render")
-        .pipe_stdin(chart().join("manifests-with-probes.yaml"))
-        .unwrap()
-        .output()
-        .unwrap();
+    let output = helm_post_renders(&dir, "manifests-with-probes.yaml");
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty(), "Helm must get no manifests");
     let stderr = String::from_utf8(output.stderr).unwrap();
@@ -179,13 +179,7 @@ fn a_mask_that_does_not_resolve_stops_the_release_with_nothing_on_stdout() {
         format!("kv/monitoring/pushgateway:\n  proxy-password: {PROXY}\n"),
     )
     .unwrap();
-    let output = secretmask()
-        .current_dir(dir.path())
-        .arg("render")
-        .pipe_stdin(chart().join("manifests.yaml"))
-        .unwrap()
-        .output()
-        .unwrap();
+    let output = helm_post_renders(&dir, "manifests.yaml");
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
     let stderr = String::from_utf8(output.stderr).unwrap();

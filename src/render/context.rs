@@ -332,13 +332,8 @@ fn yaml_piece(
         })?;
         // A mapping's children alternate key and value.
         let mut key = false;
-        if matches!(
-            event,
-            Event::Scalar(..)
-                | Event::Alias(..)
-                | Event::MappingStart(..)
-                | Event::SequenceStart(..)
-        ) && let Some((_, mapping, children)) = open.last_mut()
+        if crate::source::is_yaml_node(&event)
+            && let Some((_, mapping, children)) = open.last_mut()
         {
             key = *mapping && *children % 2 == 0;
             *children += 1;
