@@ -151,6 +151,16 @@ pub fn yaml_error_position(error: &serde_saphyr::Error) -> (u64, u64) {
         .map_or((0, 0), |at| (at.line(), at.column()))
 }
 
+/// Whether a YAML event is a node (a scalar, an alias or the start of a collection): in a
+/// mapping, nodes alternate key and value.
+pub(crate) fn is_yaml_node(event: &serde_saphyr::granit_parser::Event<'_>) -> bool {
+    use serde_saphyr::granit_parser::Event;
+    matches!(
+        event,
+        Event::Scalar(..) | Event::Alias(..) | Event::MappingStart(..) | Event::SequenceStart(..)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,14 +205,4 @@ mod tests {
         let index = LineIndex::new(b"\xffx");
         assert_eq!(index.position(1), Position { line: 1, column: 2 });
     }
-}
-
-/// Whether a YAML event is a node (a scalar, an alias or the start of a collection): in a
-/// mapping, nodes alternate key and value.
-pub(crate) fn is_yaml_node(event: &serde_saphyr::granit_parser::Event<'_>) -> bool {
-    use serde_saphyr::granit_parser::Event;
-    matches!(
-        event,
-        Event::Scalar(..) | Event::Alias(..) | Event::MappingStart(..) | Event::SequenceStart(..)
-    )
 }
