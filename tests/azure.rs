@@ -880,3 +880,49 @@ fn tag_sets_key_vault_tags_without_writing_a_value() {
         2
     );
 }
+
+#[test]
+fn tag_asks_on_a_terminal_and_writes_only_when_told_yes() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    kv.set("db", Version::new(CANARY));
+    let dir = project(&kv, "client-secret", "");
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!("a: <<workato:akv:password:{}>>\n", id("db")),
+    )
+    .unwrap();
+    let binary = std::path::PathBuf::from(assert_cmd::cargo::cargo_bin!("secretmask"));
+    // `script` gives the command a terminal, whose input is what the test types.
+    let answer = |typed: &str| {
+        let mut command = std::process::Command::new("script");
+        crate::support::test_env(&mut command);
+        let mut child = command
+            .current_dir(dir.path())
+            .envs(kv.env())
+            .args(["-qec"])
+            .arg(format!(
+                "{} tag app.yaml --tag team=payments --config config.yaml",
+                binary.display()
+            ))
+            .arg("/dev/null")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), typed.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert_clean("stdout", &output.stdout);
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let refused = answer("n\n");
+    assert!(refused.contains("Tag 1 secret? [y/N]"), "{refused}");
+    assert!(refused.contains("nothing was written"), "{refused}");
+    assert!(kv.versions("db")[0].tags.is_empty());
+    let accepted = answer("y\n");
+    assert!(accepted.contains("1 secret tagged"), "{accepted}");
+    assert_eq!(
+        kv.versions("db")[0].tags,
+        [("team".to_owned(), "payments".to_owned())].into()
+    );
+}
