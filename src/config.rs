@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::mask::Store;
+use crate::source::FileSyntax;
 
 /// The file name looked for in the working directory and its ancestors.
 pub const FILE_NAME: &str = ".secretmask.yaml";
@@ -468,17 +469,8 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// A config file is not valid: its position and the problem, never its text.
-    #[error("{}:{line}:{column}: {message}", path.display())]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line.
-        line: u64,
-        /// 1-based column.
-        column: u64,
-        /// What is wrong there.
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] crate::source::FileSyntax),
 }
 
 /// Loads the user's config, then `explicit` if given, else the nearest `.secretmask.yaml` from
@@ -560,18 +552,9 @@ fn read_once(path: &Path) -> Result<(PathBuf, Vec<u8>), ConfigError> {
 /// symlinks), and the fingerprint of the very bytes parsed.
 fn read(path: &Path) -> Result<(Config, Trusted), ConfigError> {
     let (canonical, bytes) = read_once(path)?;
-    let text = String::from_utf8(bytes.clone()).map_err(|_| ConfigError::Invalid {
-        path: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: "not UTF-8 text".into(),
-    })?;
-    let mut config = parse(&text).map_err(|(line, column, message)| ConfigError::Invalid {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message,
-    })?;
+    let text =
+        String::from_utf8(bytes.clone()).map_err(|_| FileSyntax::whole(path, "not UTF-8 text"))?;
+    let mut config = parse(&text).map_err(|at| FileSyntax::at(path, at))?;
     config.resolve_paths(canonical.parent().unwrap_or(Path::new("/")));
     Ok((config, fingerprint(canonical, &bytes)))
 }

@@ -190,15 +190,8 @@ impl Resolver {
     /// A resolver on the `file` store, from the text of a secrets file: for tests, examples and
     /// local development. An error gives the line and column, never the text.
     pub fn from_secrets_yaml(text: &str) -> Result<Self, crate::provider::file::FileStoreError> {
-        let store =
-            crate::provider::file::FileStore::parse(text).map_err(|(line, column, message)| {
-                crate::provider::file::FileStoreError::Invalid {
-                    path: "<secrets>".into(),
-                    line,
-                    column,
-                    message,
-                }
-            })?;
+        let store = crate::provider::file::FileStore::parse(text)
+            .map_err(|at| crate::source::FileSyntax::at(std::path::Path::new("<secrets>"), at))?;
         Ok(Self::new(
             Providers::all(std::sync::Arc::new(store)),
             &Options::default(),

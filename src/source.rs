@@ -161,6 +161,38 @@ pub(crate) fn is_yaml_node(event: &serde_saphyr::granit_parser::Event<'_>) -> bo
     )
 }
 
+/// A file secretmask reads that is not what it must be (a configuration, a secrets file),
+/// with where: the one shape of such an error. Never holds the file's text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}:{column}: {message}", path.display())]
+pub struct FileSyntax {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// 1-based line; 0 when the problem is the whole file.
+    pub line: u64,
+    /// 1-based column; 0 when the problem is the whole file.
+    pub column: u64,
+    /// What is wrong there.
+    pub message: String,
+}
+
+impl FileSyntax {
+    /// A problem at `line` and `column` of `path`.
+    pub fn at(path: &std::path::Path, (line, column, message): (u64, u64, String)) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    }
+
+    /// A problem with the whole of `path` (not a regular file, too large, not UTF-8).
+    pub fn whole(path: &std::path::Path, message: impl Into<String>) -> Self {
+        Self::at(path, (0, 0, message.into()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -303,3 +303,25 @@ fn which(program: &str) -> Result<PathBuf, ()> {
         .find(|path| path.is_file())
         .ok_or(())
 }
+
+#[test]
+fn a_stream_that_starts_with_an_empty_document_is_still_read_as_yaml() {
+    // A template that renders only comments still gets its `---` and `# Source:` line.
+    let dir = project();
+    let empty = "---\n# Source: prometheus-pushgateway/templates/extra-manifests.yaml\n";
+    let stream = format!(
+        "{empty}{}",
+        std::fs::read_to_string(chart().join("manifests.yaml")).unwrap()
+    );
+    let output = secretmask()
+        .current_dir(dir.path())
+        .arg("render")
+        .write_stdin(stream)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!("{empty}{}", expected())
+    );
+}

@@ -19,6 +19,7 @@ use futures::future::BoxFuture;
 
 use super::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
 use crate::mask::{Arn, SecretRef};
+use crate::source::FileSyntax;
 
 /// The largest secrets file read.
 const SIZE_LIMIT: u64 = 64 << 20;
@@ -44,18 +45,9 @@ pub enum FileStoreError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not valid.
-    #[error("{}:{line}:{column}: {message}", path.display())]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line.
-        line: u64,
-        /// 1-based column.
-        column: u64,
-        /// What is wrong there.
-        message: String,
-    },
+    /// The file is not valid: its position and the problem, never its text.
+    #[error(transparent)]
+    Invalid(#[from] FileSyntax),
 }
 
 impl FileStore {
@@ -66,16 +58,11 @@ impl FileStore {
             path: path.to_path_buf(),
             source,
         };
-        let invalid = |message: String| FileStoreError::Invalid {
-            path: path.to_path_buf(),
-            line: 0,
-            column: 0,
-            message,
-        };
+        let invalid = |message: String| FileSyntax::whole(path, message);
         // Only a regular file of a bounded size: `/dev/zero` or a FIFO named here would never end.
         let file = std::fs::File::open(path).map_err(read_error)?;
         if !file.metadata().map_err(read_error)?.is_file() {
-            return Err(invalid("not a regular file".into()));
+            return Err(invalid("not a regular file".into()).into());
         }
         let mut bytes = Vec::new();
         file.take(SIZE_LIMIT + 1)
@@ -85,24 +72,18 @@ impl FileStore {
             return Err(invalid(format!(
                 "larger than {} MiB, more than a secrets file holds",
                 SIZE_LIMIT >> 20
-            )));
+            ))
+            .into());
         }
         let text = String::from_utf8(bytes).map_err(|e| {
             let at =
                 crate::source::LineIndex::new(e.as_bytes()).position(e.utf8_error().valid_up_to());
-            FileStoreError::Invalid {
-                path: path.to_path_buf(),
-                line: at.line as u64,
-                column: at.column as u64,
-                message: "not UTF-8 text".into(),
-            }
+            FileSyntax::at(
+                path,
+                (at.line as u64, at.column as u64, "not UTF-8 text".into()),
+            )
         })?;
-        Self::parse(&text).map_err(|(line, column, message)| FileStoreError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-        })
+        Ok(Self::parse(&text).map_err(|at| FileSyntax::at(path, at))?)
     }
 
     /// Parses the file. A secret is a mapping (a JSON-object secret) or a string; the error

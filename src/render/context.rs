@@ -168,22 +168,37 @@ pub(crate) fn with_placeholders(
     doc
 }
 
-/// Whether `doc` parses as YAML whose first document's root is a mapping or a sequence.
+/// Whether `doc` parses as YAML whose first non-empty document's root is a mapping or a
+/// sequence. A stream may start with empty documents: `helm template` writes a `---` and a
+/// `# Source:` comment for a template that rendered only comments.
 pub(crate) fn is_yaml_collection(doc: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(doc) else {
         return false;
     };
     let mut root = None;
+    let mut at_root = false;
     for event in Parser::new_from_str(text) {
         let Ok((event, _)) = event else {
             return false;
         };
-        if root.is_none() {
-            root = match event {
-                Event::MappingStart(..) | Event::SequenceStart(..) => Some(true),
-                Event::Scalar(..) | Event::Alias(..) => Some(false),
-                _ => None,
-            };
+        match event {
+            Event::DocumentStart(..) => at_root = root.is_none(),
+            // An empty document's root is a null plain scalar (the parser writes it `~`): it
+            // decides nothing.
+            Event::Scalar(value, ScalarStyle::Plain, _, None)
+                if at_root && (value.is_empty() || value == "~") =>
+            {
+                at_root = false;
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) if at_root => {
+                root = Some(true);
+                at_root = false;
+            }
+            Event::Scalar(..) | Event::Alias(..) if at_root => {
+                root = Some(false);
+                at_root = false;
+            }
+            _ => {}
         }
     }
     root == Some(true)

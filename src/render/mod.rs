@@ -457,6 +457,13 @@ mod tests {
             Format::Text
         );
         assert_eq!(sniff("no masks: here\n"), Format::Text);
+        // A Helm stream may start with documents that are only comments.
+        assert_eq!(
+            sniff(&format!(
+                "---\n# Source: c/templates/a.yaml\n---\n# Source: c/templates/b.yaml\nkind: Secret\nstringData:\n  a: {mask}\n"
+            )),
+            Format::Yaml
+        );
     }
 
     #[test]
