@@ -279,6 +279,30 @@ fn the_argo_cd_plugin_generates_rendered_manifests_as_written() {
     .unwrap();
     let failed = run(&argv("generate"));
     assert!(!failed.status.success(), "{failed:?}");
+
+    // A folder without Chart.yaml is a kustomization: `kustomize build .` feeds the render.
+    std::fs::remove_file(app.path().join("Chart.yaml")).unwrap();
+    let kustomize = tools.path().join("kustomize");
+    std::fs::write(
+        &kustomize,
+        format!(
+            "#!/bin/sh
+[ \"$*\" = \"build .\" ] || exit 9
+cat {}
+",
+            chart().join("manifests.yaml").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &kustomize,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    assert!(run(&argv("init")).status.success());
+    let built = run(&argv("generate"));
+    assert!(built.status.success(), "{built:?}");
+    assert_eq!(String::from_utf8(built.stdout).unwrap(), expected());
 }
 
 fn check(python: &Path, args: &[&str]) -> String {
