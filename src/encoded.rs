@@ -120,6 +120,15 @@ fn finder() -> &'static Finder {
     })
 }
 
+/// Whether `token` decodes, in either alphabet, to bytes with no mask candidate in them.
+fn decodes_without_mask(token: &[u8]) -> bool {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(token).ok())
+        .is_some_and(|decoded| crate::grammar::scan(&decoded).is_empty())
+}
+
 fn is_base64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
 }
@@ -141,6 +150,11 @@ pub(crate) fn find(bytes: &[u8]) -> Vec<Encoded> {
                     .iter()
                     .position(|&b| !is_base64(b))
                     .map_or(bytes.len(), |i| hit.end() + i);
+                // A token that decodes to text without an opener before `workato:` holds no
+                // mask; one that does not decode whole is counted, to be safe.
+                if decodes_without_mask(&bytes[start..end]) {
+                    continue;
+                }
                 Span::new(start, end)
             }
             _ => Span::new(hit.start(), hit.end()),
@@ -196,6 +210,12 @@ mod tests {
             encodings("<p>&lt;&lt;workato:akv:k:https://v.vault.azure.net/secrets/s&gt;&gt;</p>"),
             [Encoding::HtmlReference]
         );
+    }
+
+    #[test]
+    fn base64_of_workato_without_an_opener_is_no_mask() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode("{[workato:vault");
+        assert!(find(format!("a: {encoded}\n").as_bytes()).is_empty());
     }
 
     #[test]
