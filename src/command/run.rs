@@ -134,6 +134,14 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
         }
         stdout.flush().map_err(Error::Output)?;
     }
+    // Caught from before the command starts, so none is lost in between: one that arrives
+    // first is passed on once the command runs.
+    let mut signals =
+        signal_hook::iterator::Signals::new(FORWARDED).map_err(|source| Error::Io {
+            path: "signal handlers".into(),
+            source,
+        })?;
+    let signal_handle = signals.handle();
     let mut child = match command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -143,12 +151,6 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
         Err(error) => return Ok(cannot_start(program, &error)),
     };
     let pid = child.id() as libc::pid_t;
-    let mut signals =
-        signal_hook::iterator::Signals::new(FORWARDED).map_err(|source| Error::Io {
-            path: "signal handlers".into(),
-            source,
-        })?;
-    let signal_handle = signals.handle();
     let forwarder = std::thread::spawn(move || {
         for signal in signals.forever() {
             // SAFETY: `kill` only sends a signal; the child is ours and not yet reaped.
