@@ -139,6 +139,23 @@ pub fn render_plan(
 
 /// [`render_plan`], writing into `sink` as [`super::render_to`] does: a large output is never
 /// held in memory when it need not be parsed again.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use secretmask::render::{Escape, Format, Plan, Sink, render_plan_to};
+/// let resolver =
+///     secretmask::Resolver::from_secrets_yaml("kv/app/db:\n  password: hunter2\n").unwrap();
+/// let mut template = b"password: {{workato:vault:password:kv/app/db}}\n".to_vec();
+/// let plan = Plan::new(&template, Some(Format::Yaml));
+/// let masks: Vec<_> = plan.masks().collect();
+/// let values = resolver.resolve(&masks).await;
+/// let mut out = Vec::new();
+/// let mut sink = Sink::new(&mut out);
+/// render_plan_to(&mut template, &plan, &values, Escape::Auto, &mut sink).unwrap();
+/// sink.finish().unwrap();
+/// assert_eq!(out, b"password: hunter2\n");
+/// # });
+/// ```
 pub fn render_plan_to(
     template: &mut [u8],
     plan: &Plan,
