@@ -40,11 +40,7 @@ pub struct OnlineOptions {
 }
 
 pub(super) fn run(options: &LintOptions) -> Result<i32, Error> {
-    let inputs = if options.inputs.is_empty() {
-        vec![Input::Path(".".into())]
-    } else {
-        options.inputs.clone()
-    };
+    let inputs = super::paths_or_here(&options.inputs);
     let keep = if options.online.is_some() {
         Keep::Masks
     } else {
@@ -54,10 +50,7 @@ pub(super) fn run(options: &LintOptions) -> Result<i32, Error> {
         lint::files::lint_inputs(&inputs, &options.stdin_name, keep, options.max_file_size);
     if let Some(online) = &options.online {
         let loaded = load_config(online.store.config.as_deref())?;
-        let mut required = required_tags(&loaded);
-        if online.apono {
-            required = required.with_apono();
-        }
+        let required = required_tags(&loaded, online.apono);
         let resolver = resolver(&loaded, &online.store)?;
         let found = runtime()?.block_on(lint::online::check(&resolver, &outcome.masked, &required));
         outcome.diagnostics.extend(found);
@@ -111,11 +104,14 @@ pub(super) fn list_rules() -> Result<i32, Error> {
     Ok(EXIT_CLEAN)
 }
 
-/// The tags `lint.require_tags` asks of each store.
-pub(super) fn required_tags(loaded: &Loaded) -> RequiredTags {
+/// The tags `lint.require_tags` asks of each store, and with `apono` Apono's tag on AWS.
+pub(super) fn required_tags(loaded: &Loaded, apono: bool) -> RequiredTags {
     let mut required = RequiredTags::default();
     for (store, tags) in &loaded.config.lint.require_tags {
         required.0.insert(*store, tags.clone());
+    }
+    if apono {
+        required = required.with_apono();
     }
     required
 }

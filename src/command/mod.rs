@@ -117,6 +117,15 @@ fn report(error: &dyn std::fmt::Display) {
     );
 }
 
+/// The paths a command that reads files was given, or the current directory.
+fn paths_or_here(inputs: &[crate::input::Input]) -> Vec<crate::input::Input> {
+    if inputs.is_empty() {
+        vec![crate::input::Input::Path(".".into())]
+    } else {
+        inputs.to_vec()
+    }
+}
+
 pub(crate) fn current_dir() -> Result<PathBuf, Error> {
     std::env::current_dir().map_err(|source| Error::Io {
         path: ".".into(),

@@ -35,16 +35,9 @@ pub struct TagOptions {
 }
 
 pub(super) fn run(options: &TagOptions) -> Result<i32, Error> {
-    let inputs = if options.inputs.is_empty() {
-        vec![Input::Path(".".into())]
-    } else {
-        options.inputs.clone()
-    };
+    let inputs = super::paths_or_here(&options.inputs);
     let loaded = load_config(options.store.config.as_deref())?;
-    let mut required = super::lint::required_tags(&loaded);
-    if options.apono {
-        required = required.with_apono();
-    }
+    let mut required = super::lint::required_tags(&loaded, options.apono);
     for store in [Store::Sm, Store::Vault, Store::Akv] {
         for (key, value) in &options.tags {
             required
