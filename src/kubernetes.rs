@@ -7,6 +7,7 @@
 use base64::Engine;
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
+use crate::encoded::{Encoded, Encoding};
 use crate::source::Span;
 
 /// One `data` value of a Secret, decoded.
@@ -20,6 +21,27 @@ pub struct DataValue {
     pub in_place: bool,
     /// The decoded text.
     pub decoded: String,
+    /// Its masks and near misses (spans into `decoded`); never empty.
+    pub candidates: Vec<crate::grammar::Candidate>,
+}
+
+/// The Secret `data` values of `stream` that hold masks (looked for only when a base64 hit in
+/// `found` suggests one), and the encoded masks of `found` outside them: those nothing decodes.
+pub(crate) fn split(stream: &[u8], found: Vec<Encoded>) -> (Vec<DataValue>, Vec<Encoded>) {
+    let data = if found.iter().any(|e| e.encoding == Encoding::Base64) {
+        masked_data(stream)
+    } else {
+        Vec::new()
+    };
+    let outside = found
+        .into_iter()
+        .filter(|hit| {
+            !data
+                .iter()
+                .any(|v| v.span.start <= hit.span.start && hit.span.end <= v.span.end)
+        })
+        .collect();
+    (data, outside)
 }
 
 /// The `data` values of every Secret in a YAML stream that decode (standard base64, as the API
@@ -107,7 +129,8 @@ fn decode(text: &str, node: Span, value: &str, style: ScalarStyle) -> Option<Dat
         .ok()?;
     let decoded = String::from_utf8(bytes).ok()?;
     // `workato:` after an opener: a mask or a near miss of one.
-    if crate::grammar::scan(decoded.as_bytes()).is_empty() {
+    let candidates = crate::grammar::scan(decoded.as_bytes());
+    if candidates.is_empty() {
         return None;
     }
     let raw = &text[node.range()];
@@ -127,6 +150,7 @@ fn decode(text: &str, node: Span, value: &str, style: ScalarStyle) -> Option<Dat
         plain: style == ScalarStyle::Plain,
         in_place,
         decoded,
+        candidates,
     })
 }
 

@@ -4,21 +4,13 @@
 
 use super::Finding;
 use crate::encoded::Encoded;
-use crate::grammar;
 use crate::kubernetes;
 use crate::mask::{Mask, SecretRef};
 
 /// The findings for `found` (the encoded masks of `bytes`), and the well-formed masks inside
 /// Secret `data`, each placed at its value, for online lint.
-pub(super) fn check(bytes: &[u8], found: &[Encoded]) -> (Vec<Finding>, Vec<Mask>) {
-    let data = if found
-        .iter()
-        .any(|e| e.encoding == crate::encoded::Encoding::Base64)
-    {
-        kubernetes::masked_data(bytes)
-    } else {
-        Vec::new()
-    };
+pub(super) fn check(bytes: &[u8], found: Vec<Encoded>) -> (Vec<Finding>, Vec<Mask>) {
+    let (data, outside) = kubernetes::split(bytes, found);
     let mut findings = Vec::new();
     let mut masks = Vec::new();
     for value in &data {
@@ -34,37 +26,30 @@ pub(super) fn check(bytes: &[u8], found: &[Encoded]) -> (Vec<Finding>, Vec<Mask>
                 message: "this Secret's base64 data value holds a mask but is written over several lines or with escapes, so render cannot replace it".into(),
             });
         }
-        for candidate in grammar::scan(value.decoded.as_bytes()) {
+        for candidate in &value.candidates {
             match candidate {
-                Err(error) => findings.push(in_data(super::parse_finding(&error))),
+                Err(error) => findings.push(in_data(super::parse_finding(error))),
                 Ok(mask) => {
                     if let SecretRef::Aws(arn) = &*mask.secret
                         && arn.is_partial()
                     {
-                        findings.push(in_data(super::locator::partial_arn(&mask, arn)));
+                        findings.push(in_data(super::locator::partial_arn(mask, arn)));
                     }
                     masks.push(Mask {
                         span: value.span,
-                        ..mask
+                        ..mask.clone()
                     });
                 }
             }
         }
     }
-    for hit in found {
-        let decoded = data
-            .iter()
-            .any(|v| v.span.start <= hit.span.start && hit.span.end <= v.span.end);
-        if !decoded {
-            findings.push(Finding {
-                rule: super::ENCODED_MASK,
-                span: hit.span,
-                message: format!(
-                    "a {} mask, which render does not resolve: it would reach its reader as a literal placeholder",
-                    hit.encoding.describe()
-                ),
-            });
-        }
-    }
+    findings.extend(outside.into_iter().map(|hit| Finding {
+        rule: super::ENCODED_MASK,
+        span: hit.span,
+        message: format!(
+            "a {} mask, which render does not resolve: it would reach its reader as a literal placeholder",
+            hit.encoding.describe()
+        ),
+    }));
     (findings, masks)
 }

@@ -166,7 +166,7 @@ pub fn check_all(bytes: &[u8]) -> (Vec<Finding>, Vec<crate::mask::Mask>) {
     let mut findings = check_candidates(&candidates);
     let mut masks: Vec<crate::mask::Mask> = candidates.into_iter().filter_map(Result::ok).collect();
     if !found.is_empty() {
-        let (more, inner) = encoded::check(bytes, &found);
+        let (more, inner) = encoded::check(bytes, found);
         findings.extend(more);
         masks.extend(inner);
         findings.sort_by_key(|f| f.span.start);

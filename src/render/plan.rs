@@ -8,7 +8,7 @@ use base64::Engine;
 use super::{
     Escape, Failure, Format, MaskFailure, RenderError, Sink, render, render_in_place, render_to,
 };
-use crate::encoded::{self, Encoding};
+use crate::encoded;
 use crate::grammar;
 use crate::kubernetes::{self, DataValue};
 use crate::mask::Mask;
@@ -57,42 +57,38 @@ impl Plan {
                 format => format,
             }
         });
+        let (values, outside) = if format == Format::Yaml {
+            kubernetes::split(template, found)
+        } else {
+            (Vec::new(), found)
+        };
         let mut data = Vec::new();
-        if format == Format::Yaml && found.iter().any(|e| e.encoding == Encoding::Base64) {
-            for value in kubernetes::masked_data(template) {
-                let mut inner = Vec::new();
-                for candidate in grammar::scan(value.decoded.as_bytes()) {
-                    match candidate {
-                        Ok(mask) => inner.push(mask),
-                        Err(error) => problems.push(Failure {
-                            span: value.span,
-                            locator: String::new(),
-                            failure: MaskFailure::InData(Box::new(MaskFailure::Malformed(error))),
-                        }),
-                    }
-                }
-                if !value.in_place {
-                    problems.push(Failure {
+        for mut value in values {
+            let mut inner = Vec::new();
+            for candidate in std::mem::take(&mut value.candidates) {
+                match candidate {
+                    Ok(mask) => inner.push(mask),
+                    Err(error) => problems.push(Failure {
                         span: value.span,
                         locator: String::new(),
-                        failure: MaskFailure::DataNotOnOneLine,
-                    });
+                        failure: MaskFailure::InData(Box::new(MaskFailure::Malformed(error))),
+                    }),
                 }
-                data.push((value, inner));
             }
-        }
-        for hit in found {
-            let decoded_here = data.iter().any(|(value, _)| {
-                value.span.start <= hit.span.start && hit.span.end <= value.span.end
-            });
-            if !decoded_here {
+            if !value.in_place {
                 problems.push(Failure {
-                    span: hit.span,
+                    span: value.span,
                     locator: String::new(),
-                    failure: MaskFailure::Encoded(hit.encoding),
+                    failure: MaskFailure::DataNotOnOneLine,
                 });
             }
+            data.push((value, inner));
         }
+        problems.extend(outside.into_iter().map(|hit| Failure {
+            span: hit.span,
+            locator: String::new(),
+            failure: MaskFailure::Encoded(hit.encoding),
+        }));
         problems.sort_by_key(|p| p.span.start);
         Self {
             format,
