@@ -308,11 +308,12 @@ pub fn render_to<M: std::borrow::Borrow<Mask>>(
             in_key: false,
         }),
     };
-    let placed = placed.map_err(|e| RenderError::Syntax {
+    let syntax = |e: TemplateSyntax| RenderError::Syntax {
         offset: e.offset,
         format,
         message: e.message,
-    })?;
+    };
+    let placed = placed.map_err(syntax)?;
     let masks: Vec<&Mask> = masks.iter().map(std::borrow::Borrow::borrow).collect();
     let failure = |i: usize, failure: MaskFailure| Failure {
         span: masks[i].span,
@@ -323,10 +324,6 @@ pub fn render_to<M: std::borrow::Borrow<Mask>>(
     let raw: Vec<&str> = values
         .iter()
         .map(|v| v.as_ref().map_or("", |v| v.expose_secret()))
-        .collect();
-    let kinds: Vec<Kind> = values
-        .iter()
-        .map(|v| v.as_ref().map_or(Kind::String, Value::kind))
         .collect();
     // A value of letters, digits and `_` (then also `-` and `.`) is one plain token that no
     // quoting context changes and no context can be broken by: the output has the template's
@@ -375,11 +372,10 @@ pub fn render_to<M: std::borrow::Borrow<Mask>>(
         return Ok(());
     }
     let out = held;
-    let syntax = |e: TemplateSyntax| RenderError::Syntax {
-        offset: e.offset,
-        format,
-        message: e.message,
-    };
+    let kinds: Vec<Kind> = values
+        .iter()
+        .map(|v| v.as_ref().map_or(Kind::String, Value::kind))
+        .collect();
     let bare: Vec<bool> = contexts
         .iter()
         .map(|c| matches!(c, Context::JsonBare | Context::TomlBare))
