@@ -16,6 +16,7 @@ use crate::environment::{self, Source};
 use crate::error::EXIT_FINDINGS;
 use crate::input;
 use crate::redact::{Patterns, Redactor};
+use crate::render::{Format, Plan};
 use crate::source::Span;
 
 /// `secretmask run`.
@@ -65,13 +66,11 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
     let mut named: Vec<(String, Vec<u8>)> = Vec::new();
     for (n, arg) in options.command.iter().enumerate() {
         let bytes = arg.as_bytes();
-        let at = crate::grammar::scan(bytes)
-            .first()
-            .map(|candidate| match candidate {
-                Ok(mask) => mask.span.start,
-                Err(error) => error.mask.start,
-            })
-            .or_else(|| crate::encoded::find(bytes).first().map(|e| e.span.start));
+        // Any mask a template could hold: well-formed, a near miss, or encoded.
+        let plan = Plan::new(bytes, Some(Format::Text));
+        let at = (plan.masks.iter().map(|m| m.span.start))
+            .chain(plan.problems.iter().map(|p| p.span.start))
+            .min();
         if let Some(at) = at {
             failures.push((
                 sources.len() + named.len(),
