@@ -38,7 +38,7 @@ pub(super) fn run(options: &TagOptions) -> Result<i32, Error> {
     let inputs = super::paths_or_here(&options.inputs);
     let loaded = load_config(options.store.config.as_deref())?;
     let mut required = super::lint::required_tags(&loaded, options.apono);
-    for store in [Store::Sm, Store::Vault, Store::Akv] {
+    for store in Store::ALL {
         for (key, value) in &options.tags {
             required
                 .0
