@@ -118,7 +118,7 @@ pub(crate) async fn resolve(
             Origin::Variable(name) => resolved
                 .variables
                 .push((name.clone(), OsString::from_vec(rendered))),
-            Origin::EnvFile => match render::verify::read_dotenv(&rendered) {
+            Origin::EnvFile => match render::format::dotenv::read(&rendered) {
                 Ok(pairs) => resolved.variables.extend(
                     pairs
                         .into_iter()
@@ -128,7 +128,7 @@ pub(crate) async fn resolve(
                 Err(line) => failures.push((
                     i,
                     RenderError::Syntax {
-                        offset: render::verify::line_offset(&source.bytes, line),
+                        offset: render::format::line_offset(&source.bytes, line),
                         format: Format::Env,
                         message: "dotenvy cannot read this line".into(),
                     },

@@ -145,7 +145,7 @@ struct RenderArgs {
     escape: EscapeArg,
     /// The output format, instead of the one the output's name says
     #[arg(long = "as", value_enum, value_name = "FORMAT")]
-    format: Option<AsArg>,
+    format: Option<render::Format>,
     /// Permission bits of new output files, in octal (no setuid, setgid or sticky bit)
     #[arg(long, value_name = "MODE", value_parser = parse_mode)]
     mode: Option<u32>,
@@ -160,16 +160,6 @@ struct RenderArgs {
 enum EscapeArg {
     Auto,
     None,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum AsArg {
-    Yaml,
-    Json,
-    Env,
-    Shell,
-    Toml,
-    Text,
 }
 
 fn parse_mode(text: &str) -> Result<u32, String> {
@@ -315,14 +305,7 @@ fn main() {
                 EscapeArg::Auto => Escape::Auto,
                 EscapeArg::None => Escape::None,
             },
-            format: args.format.map(|f| match f {
-                AsArg::Yaml => render::Format::Yaml,
-                AsArg::Json => render::Format::Json,
-                AsArg::Env => render::Format::Env,
-                AsArg::Shell => render::Format::Shell,
-                AsArg::Toml => render::Format::Toml,
-                AsArg::Text => render::Format::Text,
-            }),
+            format: args.format,
             mode: args.mode,
             store: args.store.into(),
             max_file_size: args.max_file_size,

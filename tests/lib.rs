@@ -6,6 +6,7 @@ mod azure;
 mod cli;
 mod corpus;
 mod fixtures;
+mod formats;
 mod gitlab;
 mod hardening;
 mod integrations;

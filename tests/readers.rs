@@ -1,7 +1,9 @@
 //! Rendered output judged by the parsers that consume it, none of them ours: PyYAML (YAML 1.1)
 //! and ruamel.yaml (YAML 1.2), Python's json and tomllib, python-dotenv and dotenvy, bash and
-//! dash. For every quoting context of every format and for hostile and arbitrary values, either
-//! the render is refused or every reader reads back exactly the secret value, with its type.
+//! dash, Java's `java.util.Properties` (both `load`s) and DOM parser, Python's ElementTree,
+//! configparser and iniconfig, and HashiCorp's HCL parser (through @cdktf/hcl2json). For every
+//! quoting context of every format and for hostile and arbitrary values, either the render is
+//! refused or every reader reads back exactly the secret value, with its type.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -152,6 +154,81 @@ const CASES: &[Case] = &[
         "V=\"$(printf '%s' \"pre {{M}} post\")\"\n",
     ),
     case("shell-comment", Format::Shell, "V=x # {{M}}\n"),
+    case(
+        "properties-value",
+        Format::Properties,
+        "a=pre {{M}} post\nz=end\n",
+    ),
+    case("properties-start", Format::Properties, "a={{M}}\nz=end\n"),
+    case(
+        "properties-space-separator",
+        Format::Properties,
+        "a   {{M}}\nz=end\n",
+    ),
+    case("properties-key", Format::Properties, "k{{M}}=v\nz=end\n"),
+    case(
+        "properties-continued",
+        Format::Properties,
+        "a=x\\\n    {{M}}\\\n  y\nz=end\n",
+    ),
+    case("properties-comment", Format::Properties, "# {{M}}\na=x\n"),
+    case(
+        "xml-text",
+        Format::Xml,
+        "<a>\n  <b>pre {{M}} post</b>\n  <z>end</z>\n</a>\n",
+    ),
+    case("xml-whole-text", Format::Xml, "<a><b>{{M}}</b></a>\n"),
+    case(
+        "xml-attribute-double",
+        Format::Xml,
+        "<a b=\"pre {{M}} post\" z=\"end\"/>\n",
+    ),
+    case(
+        "xml-attribute-single",
+        Format::Xml,
+        "<a b='pre {{M}} post'/>\n",
+    ),
+    case(
+        "xml-cdata",
+        Format::Xml,
+        "<a><![CDATA[pre {{M}} post]]></a>\n",
+    ),
+    case("xml-comment", Format::Xml, "<a><!-- {{M}} --><z/></a>\n"),
+    case(
+        "ini-value",
+        Format::Ini,
+        "[s]\na = pre {{M}} post\nz = end\n",
+    ),
+    case("ini-whole", Format::Ini, "[s]\na = {{M}}\nz = end\n"),
+    case("ini-colon", Format::Ini, "[s]\na: {{M}}\nz: end\n"),
+    case(
+        "ini-continued",
+        Format::Ini,
+        "[s]\na = x\n  {{M}}\nz = end\n",
+    ),
+    case("ini-comment", Format::Ini, "[s]\n# {{M}}\na = x\n"),
+    case(
+        "hcl-quoted",
+        Format::Hcl,
+        "a = \"pre {{M}} post\"\nz = \"end\"\n",
+    ),
+    case(
+        "hcl-block",
+        Format::Hcl,
+        "resource \"x\" \"y\" {\n  password = \"{{M}}\"\n}\n",
+    ),
+    case(
+        "hcl-heredoc",
+        Format::Hcl,
+        "a = <<EOT\npre {{M}} post\nEOT\nz = 1\n",
+    ),
+    case(
+        "hcl-heredoc-indented",
+        Format::Hcl,
+        "a = <<-EOT\n    pre {{M}} post\n    EOT\nz = 1\n",
+    ),
+    typed("hcl-bare", Format::Hcl, "a = {{M}}\nz = 1\n"),
+    case("hcl-comment", Format::Hcl, "a = 1 # {{M}}\nz = 2\n"),
 ];
 
 /// Values that have broken a reader somewhere: typed-looking strings, indicators, quotes,
@@ -301,14 +378,7 @@ struct Rendered {
 }
 
 fn extension(format: Format) -> &'static str {
-    match format {
-        Format::Yaml => "yaml",
-        Format::Json => "json",
-        Format::Toml => "toml",
-        Format::Env => "env",
-        Format::Shell => "shell",
-        Format::Text => "text",
-    }
+    format.name()
 }
 
 fn kind_name(kind: Kind) -> &'static str {
@@ -326,11 +396,12 @@ fn render_all(dir: &Path, values: &[(String, Kind)]) -> (Vec<Rendered>, usize) {
         let template = case.template.replace("{{M}}", MASK);
         let with_token = dir.join(format!("{}.template", case.name));
         // Where only a typed value fits (JSON, TOML), the token stands as a string.
-        let token = if case.typed && matches!(case.format, Format::Json | Format::Toml) {
-            format!("\"{TOKEN}\"")
-        } else {
-            TOKEN.to_owned()
-        };
+        let token =
+            if case.typed && matches!(case.format, Format::Json | Format::Toml | Format::Hcl) {
+                format!("\"{TOKEN}\"")
+            } else {
+                TOKEN.to_owned()
+            };
         std::fs::write(&with_token, case.template.replace("{{M}}", &token)).unwrap();
         let masks: Vec<_> = secretmask::grammar::scan(template.as_bytes())
             .into_iter()

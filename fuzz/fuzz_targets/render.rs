@@ -7,14 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use secretmask::render::{self, Escape, Format};
 use secretmask::resolve::{Kind, Value};
 
-const FORMATS: [Format; 6] = [
-    Format::Yaml,
-    Format::Json,
-    Format::Toml,
-    Format::Env,
-    Format::Shell,
-    Format::Text,
-];
+const FORMATS: &[Format] = Format::ALL;
 
 const KINDS: [Kind; 4] = [Kind::String, Kind::Number, Kind::Bool, Kind::Null];
 

@@ -187,7 +187,7 @@ impl LineFailure {
             } => vec![Self {
                 span: Span::new(*offset, *offset),
                 reason: format!(
-                    "the template is not valid {format:?} (even with its masks replaced), so values cannot be escaped for it: {message}; render it with --as text or --escape none"
+                    "the template is not valid {format} (even with its masks replaced), so values cannot be escaped for it: {message}; render it with --as text or --escape none"
                 ),
                 locator: None,
             }],

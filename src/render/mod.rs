@@ -1,91 +1,15 @@
 //! Substitution: each mask's value, escaped for its quoting context, in place of the mask; the
 //! text around masks is copied byte for byte (CRLF, BOM, trailing spaces, no final newline).
 
-pub(crate) mod context;
-pub(crate) mod escape;
+pub mod format;
 pub(crate) mod output;
 pub(crate) mod plan;
-pub(crate) mod schema;
-pub(crate) mod shell;
-pub(crate) mod verify;
 
-use std::path::Path;
-
-use secrecy::ExposeSecret;
-
-use self::context::Context;
-pub use self::escape::Refusal;
+pub use self::format::{Format, Refusal};
 pub use self::plan::{Plan, render_plan, render_plan_to};
 use crate::mask::Mask;
-use crate::resolve::{Kind, ResolveError, Value};
+use crate::resolve::{ResolveError, Value};
 use crate::source::Span;
-
-/// The output formats escaping knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// `.yaml`, `.yml`.
-    Yaml,
-    /// `.json`.
-    Json,
-    /// dotenv files: `.env`, `.env.*`, `*.env`.
-    Env,
-    /// `.sh`, `.bash`, `.zsh`, `.ksh`.
-    Shell,
-    /// `.toml`.
-    Toml,
-    /// No escaping.
-    Text,
-}
-
-impl Format {
-    /// The format of an output named `path`, with a `.tpl` suffix dropped.
-    pub fn from_path(path: &Path) -> Self {
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let name = name
-            .strip_suffix(".tpl")
-            .unwrap_or(&name)
-            .to_ascii_lowercase();
-        let extension = name.rsplit_once('.').map_or("", |(_, e)| e);
-        match extension {
-            "yaml" | "yml" => Self::Yaml,
-            "json" => Self::Json,
-            "toml" => Self::Toml,
-            "sh" | "bash" | "zsh" | "ksh" => Self::Shell,
-            "env" => Self::Env,
-            _ if name == ".env" || name.starts_with(".env.") => Self::Env,
-            _ => Self::Text,
-        }
-    }
-}
-
-impl Format {
-    /// The format of a template with no name (stdin to stdout without `--as`): JSON or YAML when
-    /// the template, its masks replaced, is a JSON or YAML document whose root is a mapping or a
-    /// sequence; text otherwise (a dotenv or shell file parses as one YAML scalar, a Helm
-    /// template not at all).
-    pub fn sniff(template: &[u8], masks: &[Span]) -> Self {
-        if masks.is_empty() {
-            return Self::Text;
-        }
-        let bare: Vec<bool> = context::contexts(Self::Json, template, masks)
-            .map(|placed| placed.contexts)
-            .unwrap_or_default()
-            .iter()
-            .map(|c| *c == Context::JsonBare)
-            .collect();
-        let quoted = context::with_placeholders(template, masks, |i| bare[i]);
-        if serde_json::from_slice::<serde_json::Value>(&quoted)
-            .is_ok_and(|v| v.is_object() || v.is_array())
-        {
-            return Self::Json;
-        }
-        let plain = context::with_placeholders(template, masks, |_| false);
-        if context::is_yaml_collection(&plain) {
-            return Self::Yaml;
-        }
-        Self::Text
-    }
-}
 
 /// `--escape`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,7 +85,8 @@ pub enum RenderError {
     Masks(Vec<Failure>),
     /// The template is not a document of its format, even with its masks replaced.
     #[error(
-        "the template is not valid {format:?} at byte {offset} (even with its masks replaced): {message}"
+        "the template is not valid {} at byte {offset} (even with its masks replaced): {message}",
+        format.name()
     )]
     Syntax {
         /// Where, in bytes.
@@ -266,7 +191,7 @@ impl<'a> Sink<'a> {
         Self { out, error: None }
     }
 
-    fn put(&mut self, bytes: &[u8]) {
+    pub(crate) fn put(&mut self, bytes: &[u8]) {
         if self.error.is_none()
             && let Err(e) = self.out.write_all(bytes)
         {
@@ -295,188 +220,10 @@ pub fn render_to<M: std::borrow::Borrow<Mask>>(
     escape: Escape,
     sink: &mut Sink<'_>,
 ) -> Result<(), RenderError> {
-    // Text without masks is copied as it is, whatever its format (Helm templates are not YAML).
-    if masks.is_empty() {
-        sink.put(template);
-        return Ok(());
-    }
-    let spans: Vec<Span> = masks.iter().map(|m| m.borrow().span).collect();
-    let placed = match escape {
-        Escape::Auto => context::contexts_in_place(format, template, &spans),
-        Escape::None => Ok(context::Placed {
-            contexts: vec![Context::Raw; masks.len()],
-            in_key: false,
-        }),
-    };
-    let syntax = |e: TemplateSyntax| RenderError::Syntax {
-        offset: e.offset,
-        format,
-        message: e.message,
-    };
-    let placed = placed.map_err(syntax)?;
     let masks: Vec<&Mask> = masks.iter().map(std::borrow::Borrow::borrow).collect();
-    let failure = |i: usize, failure: MaskFailure| Failure {
-        span: masks[i].span,
-        locator: masks[i].secret.to_string(),
-        failure,
+    let format = match escape {
+        Escape::Auto => format,
+        Escape::None => Format::Text,
     };
-    let contexts = &placed.contexts;
-    let raw: Vec<&str> = values
-        .iter()
-        .map(|v| v.as_ref().map_or("", |v| v.expose_secret()))
-        .collect();
-    // A value of letters, digits and `_` (then also `-` and `.`) is one plain token that no
-    // quoting context changes and no context can be broken by: the output has the template's
-    // shape by construction, so the second parse is only paid for values that could matter, or
-    // where a YAML plain scalar holds more than its mask (the scalar's type could change) or a
-    // mask stands in a key (its value could repeat another key).
-    let partial_plain = contexts.iter().any(
-        |c| matches!(c, Context::YamlPlain { at_start, at_end, .. } if !(*at_start && *at_end)),
-    );
-    let verify = escape == Escape::Auto
-        && (partial_plain || placed.in_key || !raw.iter().all(|v| verify::inert(v)));
-
-    let mut failures = Vec::new();
-    let mut held = Vec::new();
-    {
-        // Written as made, or held for the re-read when it must be checked first.
-        let mut put = |bytes: &[u8]| {
-            if verify {
-                held.extend_from_slice(bytes);
-            } else {
-                sink.put(bytes);
-            }
-        };
-        let mut last = 0;
-        for (i, (value, context)) in values.iter().zip(contexts).enumerate() {
-            put(&template[last..spans[i].start]);
-            last = spans[i].end;
-            let value = match value {
-                Ok(value) => value,
-                Err(e) => {
-                    failures.push(failure(i, e.clone().into()));
-                    continue;
-                }
-            };
-            match escape::escape(value.expose_secret(), value.kind(), context) {
-                Ok(text) => put(text.as_bytes()),
-                Err(refusal) => failures.push(failure(i, refusal.into())),
-            }
-        }
-        put(&template[last..]);
-    }
-    if !failures.is_empty() {
-        return Err(RenderError::Masks(failures));
-    }
-    if !verify {
-        return Ok(());
-    }
-    let out = held;
-    let kinds: Vec<Kind> = values
-        .iter()
-        .map(|v| v.as_ref().map_or(Kind::String, Value::kind))
-        .collect();
-    let bare: Vec<bool> = contexts
-        .iter()
-        .map(|c| matches!(c, Context::JsonBare | Context::TomlBare))
-        .collect();
-    let mismatch = match format {
-        Format::Yaml => {
-            // A number in a whole plain scalar is written so YAML 1.1 reads it too.
-            let read: Vec<std::borrow::Cow<'_, str>> = raw
-                .iter()
-                .zip(&kinds)
-                .zip(contexts)
-                .map(|((value, kind), context)| match context {
-                    Context::YamlPlain {
-                        at_start: true,
-                        at_end: true,
-                        tagged: false,
-                        ..
-                    } if *kind == Kind::Number => schema::json_number(value).into(),
-                    _ => (*value).into(),
-                })
-                .collect();
-            let read: Vec<&str> = read.iter().map(AsRef::as_ref).collect();
-            verify::yaml(template, &spans, &read, &kinds, &out).err()
-        }
-        Format::Json => verify::json(template, &spans, &bare, &raw, &out)
-            .map_err(syntax)?
-            .err(),
-        Format::Toml => verify::toml(template, &spans, &bare, &raw, &out)
-            .map_err(syntax)?
-            .err(),
-        Format::Env => verify::dotenv(template, &spans, &raw, &out)
-            .map_err(syntax)?
-            .err(),
-        Format::Shell | Format::Text => None,
-    };
-    if let Some(mismatch) = mismatch {
-        return Err(RenderError::Masks(
-            mismatch
-                .masks
-                .into_iter()
-                .map(|(i, why)| failure(i, why))
-                .collect(),
-        ));
-    }
-    sink.put(&out);
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sniff(template: &str) -> Format {
-        let masks: Vec<Span> = crate::grammar::scan(template.as_bytes())
-            .into_iter()
-            .map(|c| c.unwrap().span)
-            .collect();
-        Format::sniff(template.as_bytes(), &masks)
-    }
-
-    #[test]
-    fn a_nameless_template_is_told_by_its_content() {
-        let mask = "{{workato:vault:k:kv/app}}";
-        assert_eq!(
-            sniff(&format!("{{\"a\": \"{mask}\", \"b\": {mask}}}")),
-            Format::Json
-        );
-        assert_eq!(sniff(&format!("a:\n  b: \"{mask}\"\n")), Format::Yaml);
-        assert_eq!(sniff(&format!("- {mask}\n")), Format::Yaml);
-        assert_eq!(sniff(&format!("TOKEN={mask}\nOTHER=x\n")), Format::Text);
-        assert_eq!(
-            sniff(&format!(
-                "a: {{{{ .Values.x }}}}\nb: {mask}\n{{{{- end }}}}\n"
-            )),
-            Format::Text
-        );
-        assert_eq!(sniff("no masks: here\n"), Format::Text);
-        // A Helm stream may start with documents that are only comments.
-        assert_eq!(
-            sniff(&format!(
-                "---\n# Source: c/templates/a.yaml\n---\n# Source: c/templates/b.yaml\nkind: Secret\nstringData:\n  a: {mask}\n"
-            )),
-            Format::Yaml
-        );
-    }
-
-    #[test]
-    fn format_comes_from_the_name_without_tpl() {
-        for (name, format) in [
-            ("app.yaml.tpl", Format::Yaml),
-            ("app.yml", Format::Yaml),
-            ("x/app.json.tpl", Format::Json),
-            (".env", Format::Env),
-            (".env.production", Format::Env),
-            ("app.env.tpl", Format::Env),
-            ("run.sh", Format::Shell),
-            ("Cargo.toml.tpl", Format::Toml),
-            ("notes.txt", Format::Text),
-            ("README", Format::Text),
-        ] {
-            assert_eq!(Format::from_path(Path::new(name)), format, "{name}");
-        }
-    }
+    format.render_to(template, &masks, values, sink)
 }

@@ -47,11 +47,11 @@ impl Plan {
         let format = format.unwrap_or_else(|| {
             let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
             match Format::sniff(template, &spans) {
-                Format::Text if spans.is_empty() && !found.is_empty() => {
-                    if super::context::is_yaml_collection(template) {
+                Format::Unknown if spans.is_empty() && !found.is_empty() => {
+                    if super::format::yaml::is_collection(template) {
                         Format::Yaml
                     } else {
-                        Format::Text
+                        Format::Unknown
                     }
                 }
                 format => format,
@@ -179,11 +179,12 @@ pub fn render_plan_to(
             Ok(bytes) => {
                 let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
                 // A plain scalar a YAML reader would type (all digits, say) is quoted.
-                let text = if value.plain && super::schema::non_string(&encoded).is_some() {
-                    format!("\"{encoded}\"")
-                } else {
-                    encoded
-                };
+                let text =
+                    if value.plain && super::format::yaml::schema::non_string(&encoded).is_some() {
+                        format!("\"{encoded}\"")
+                    } else {
+                        encoded
+                    };
                 replacements.push((value.span, text));
             }
             Err(RenderError::Masks(list)) => failures.extend(list.into_iter().map(|f| Failure {

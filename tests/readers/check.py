@@ -16,6 +16,10 @@ import subprocess
 import sys
 import tomllib
 
+import configparser
+import xml.etree.ElementTree as ET
+
+import iniconfig
 import yaml
 from dotenv import dotenv_values
 from ruamel.yaml import YAML
@@ -56,13 +60,139 @@ def shell(name):
     return read
 
 
+def ini_configparser(text):
+    """Python's configparser with its defaults: basic interpolation, keys lower-cased."""
+    parser = configparser.ConfigParser()
+    parser.read_string(text)
+    return {name: dict(parser[name].items()) for name in parser.sections()}
+
+
+def ini_iniconfig(text):
+    """pytest's and tox's reader: no interpolation."""
+    ini = iniconfig.IniConfig("x.ini", data=text)
+    return {section.name: dict(section.items()) for section in ini}
+
+
+def xml_etree(text, path=None):
+    """Python's ElementTree (expat), as the Java reader's shape: an element's text and each
+    child's tail as text children, adjacent text merged, comments and PIs kept."""
+    builder = ET.TreeBuilder(insert_comments=True, insert_pis=True)
+    parser = ET.XMLParser(target=builder)
+    parser.feed(text)
+    root = parser.close()
+
+    def name(tag):
+        return (tag[1:].split("}", 1) if tag.startswith("{") else [None, tag])
+
+    def node(element):
+        if element.tag is ET.Comment:
+            return {"comment": element.text}
+        if element.tag is ET.ProcessingInstruction:
+            target, _, data = element.text.partition(" ")
+            return {"pi": target, "data": data}
+        ns, local = name(element.tag)
+        children = []
+
+        def text(t):
+            if t:
+                if children and isinstance(children[-1], str):
+                    children[-1] += t
+                else:
+                    children.append(t)
+
+        text(element.text)
+        for child in element:
+            children.append(node(child))
+            text(child.tail)
+        return {
+            "name": local,
+            "ns": ns,
+            "attributes": {name(k)[1]: v for k, v in element.attrib.items()},
+            "children": children,
+        }
+
+    return [node(root)]
+
+
+BATCHED = {}
+
+
+def batched(kind):
+    """A reader whose results were read for every file at once (a JVM or Node.js start per
+    file would take minutes): `key` picks a part of the result."""
+
+    def read(text, path, key=None):
+        result = BATCHED[kind][path]
+        if "error" in result:
+            raise ValueError(result["error"])
+        value = result["value"]
+        return value[key] if key else value
+
+    return read
+
+
+def hcl_value(node):
+    """hcl2json's JSON, read as Terraform reads its JSON syntax: `$${` and `%%{` are a literal
+    `${` and `%{`; HCL has one number type."""
+    if isinstance(node, str):
+        return node.replace("$${", "${").replace("%%{", "%{")
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, (int, float)):
+        return float(node)
+    if isinstance(node, list):
+        return [hcl_value(item) for item in node]
+    return {hcl_value(k): hcl_value(v) for k, v in node.items()}
+
+
+def run_batch(cases):
+    """Reads every properties, XML and HCL file of the manifest with Java and Node.js."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    jobs = {
+        "properties": (["java", os.path.join(here, "Readers.java"), "properties"], "properties"),
+        "xml": (["java", os.path.join(here, "Readers.java"), "xml"], "xml"),
+        "hcl": (["node", os.path.join(here, "hcl2json.js"), os.environ.get("SECRETMASK_TEST_HCL2JSON", "")], "hcl"),
+    }
+    for kind, (command, fmt) in jobs.items():
+        paths = sorted({c[k] for c in cases if c["format"] == fmt for k in ("template", "output")})
+        BATCHED[kind] = {}
+        if not paths:
+            continue
+        run = subprocess.run(command, input="\n".join(paths) + "\n", capture_output=True, text=True, timeout=600)
+        if run.returncode != 0:
+            raise SystemExit(f"{command[0]} reader failed: {run.stderr[-2000:]}")
+        # JSON lines: U+2028 and its kin may stand unescaped in them, so split at LF only.
+        for line in filter(None, run.stdout.split("\n")):
+            result = json.loads(line)
+            BATCHED[kind][result["path"]] = result
+
+
+def java_properties(key):
+    read = batched("properties")
+    return lambda text, path: read(text, path, key)
+
+
+def hcl2json(text, path):
+    return hcl_value(batched("hcl")(text, path))
+
+
 READERS = {
     "yaml": [("PyYAML", yaml11), ("ruamel.yaml", yaml12)],
     "json": [("json", json.loads)],
     "toml": [("tomllib", tomllib.loads)],
     "env": [("python-dotenv", dotenv)],
     "shell": [("bash", shell("bash")), ("dash", shell("dash"))],
+    "properties": [
+        ("Properties.load(InputStream)", java_properties("stream")),
+        ("Properties.load(Reader)", java_properties("reader")),
+    ],
+    "ini": [("configparser", ini_configparser), ("iniconfig", ini_iniconfig)],
+    "xml": [("xml.etree", xml_etree), ("Java DOM", batched("xml"))],
+    "hcl": [("hcl2json (HashiCorp's HCL)", hcl2json)],
 }
+
+# Readers that take the file's path too.
+BY_PATH = {"properties", "xml", "hcl"}
 
 
 def typed(case):
@@ -70,6 +200,8 @@ def typed(case):
     value, kind, fmt = case["value"], case["kind"], case["format"]
     if fmt == "toml":
         return tomllib.loads("k = " + value)["k"]
+    if fmt == "hcl":
+        return hcl_value(json.loads(value))
     if fmt == "json" or kind != "string":
         return json.loads(value)
     return value
@@ -113,6 +245,7 @@ def same(a, b):
 def main():
     cases = json.load(open(sys.argv[1], encoding="utf-8"))
     workdir = sys.argv[2]
+    run_batch(cases)
     templates = {}
     for case in cases:
         for name, read in READERS[case["format"]]:
@@ -120,10 +253,12 @@ def main():
             key = (name, case["template"])
             if key not in templates:
                 with open(case["template"], encoding="utf-8", newline="") as f:
-                    templates[key] = read(f.read(), *args)
+                    path = (case["template"],) if case["format"] in BY_PATH else ()
+                    templates[key] = read(f.read(), *path, *args)
             try:
                 with open(case["output"], encoding="utf-8", newline="") as f:
-                    got = read(f.read(), *args)
+                    path = (case["output"],) if case["format"] in BY_PATH else ()
+                    got = read(f.read(), *path, *args)
             except Exception as e:  # a reader that refuses the output is a failure
                 got = f"<{type(e).__name__}: {e}>"
             want = substitute(templates[key], case)

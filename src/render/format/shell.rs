@@ -2,8 +2,161 @@
 //! dash share (quotes, `$'…'`, `${…}`, `$(…)`, `$((…))`, backquotes, comments and
 //! here-documents), enough to place a value or to say that no escaping could.
 
-use super::context::Context;
+use std::borrow::Cow;
+
+use super::chars::backslash;
+use super::{Mismatch, Placed, Slot, Syntax, TemplateSyntax};
 use crate::source::Span;
+
+/// POSIX shell's rules. A script is not read again: the lexer model places every mask, and a
+/// value never leaves the word it is written into.
+pub(crate) struct Shell;
+
+/// The quoting context of one mask in a shell script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Context {
+    /// A comment, where a line break would end it.
+    Comment,
+    Single,
+    Double,
+    Bare,
+    /// The body of a here-document: with an unquoted delimiter `$`, `` ` `` and `\` are special;
+    /// with a quoted one nothing is. A line equal to the delimiter would end it.
+    Heredoc {
+        delimiter: String,
+        quoted: bool,
+        strip_tabs: bool,
+    },
+    /// A place no escaping can make safe (inside `$'…'`, backquotes, `$((…))`, a parameter
+    /// name).
+    Unplaceable(&'static str),
+}
+
+/// Why a value cannot stand where its shell mask is.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// A NUL, which no shell string holds.
+    #[error("the value holds a NUL character, which no shell variable can hold")]
+    Nul,
+    /// A line equal to the here-document's delimiter.
+    #[error(
+        "the value holds a line equal to the here-document's delimiter `{delimiter}`, which would end it"
+    )]
+    HeredocDelimiter {
+        /// The delimiter.
+        delimiter: String,
+    },
+    /// A line starting with a tab in a `<<-` here-document.
+    #[error(
+        "the value holds a line that starts with a tab, which `<<-` strips; use `<<` without `-`"
+    )]
+    HeredocTab,
+    /// A character an unquoted word cannot hold.
+    #[error(
+        "the value holds characters that are not safe unquoted (only letters, digits and _ @ % + = : , . / - are); quote it: \"…\""
+    )]
+    Unquoted,
+}
+
+impl Syntax for Shell {
+    type Context = Context;
+
+    fn claims(_: &str, extension: &str) -> bool {
+        matches!(extension, "sh" | "bash" | "zsh" | "ksh")
+    }
+
+    fn place(template: &mut [u8], masks: &[Span]) -> Result<Placed<Context>, TemplateSyntax> {
+        Ok(Placed::values(contexts(template, masks)))
+    }
+
+    fn escape<'v>(
+        value: &'v crate::resolve::Value,
+        context: &Context,
+    ) -> Result<Cow<'v, str>, super::Refusal> {
+        use secrecy::ExposeSecret;
+        let value = value.expose_secret();
+        Ok(match context {
+            Context::Comment => return super::in_comment(value),
+            Context::Single => {
+                no_nul(value)?;
+                Cow::Owned(value.replace('\'', r"'\''"))
+            }
+            Context::Double => {
+                no_nul(value)?;
+                Cow::Owned(backslash(value, &['"', '$', '`', '\\']))
+            }
+            Context::Bare if bare_word(value) => Cow::Borrowed(value),
+            Context::Bare => return Err(Refusal::Unquoted.into()),
+            Context::Heredoc {
+                delimiter,
+                quoted,
+                strip_tabs,
+            } => heredoc(value, delimiter, *quoted, *strip_tabs)?,
+            Context::Unplaceable(what) => return Err(super::Refusal::Unplaceable(what)),
+        })
+    }
+
+    fn must_reread(_: &Placed<Context>, _: &[Slot<'_, Context>]) -> bool {
+        false
+    }
+
+    fn reread(
+        _: &[u8],
+        _: &[Slot<'_, Context>],
+        _: &[u8],
+    ) -> Result<Result<(), Mismatch>, TemplateSyntax> {
+        Ok(Ok(()))
+    }
+}
+
+/// Unquoted shell and dotenv words take only characters no shell or dotenv parser treats
+/// specially.
+pub(crate) fn bare_word(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c))
+}
+
+fn no_nul(value: &str) -> Result<(), Refusal> {
+    if value.contains('\0') {
+        Err(Refusal::Nul)
+    } else {
+        Ok(())
+    }
+}
+
+/// A here-document body: nothing ends it but a line equal to its delimiter; with an unquoted
+/// delimiter `$`, `` ` `` and `\` are escaped.
+fn heredoc<'v>(
+    value: &'v str,
+    delimiter: &str,
+    quoted: bool,
+    strip_tabs: bool,
+) -> Result<Cow<'v, str>, Refusal> {
+    no_nul(value)?;
+    for (i, line) in value.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if strip_tabs && i > 0 && line.starts_with('\t') {
+            return Err(Refusal::HeredocTab);
+        }
+        let bare = if strip_tabs {
+            line.trim_start_matches('\t')
+        } else {
+            line
+        };
+        if bare == delimiter {
+            return Err(Refusal::HeredocDelimiter {
+                delimiter: delimiter.to_owned(),
+            });
+        }
+    }
+    Ok(if quoted {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(backslash(value, &['$', '`', '\\']))
+    })
+}
 
 /// One open construct; the innermost is last.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -319,9 +472,9 @@ fn bodies(
 
 fn context_of(stack: &[Frame]) -> Context {
     match stack.last() {
-        Some(Frame::Single) => Context::ShellSingle,
-        Some(Frame::Double) => Context::ShellDouble,
-        Some(Frame::Comment) => Context::Line,
+        Some(Frame::Single) => Context::Single,
+        Some(Frame::Double) => Context::Double,
+        Some(Frame::Comment) => Context::Comment,
         Some(Frame::DollarSingle) => Context::Unplaceable("inside $'…'"),
         Some(Frame::Backtick) => Context::Unplaceable("inside backquotes"),
         Some(Frame::Arith { .. }) => Context::Unplaceable("inside $((…))"),
@@ -329,9 +482,7 @@ fn context_of(stack: &[Frame]) -> Context {
             operator: false, ..
         }) => Context::Unplaceable("in a parameter's name"),
         // A `${X:-word}` word, quoted or not, takes a bare word safely.
-        Some(Frame::Param { operator: true, .. } | Frame::Command { .. }) | None => {
-            Context::ShellBare
-        }
+        Some(Frame::Param { operator: true, .. } | Frame::Command { .. }) | None => Context::Bare,
     }
 }
 
@@ -357,34 +508,41 @@ mod tests {
     }
 
     #[test]
+    fn single_quote_is_closed_and_reopened() {
+        let value =
+            crate::resolve::Value::new("it's".to_owned().into(), crate::resolve::Kind::String);
+        assert_eq!(Shell::escape(&value, &Context::Single).unwrap(), "it'\\''s");
+    }
+
+    #[test]
     fn quotes_comments_and_words() {
         assert_eq!(
             of("a=M b='M' c=\"M\" # M\nd=M"),
             [
-                Context::ShellBare,
-                Context::ShellSingle,
-                Context::ShellDouble,
-                Context::Line,
-                Context::ShellBare
+                Context::Bare,
+                Context::Single,
+                Context::Double,
+                Context::Comment,
+                Context::Bare
             ]
         );
         // `#` inside a word is not a comment.
-        assert_eq!(of("a=x#M"), [Context::ShellBare]);
+        assert_eq!(of("a=x#M"), [Context::Bare]);
     }
 
     #[test]
     fn an_apostrophe_in_a_heredoc_opens_no_quote() {
         assert_eq!(
             of("cat <<EOF\nIt's M\nEOF\necho 'M'\n"),
-            [heredoc("EOF", false, false), Context::ShellSingle]
+            [heredoc("EOF", false, false), Context::Single]
         );
         assert_eq!(
             of("cat <<-'END' >f\n\tIt's M\n\tEND\nx=M\n"),
-            [heredoc("END", true, true), Context::ShellBare]
+            [heredoc("END", true, true), Context::Bare]
         );
         assert_eq!(
             of("cat <<\\EOF; echo \"M\"\nM\nEOF\n"),
-            [Context::ShellDouble, heredoc("EOF", true, false)]
+            [Context::Double, heredoc("EOF", true, false)]
         );
         assert_eq!(
             of("cat <<EOF\n$(echo M)\nEOF\n"),
@@ -393,7 +551,7 @@ mod tests {
             )]
         );
         // A here-string is no here-document.
-        assert_eq!(of("cat <<< 'M'\n"), [Context::ShellSingle]);
+        assert_eq!(of("cat <<< 'M'\n"), [Context::Single]);
     }
 
     #[test]
@@ -401,8 +559,8 @@ mod tests {
         assert_eq!(
             of("x=${X:-a #M} y=\"${Y:-M}\" z=${M}"),
             [
-                Context::ShellBare,
-                Context::ShellBare,
+                Context::Bare,
+                Context::Bare,
                 Context::Unplaceable("in a parameter's name")
             ]
         );
@@ -412,16 +570,12 @@ mod tests {
                 Context::Unplaceable("inside $'…'"),
                 Context::Unplaceable("inside backquotes"),
                 Context::Unplaceable("inside $((…))"),
-                Context::ShellDouble
+                Context::Double
             ]
         );
         assert_eq!(
             of("a=\"$(printf '%s' 'M') M\" b=$(echo \"M\")"),
-            [
-                Context::ShellSingle,
-                Context::ShellDouble,
-                Context::ShellDouble
-            ]
+            [Context::Single, Context::Double, Context::Double]
         );
     }
 }

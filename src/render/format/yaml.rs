@@ -1,0 +1,927 @@
+//! YAML: contexts from the YAML event parse of the template (its masks swapped for
+//! placeholders), escaping per scalar style, YAML type resolution for plain scalars (`schema`),
+//! and the re-read: the output's events must be the template's, each value reading back as
+//! itself with the type the secret gave it, for YAML 1.1 and 1.2 readers alike.
+
+pub(crate) mod schema;
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+
+use super::chars::{LINE_BREAKS, printable};
+use super::{Mismatch, Placed, Slot, Syntax, TemplateSyntax, placeholder, substitute, within};
+use crate::render::MaskFailure;
+use crate::resolve::Kind;
+use crate::source::Span;
+
+/// YAML's rules.
+pub(crate) struct Yaml;
+
+/// The quoting context of one mask in YAML.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Context {
+    /// Outside any scalar: a comment, where a line break would end it.
+    Comment,
+    Double,
+    Single,
+    /// A plain scalar; whether the mask starts or ends it decides which characters are safe, and
+    /// a mask that is the whole scalar may be written as a quoted scalar instead.
+    Plain {
+        at_start: bool,
+        at_end: bool,
+        /// Inside a flow collection, where `,[]{}` end the scalar.
+        flow: bool,
+        /// The scalar has an explicit tag, so no reader resolves its type from its text.
+        tagged: bool,
+    },
+    /// A literal block scalar; continuation lines get the block's content indentation.
+    Literal {
+        indent: String,
+        /// The block's chomping, when the mask ends the block's content (its trailing line
+        /// breaks are then the block's).
+        last: Option<Chomp>,
+    },
+    Folded {
+        last: Option<Chomp>,
+    },
+}
+
+impl Context {
+    /// A mask that is a whole plain scalar without a tag: the secret's type decides the
+    /// scalar's.
+    fn typed(&self) -> bool {
+        matches!(
+            self,
+            Self::Plain {
+                at_start: true,
+                at_end: true,
+                tagged: false,
+                ..
+            }
+        )
+    }
+}
+
+/// Why a value cannot stand where its YAML mask is.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// A character a plain scalar cannot hold here.
+    #[error(
+        "the value would change the YAML document in a plain scalar ({what}); quote the scalar: \"…\""
+    )]
+    Plain {
+        /// Which.
+        what: &'static str,
+    },
+    /// The scalar would read as another type.
+    #[error(
+        "with the value the plain scalar would read as {typed} in some YAML readers, not as the string it is; quote the scalar: \"…\""
+    )]
+    PlainType {
+        /// The type.
+        typed: &'static str,
+    },
+    /// An array or object in a plain scalar.
+    #[error(
+        "the value is a JSON {kind}, which a plain scalar would turn into a YAML collection; quote the scalar to get its JSON text: \"…\""
+    )]
+    Collection {
+        /// Which.
+        kind: &'static str,
+    },
+    /// A line break or control character in a single-quoted scalar.
+    #[error(
+        "the value holds a line break or control character, which a single-quoted scalar cannot hold; use a double-quoted scalar"
+    )]
+    Single,
+    /// A control character in a block scalar.
+    #[error(
+        "the value holds a control character or a YAML 1.1 line break (U+0085, U+2028, U+2029), which a block scalar cannot hold; use a double-quoted scalar"
+    )]
+    BlockControl,
+    /// A multi-line value in a folded block scalar.
+    #[error(
+        "the value spans lines, which a folded block scalar would join; use a literal block scalar `|`"
+    )]
+    Folded,
+    /// Final line breaks the block's chomping would drop.
+    #[error(
+        "the value ends with line breaks that the block's chomping `{indicator}` drops; use `|+` (keep) or a double-quoted scalar"
+    )]
+    Chomped {
+        /// The block's chomping indicator.
+        indicator: &'static str,
+    },
+}
+
+impl Syntax for Yaml {
+    type Context = Context;
+
+    fn claims(_: &str, extension: &str) -> bool {
+        matches!(extension, "yaml" | "yml")
+    }
+
+    fn place(template: &mut [u8], masks: &[Span]) -> Result<Placed<Context>, TemplateSyntax> {
+        let (contexts, in_key) = super::swap_placeholders(template, masks, |doc| yaml(doc, masks))?;
+        Ok(Placed { contexts, in_key })
+    }
+
+    fn escape<'v>(
+        value: &'v crate::resolve::Value,
+        context: &Context,
+    ) -> Result<Cow<'v, str>, super::Refusal> {
+        use secrecy::ExposeSecret;
+        let text = value.expose_secret();
+        Ok(match context {
+            Context::Comment => return super::in_comment(text),
+            Context::Double => yaml_double(text),
+            Context::Single
+                if text.contains(LINE_BREAKS)
+                    || text.chars().any(|c| c != '\t' && !printable(c)) =>
+            {
+                return Err(Refusal::Single.into());
+            }
+            Context::Single => Cow::Owned(text.replace('\'', "''")),
+            Context::Plain {
+                at_start: true,
+                at_end: true,
+                flow,
+                tagged,
+            } => yaml_plain_whole(text, value.kind(), *flow, *tagged)?,
+            Context::Plain {
+                at_start,
+                at_end,
+                flow,
+                ..
+            } => {
+                yaml_plain(text, *at_start, *at_end, *flow)?;
+                Cow::Borrowed(text)
+            }
+            Context::Literal { indent, last } => {
+                block_control(text)?;
+                chomped(text, *last)?;
+                yaml_literal(text, indent)
+            }
+            Context::Folded { .. } if text.contains(['\n', '\r']) => {
+                return Err(Refusal::Folded.into());
+            }
+            Context::Folded { last } => {
+                block_control(text)?;
+                chomped(text, *last)?;
+                Cow::Borrowed(text)
+            }
+        })
+    }
+
+    /// A value of letters, digits and `_` (then also `-` and `.`) is one plain token that no
+    /// quoting context changes and no context can be broken by: the output has the template's
+    /// shape by construction, so the second parse is only paid for values that could matter, or
+    /// where a plain scalar holds more than its mask (the scalar's type could change) or a mask
+    /// stands in a key (its value could repeat another key).
+    fn must_reread(placed: &Placed<Context>, slots: &[Slot<'_, Context>]) -> bool {
+        let partial_plain = placed.contexts.iter().any(
+            |c| matches!(c, Context::Plain { at_start, at_end, .. } if !(*at_start && *at_end)),
+        );
+        partial_plain || super::unless_inert(placed, slots)
+    }
+
+    fn reread(
+        template: &[u8],
+        slots: &[Slot<'_, Context>],
+        rendered: &[u8],
+    ) -> Result<Result<(), Mismatch>, TemplateSyntax> {
+        Ok(verify(template, slots, rendered))
+    }
+}
+
+/// Block-scalar chomping (YAML 1.2 §8.1.1.2): what happens to the final line breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Chomp {
+    Clip,
+    Strip,
+    Keep,
+}
+
+impl Chomp {
+    /// The chomping indicator of the block scalar whose header starts at `text[start..]`.
+    pub(crate) fn of_header(text: &[u8], start: usize) -> Self {
+        let mut chomp = Self::Clip;
+        for b in header(text, start) {
+            match b {
+                b'+' => chomp = Self::Keep,
+                b'-' => chomp = Self::Strip,
+                _ => {}
+            }
+        }
+        chomp
+    }
+
+    /// A value as this chomping leaves it: a value that came through a block scalar can only
+    /// have the final line breaks its indicator allows.
+    pub(crate) fn apply(self, value: &str) -> String {
+        let body = value.trim_end_matches('\n');
+        match self {
+            Self::Keep => value.to_owned(),
+            Self::Strip => body.to_owned(),
+            Self::Clip if body.len() < value.len() => format!("{body}\n"),
+            Self::Clip => body.to_owned(),
+        }
+    }
+}
+
+/// Where the `|` or `>` is of the block scalar whose content the parser places at
+/// `content_at` (its first content line): at the end of the last non-blank line before it,
+/// before any comment.
+pub(crate) fn block_header(doc: &[u8], content_at: usize) -> usize {
+    let mut end = memchr::memrchr(b'\n', &doc[..content_at]).unwrap_or(0);
+    loop {
+        let start = memchr::memrchr(b'\n', &doc[..end]).map_or(0, |i| i + 1);
+        let line = &doc[start..end];
+        if line.iter().all(u8::is_ascii_whitespace) && start > 0 {
+            end = start - 1;
+            continue;
+        }
+        // A comment starts at `#` after white space; the header ends the text before it.
+        let text = line
+            .windows(2)
+            .position(|w| w[0].is_ascii_whitespace() && w[1] == b'#')
+            .map_or(line, |at| &line[..at]);
+        return memchr::memrchr2(b'|', b'>', text).map_or(content_at, |at| start + at);
+    }
+}
+
+/// The indicators after a block scalar's `|` or `>`.
+fn header(text: &[u8], start: usize) -> impl Iterator<Item = &u8> {
+    text[start..]
+        .iter()
+        .skip(1)
+        .take_while(|b| matches!(b, b'+' | b'-' | b'1'..=b'9'))
+}
+
+/// Whether `doc` parses as YAML whose first non-empty document's root is a mapping or a
+/// sequence. A stream may start with empty documents: `helm template` writes a `---` and a
+/// `# Source:` comment for a template that rendered only comments.
+pub(crate) fn is_collection(doc: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(doc) else {
+        return false;
+    };
+    let mut root = None;
+    let mut at_root = false;
+    for event in Parser::new_from_str(text) {
+        let Ok((event, _)) = event else {
+            return false;
+        };
+        match event {
+            Event::DocumentStart(..) => at_root = root.is_none(),
+            // An empty document's root is a null plain scalar (the parser writes it `~`): it
+            // decides nothing.
+            Event::Scalar(value, ScalarStyle::Plain, _, None)
+                if at_root && (value.is_empty() || value == "~") =>
+            {
+                at_root = false;
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) if at_root => {
+                root = Some(true);
+                at_root = false;
+            }
+            Event::Scalar(..) | Event::Alias(..) if at_root => {
+                root = Some(false);
+                at_root = false;
+            }
+            _ => {}
+        }
+    }
+    root == Some(true)
+}
+
+/// A large document that is one block mapping is parsed in pieces, one per core. `doc` has its
+/// masks replaced by placeholders.
+fn yaml(doc: &[u8], masks: &[Span]) -> Result<(Vec<Context>, bool), TemplateSyntax> {
+    yaml_in(doc, masks, crate::source::pieces_for(doc.len()))
+}
+
+fn yaml_in(
+    doc: &[u8],
+    masks: &[Span],
+    pieces: usize,
+) -> Result<(Vec<Context>, bool), TemplateSyntax> {
+    let mut found = vec![Context::Comment; masks.len()];
+    // Cut only before a column-0 line that starts like a plain key; `yaml_piece` checks it.
+    let pieces =
+        crate::source::cut_at_lines(doc, pieces, |b| b.is_ascii_alphanumeric() || b == b'_');
+    let parsed: Option<Vec<_>> = if pieces.len() > 1 {
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = pieces
+                .iter()
+                .map(|range| scope.spawn(move || yaml_piece(doc, range.clone(), masks, true).ok()))
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().expect("a parse does not panic"))
+                .collect()
+        })
+    } else {
+        None
+    };
+    // One parse of the whole, when the pieces do not stand alone, tells the truth (and the
+    // error, if any).
+    let parsed = match parsed {
+        Some(parsed) => parsed,
+        None => vec![yaml_piece(doc, 0..doc.len(), masks, false)?],
+    };
+    let mut in_key = false;
+    for (i, context, key) in parsed.into_iter().flatten() {
+        found[i] = context;
+        in_key |= key;
+    }
+    Ok((found, in_key))
+}
+
+/// The contexts of the masks in `template[range]`, parsed on its own with its masks replaced by
+/// placeholders. With `alone`, the piece must be exactly one document whose root is a mapping,
+/// so that its pieces put together are the whole document's root mapping, key after key;
+/// anything else is an error (and a reason to parse the whole).
+fn yaml_piece(
+    template: &[u8],
+    range: std::ops::Range<usize>,
+    masks: &[Span],
+    alone: bool,
+) -> Result<Vec<(usize, Context, bool)>, TemplateSyntax> {
+    let base = range.start;
+    let bytes = &template[range.clone()];
+    // `from_utf8` checks ASCII a word at a time; the lossy path is for the rare invalid file.
+    let piece = match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
+    let piece = piece.as_ref();
+    let mut found = Vec::new();
+    let (mut documents, mut depth, mut roots) = (0, 0usize, 0);
+    // Each open collection: whether it is a flow collection, whether a mapping, its children.
+    let mut open: Vec<(bool, bool, usize)> = Vec::new();
+    for event in Parser::new_from_str(piece) {
+        let (event, span) = event.map_err(|e| TemplateSyntax {
+            offset: base + e.marker().byte_offset().unwrap_or(0),
+            message: e.info(),
+        })?;
+        // A mapping's children alternate key and value.
+        let mut key = false;
+        if crate::source::is_yaml_node(&event)
+            && let Some((_, mapping, children)) = open.last_mut()
+        {
+            key = *mapping && *children % 2 == 0;
+            *children += 1;
+        }
+        match &event {
+            Event::DocumentStart(..) => documents += 1,
+            Event::MappingStart(style, ..) | Event::SequenceStart(style, ..) => {
+                if depth == 0 {
+                    roots += if matches!(event, Event::MappingStart(..)) {
+                        1
+                    } else {
+                        2
+                    };
+                }
+                depth += 1;
+                open.push((
+                    *style == StructureStyle::Flow,
+                    matches!(event, Event::MappingStart(..)),
+                    0,
+                ));
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                depth = depth.saturating_sub(1);
+                open.pop();
+            }
+            Event::Scalar(..) | Event::Alias(..) if depth == 0 => roots += 2,
+            _ => {}
+        }
+        let Event::Scalar(_, style, _, tag) = event else {
+            continue;
+        };
+        let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset()) else {
+            continue;
+        };
+        let (start, end) = (base + start, base + end);
+        // Masks are in file order: only those starting inside the scalar can be in it.
+        for i in within(masks, start, end) {
+            let mask = masks[i];
+            if mask.end > end {
+                continue;
+            }
+            found.push((
+                i,
+                match style {
+                    ScalarStyle::Plain => Context::Plain {
+                        at_start: mask.start == start,
+                        at_end: mask.end == end,
+                        flow: open.last().is_some_and(|(flow, ..)| *flow),
+                        tagged: tag.is_some(),
+                    },
+                    ScalarStyle::SingleQuoted => Context::Single,
+                    ScalarStyle::DoubleQuoted => Context::Double,
+                    ScalarStyle::Literal => {
+                        let block = Block::of(template, block_header(template, start), mask);
+                        Context::Literal {
+                            indent: " ".repeat(block.indent),
+                            last: block.last,
+                        }
+                    }
+                    ScalarStyle::Folded => Context::Folded {
+                        last: Block::of(template, block_header(template, start), mask).last,
+                    },
+                },
+                key,
+            ));
+        }
+    }
+    if alone && (documents != 1 || roots != 1) {
+        return Err(TemplateSyntax {
+            offset: base,
+            message: "not one root mapping on its own".into(),
+        });
+    }
+    Ok(found)
+}
+
+/// How many spaces start the line holding `offset`.
+fn line_indent(doc: &[u8], offset: usize) -> usize {
+    let line_start = memchr::memrchr(b'\n', &doc[..offset]).map_or(0, |i| i + 1);
+    doc[line_start..offset]
+        .iter()
+        .take_while(|&&b| b == b' ')
+        .count()
+}
+
+/// What a mask inside a block scalar needs to know of the block.
+struct Block {
+    /// The content's indentation (YAML 1.2 §8.1.1.1): the indicator's, else the first
+    /// non-empty line's.
+    indent: usize,
+    /// The chomping, when nothing but line breaks follows the mask in the content.
+    last: Option<Chomp>,
+}
+
+impl Block {
+    /// The block scalar whose header starts at `header_at` and that holds `mask`.
+    fn of(doc: &[u8], header_at: usize, mask: Span) -> Self {
+        let lines = |from: usize| {
+            doc[from.min(doc.len())..]
+                .split(|&b| b == b'\n')
+                .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        };
+        let blank = |line: &[u8]| line.iter().all(|&b| b == b' ');
+        let spaces = |line: &[u8]| line.iter().take_while(|&&b| b == b' ').count();
+        let content =
+            memchr::memchr(b'\n', &doc[header_at..]).map_or(doc.len(), |i| header_at + i + 1);
+        let indent = match header(doc, header_at).find(|b| b.is_ascii_digit()) {
+            Some(digit) => line_indent(doc, header_at) + usize::from(digit - b'0'),
+            None => lines(content).find(|l| !blank(l)).map_or(0, spaces),
+        };
+        // The rest of the mask's line, then every following line the block still holds.
+        let line_end = memchr::memchr(b'\n', &doc[mask.end..]).map_or(doc.len(), |i| mask.end + i);
+        let rest_of_line = doc[mask.end..line_end]
+            .iter()
+            .all(|&b| b == b' ' || b == b'\r');
+        let more_content = lines(line_end + 1)
+            .take_while(|l| blank(l) || spaces(l) >= indent)
+            .any(|l| !blank(l));
+        let last = (rest_of_line && !more_content).then(|| Chomp::of_header(doc, header_at));
+        Self { indent, last }
+    }
+}
+
+/// YAML double-quoted escapes (YAML 1.2 §5.7): `\` and `"`, every character that is not
+/// printable or that a YAML 1.1 reader breaks lines at, and white space at the edges, which a
+/// scalar that spans lines would fold away.
+fn yaml_double(value: &str) -> Cow<'_, str> {
+    // Most values need no escape: they are inserted as they are, without a copy.
+    let plain = |c: char| {
+        !matches!(
+            c,
+            '\\' | '"' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}'
+        ) && !c.is_control()
+            && printable(c)
+    };
+    if !value.starts_with(' ') && !value.ends_with(' ') && value.chars().all(plain) {
+        return Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    let last = value.chars().count().saturating_sub(1);
+    for (i, c) in value.chars().enumerate() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            ' ' if i == 0 || i == last => out.push_str("\\x20"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            '\u{FEFF}' => out.push_str("\\uFEFF"),
+            c if c.is_control() || !printable(c) => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A mask that is a whole plain scalar: the value's JSON type decides the scalar's. A string
+/// that is not safe plain, or that some reader would type (`007`, `yes`, `~`), is written as a
+/// double-quoted scalar in the mask's place.
+fn yaml_plain_whole(
+    value: &str,
+    kind: Kind,
+    flow: bool,
+    tagged: bool,
+) -> Result<Cow<'_, str>, Refusal> {
+    match kind {
+        Kind::Number if !tagged => Ok(Cow::Owned(schema::json_number(value))),
+        Kind::Array | Kind::Object if !tagged => Err(Refusal::Collection {
+            kind: if kind == Kind::Array {
+                "array"
+            } else {
+                "object"
+            },
+        }),
+        Kind::Bool | Kind::Null if !tagged => Ok(Cow::Borrowed(value)),
+        _ if yaml_plain(value, true, true, flow).is_ok()
+            && (tagged || schema::non_string(value).is_none()) =>
+        {
+            Ok(Cow::Borrowed(value))
+        }
+        _ => Ok(Cow::Owned(format!("\"{}\"", yaml_double(value)))),
+    }
+}
+
+/// What makes a value unsafe in part of a plain scalar: it could end the scalar (`: `, ` #`, a
+/// line break, a flow indicator in a flow collection), start another node (an indicator
+/// first), or lose characters (edge spaces). The re-parse check sees the rest.
+fn yaml_plain(value: &str, at_start: bool, at_end: bool, flow: bool) -> Result<(), Refusal> {
+    let refuse = |what| Err(Refusal::Plain { what });
+    if value.contains(LINE_BREAKS) {
+        return refuse("a line break");
+    }
+    // A tab is no plain-scalar character for PyYAML and ruamel.yaml.
+    if value.chars().any(|c| !printable(c) || c == '\t') {
+        return refuse("a tab or control character");
+    }
+    if value.contains(": ") || value.contains(":\t") || value.ends_with(':') && at_end {
+        return refuse("`: `");
+    }
+    // A `#` first in the value is a comment only after white space before the mask; the
+    // re-parse check catches that case.
+    if value.contains(" #") || value.contains("\t#") {
+        return refuse("` #`");
+    }
+    // PyYAML ends a plain scalar in a flow collection at `?` and `:` too.
+    if flow && value.contains([',', '[', ']', '{', '}', '?', ':']) {
+        return refuse("a flow indicator `,[]{}?:` inside a flow collection");
+    }
+    if at_start {
+        if value.is_empty() && at_end {
+            return refuse("an empty value, which YAML reads as null");
+        }
+        if value.starts_with([
+            '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%',
+            '@', '`',
+        ]) {
+            return refuse("a leading indicator character");
+        }
+        if value.starts_with([' ', '\t']) {
+            return refuse("leading white space");
+        }
+    }
+    if at_end && value.ends_with([' ', '\t']) {
+        return refuse("trailing white space");
+    }
+    Ok(())
+}
+
+fn block_control(value: &str) -> Result<(), Refusal> {
+    if value.chars().any(|c| {
+        matches!(c, '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+            || c != '\t' && c != '\n' && !printable(c)
+    }) {
+        Err(Refusal::BlockControl)
+    } else {
+        Ok(())
+    }
+}
+
+/// A value that ends a block scalar's content keeps its final line breaks only as far as the
+/// block's chomping does: `|` keeps one, `|-` none.
+fn chomped(value: &str, last: Option<Chomp>) -> Result<(), Refusal> {
+    let breaks = value.len() - value.trim_end_matches('\n').len();
+    match last {
+        Some(Chomp::Clip) if breaks > 1 => Err(Refusal::Chomped { indicator: "|" }),
+        Some(Chomp::Strip) if breaks > 0 => Err(Refusal::Chomped { indicator: "|-" }),
+        _ => Ok(()),
+    }
+}
+
+/// Every line after the first is indented like the block's content, so it stays in the block.
+fn yaml_literal<'v>(value: &'v str, indent: &str) -> Cow<'v, str> {
+    if !value.contains('\n') {
+        return Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + indent.len() * 4);
+    for (i, line) in value.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            if !line.is_empty() {
+                out.push_str(indent);
+            }
+        }
+        out.push_str(line);
+    }
+    Cow::Owned(out)
+}
+
+/// The parts of a YAML event that make up the document's content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Node {
+    Scalar(String),
+    Alias(usize),
+    SequenceStart,
+    SequenceEnd,
+    MappingStart,
+    MappingEnd,
+    DocumentStart,
+    DocumentEnd,
+}
+
+/// A node with where it stands and how a scalar was written.
+struct Located {
+    node: Node,
+    start: usize,
+    end: usize,
+    /// A block scalar's chomping.
+    chomp: Option<Chomp>,
+    /// A plain scalar without a tag: its type comes from its text.
+    implicit: bool,
+}
+
+fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
+    let mut nodes = Vec::new();
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| e.marker().byte_offset().unwrap_or(0))?;
+        let start = span.start.byte_offset().unwrap_or(0);
+        let end = span.end.byte_offset().unwrap_or(start);
+        let (mut chomp, mut implicit) = (None, false);
+        let node = match event {
+            Event::Scalar(value, style, _, tag) => {
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    let header = block_header(text.as_bytes(), start);
+                    chomp = Some(Chomp::of_header(text.as_bytes(), header));
+                }
+                implicit = style == ScalarStyle::Plain && tag.is_none();
+                Node::Scalar(value.into_owned())
+            }
+            Event::Alias(id) => Node::Alias(id),
+            Event::SequenceStart(..) => Node::SequenceStart,
+            Event::SequenceEnd => Node::SequenceEnd,
+            Event::MappingStart(..) => Node::MappingStart,
+            Event::MappingEnd => Node::MappingEnd,
+            Event::DocumentStart(..) => Node::DocumentStart,
+            Event::DocumentEnd => Node::DocumentEnd,
+            _ => continue,
+        };
+        nodes.push(Located {
+            node,
+            start,
+            end,
+            chomp,
+            implicit,
+        });
+    }
+    Ok(nodes)
+}
+
+/// The output read again: the template's events, each value reading back as itself where its
+/// mask was (a number in a whole plain scalar as YAML 1.1 reads it too), with its type.
+fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Result<(), Mismatch> {
+    let masks = super::spans(slots);
+    /// What a reader finds: a number in a whole plain scalar is written as YAML 1.1 reads it.
+    fn read<'s>(slot: &'s Slot<'_, Context>) -> Cow<'s, str> {
+        if slot.context.typed() && slot.value.kind() == Kind::Number {
+            Cow::Owned(schema::json_number(slot.text()))
+        } else {
+            Cow::Borrowed(slot.text())
+        }
+    }
+    let all = || Mismatch::all(masks.len());
+    let doc = super::with_placeholders(template, &masks, |_| false);
+    let expected = yaml_nodes(&String::from_utf8_lossy(&doc)).map_err(|_| all())?;
+    let actual = yaml_nodes(&String::from_utf8_lossy(rendered)).map_err(|_| all())?;
+    for (i, want) in expected.iter().enumerate() {
+        let inside = within(&masks, want.start, want.end);
+        let got = actual.get(i);
+        let (wanted, found) = match (&want.node, got.map(|g| &g.node)) {
+            (Node::Scalar(value), Some(Node::Scalar(got))) => {
+                let wanted = substitute(value, slots, inside.clone(), read);
+                match want.chomp {
+                    Some(chomp) => (
+                        Node::Scalar(chomp.apply(&wanted)),
+                        Some(Node::Scalar(chomp.apply(got))),
+                    ),
+                    None => (Node::Scalar(wanted), Some(Node::Scalar(got.clone()))),
+                }
+            }
+            (node, got) => (node.clone(), got.cloned()),
+        };
+        if found.as_ref() != Some(&wanted) {
+            let blamed: Vec<(usize, MaskFailure)> =
+                inside.map(|i| (i, MaskFailure::Structure)).collect();
+            return Err(if blamed.is_empty() {
+                all()
+            } else {
+                Mismatch { masks: blamed }
+            });
+        }
+        // A plain scalar's type comes from its text: a string value must leave it a string
+        // for YAML 1.1 and 1.2 readers alike, and a whole-scalar value must give it its own.
+        if let (Some(got), Node::Scalar(text)) = (got, &wanted)
+            && got.implicit
+            && !inside.is_empty()
+        {
+            let whole = inside.len() == 1
+                && matches!(&want.node, Node::Scalar(v) if *v == placeholder(inside.start, masks[inside.start].len()));
+            let typed = schema::non_string(text);
+            let expected_string = !whole || slots[inside.start].value.kind() == Kind::String;
+            if let (true, Some(typed)) = (expected_string, typed) {
+                return Err(Mismatch {
+                    masks: inside
+                        .map(|i| {
+                            (
+                                i,
+                                MaskFailure::Refused(super::Refusal::Yaml(Refusal::PlainType {
+                                    typed: typed.describe(),
+                                })),
+                            )
+                        })
+                        .collect(),
+                });
+            }
+            if !expected_string && typed.is_none() {
+                return Err(Mismatch::all(masks.len()));
+            }
+        }
+    }
+    // A value that repeats a key of its mapping makes readers drop one (or fail).
+    if actual.len() != expected.len() || duplicate_keys(&actual) > duplicate_keys(&expected) {
+        return Err(all());
+    }
+    Ok(())
+}
+
+/// How many scalar keys repeat an earlier key of their mapping.
+fn duplicate_keys(nodes: &[Located]) -> usize {
+    // Per open collection: the scalar keys seen if a mapping, and how many children so far.
+    let mut open: Vec<(Option<std::collections::HashSet<&str>>, usize)> = Vec::new();
+    let mut duplicates = 0;
+    for located in nodes {
+        let is_child = matches!(
+            located.node,
+            Node::Scalar(_) | Node::Alias(_) | Node::MappingStart | Node::SequenceStart
+        );
+        if is_child && let Some((keys, children)) = open.last_mut() {
+            if let (Some(keys), Node::Scalar(key)) = (keys, &located.node)
+                && *children % 2 == 0
+                && !keys.insert(key.as_str())
+            {
+                duplicates += 1;
+            }
+            *children += 1;
+        }
+        match located.node {
+            Node::MappingStart => open.push((Some(std::collections::HashSet::new()), 0)),
+            Node::SequenceStart => open.push((None, 0)),
+            Node::MappingEnd | Node::SequenceEnd => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    duplicates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::format::with_placeholders;
+
+    /// Cut into pieces or parsed whole, a document gets the same contexts; pieces that do not
+    /// stand alone fall back to the whole.
+    #[test]
+    fn pieces_give_the_contexts_of_the_whole() {
+        let docs = [
+            "a: SMq0qx\nb: 'SMq1qx'\nc: |\n  x SMq2qx\nd: \"SMq3qx\"\ne:\n  - SMq4qx\n",
+            // A quoted scalar across the cut, continued at column 0.
+            "a: \"x\nb: SMq0qx\nc: y\"\nd: SMq1qx\ne: SMq2qx\nf: 'SMq3qx'\n",
+            // A flow sequence across the cut.
+            "a: [x,\nb, SMq0qx]\nc: SMq1qx\nd: \"SMq2qx\"\n",
+            // Anchors in one piece, aliases in another.
+            "a: &x SMq0qx\nb: *x\nc: \"SMq1qx\"\nd: *x\n",
+            // Not a mapping at the root.
+            "- SMq0qx\n- 'SMq1qx'\n- \"SMq2qx\"\n",
+            "---\na: SMq0qx\n---\nb: 'SMq1qx'\n",
+        ];
+        for doc in docs {
+            let masks: Vec<Span> = (0..8)
+                .filter_map(|i| {
+                    let p = format!("SMq{i}qx");
+                    doc.find(&p).map(|at| Span::new(at, at + p.len()))
+                })
+                .collect();
+            let whole = yaml_in(doc.as_bytes(), &masks, 1).unwrap().0;
+            assert_eq!(
+                whole,
+                yaml(
+                    &with_placeholders(doc.as_bytes(), &masks, |_| false),
+                    &masks
+                )
+                .unwrap()
+                .0
+            );
+            assert!(whole.iter().all(|c| *c != Context::Comment), "{doc:?}");
+            for pieces in 2..=4 {
+                assert_eq!(
+                    yaml_in(doc.as_bytes(), &masks, pieces).unwrap().0,
+                    whole,
+                    "{pieces} pieces of {doc:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_syntax_error_is_found_in_pieces_too() {
+        let doc = "a: x\nb: [y\nc: z\nd: w\n";
+        assert!(yaml_in(doc.as_bytes(), &[], 1).is_err());
+        assert!(yaml_in(doc.as_bytes(), &[], 3).is_err());
+    }
+
+    #[test]
+    fn double_quoted_escapes_quotes_backslashes_controls_and_edge_spaces() {
+        assert_eq!(yaml_double("a\"b\\c\nd\u{1}"), "a\\\"b\\\\c\\nd\\u0001");
+        assert_eq!(yaml_double(" a b "), "\\x20a b\\x20");
+        assert_eq!(yaml_double("x\u{2029}\u{FFFE}"), "x\\P\\uFFFE");
+    }
+
+    #[test]
+    fn plain_scalar_refuses_what_would_change_the_document() {
+        for value in [
+            "a: b",
+            "a #b",
+            "*alias",
+            "- item",
+            "x\ny",
+            "",
+            " lead",
+            "&a",
+            "{x}",
+            "x\u{2028}y",
+        ] {
+            assert!(
+                yaml_plain(value, true, true, false).is_err(),
+                "{value:?} should be refused"
+            );
+        }
+        assert!(yaml_plain("p@ss:w0rd#1", true, true, false).is_ok());
+        assert!(yaml_plain("a,b", false, false, true).is_err());
+    }
+
+    #[test]
+    fn a_whole_plain_scalar_keeps_the_value_type() {
+        let whole = |value, kind| yaml_plain_whole(value, kind, false, false).unwrap();
+        assert_eq!(whole("007", Kind::String), "\"007\"");
+        assert_eq!(whole("yes", Kind::String), "\"yes\"");
+        assert_eq!(whole("a: b", Kind::String), "\"a: b\"");
+        assert_eq!(whole("hunter2", Kind::String), "hunter2");
+        assert_eq!(whole("5432", Kind::Number), "5432");
+        assert_eq!(whole("1e5", Kind::Number), "1.0e+5");
+        assert_eq!(whole("true", Kind::Bool), "true");
+        assert!(yaml_plain_whole("[1]", Kind::Array, false, false).is_err());
+    }
+
+    #[test]
+    fn literal_block_indents_continuation_lines() {
+        assert_eq!(yaml_literal("a\nb\n\nc", "  "), "a\n  b\n\n  c");
+    }
+
+    #[test]
+    fn block_chomping_may_not_drop_the_value_s_line_breaks() {
+        assert!(chomped("x\n", Some(Chomp::Clip)).is_ok());
+        assert!(chomped("x\n\n", Some(Chomp::Clip)).is_err());
+        assert!(chomped("x\n", Some(Chomp::Strip)).is_err());
+        assert!(chomped("x\n\n\n", Some(Chomp::Keep)).is_ok());
+        assert!(chomped("x\n\n\n", None).is_ok());
+    }
+}
