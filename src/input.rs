@@ -187,6 +187,7 @@ fn read_all_sized(
 ) -> Result<Vec<u8>, Error> {
     let capacity = usize::try_from(expected.min(limit).saturating_add(1)).unwrap_or(0);
     let mut bytes = Vec::with_capacity(capacity);
+    huge_pages(&mut bytes);
     reader
         .take(limit + 1)
         .read_to_end(&mut bytes)
@@ -201,6 +202,35 @@ fn read_all_sized(
         });
     }
     Ok(bytes)
+}
+
+/// Asks Linux to back a large buffer with transparent huge pages before it is filled: reading
+/// 50 MB into fresh 4 KiB pages costs 12,800 page faults, a third of the read (measured with
+/// `bench/render-file.sh`). Only a hint; where the kernel says no, nothing changes.
+fn huge_pages(buffer: &mut Vec<u8>) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        if buffer.capacity() < 2 * HUGE {
+            return;
+        }
+        let start = buffer.as_mut_ptr() as usize;
+        let aligned = start.next_multiple_of(HUGE);
+        let end = (start + buffer.capacity()) & !(HUGE - 1);
+        if end > aligned {
+            // SAFETY: `aligned..end` lies inside the buffer's own allocation, and MADV_HUGEPAGE
+            // only changes how the kernel backs those pages, never their contents.
+            unsafe {
+                libc::madvise(
+                    aligned as *mut libc::c_void,
+                    end - aligned,
+                    libc::MADV_HUGEPAGE,
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buffer;
 }
 
 /// A file is binary when it holds a NUL byte, as git and ripgrep decide.

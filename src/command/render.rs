@@ -63,11 +63,27 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
         failures.extend(plan.problems.iter().map(|f| (j, LineFailure::of(f))));
     }
     let all: Vec<&crate::Mask> = plans.iter().flat_map(Plan::masks).collect();
-    let mut values = if all.is_empty() {
-        Vec::new().into_iter()
+    // Where each mask stands is found while the stores answer: parsing a large template takes
+    // as long as the stores do, and neither needs the other.
+    let runtime = if all.is_empty() {
+        None
     } else {
-        runtime()?.block_on(resolver.resolve(&all)).into_iter()
+        Some(runtime()?)
     };
+    let (values, placements) = std::thread::scope(|scope| {
+        let placing = scope.spawn(|| {
+            jobs.iter_mut()
+                .zip(&plans)
+                .map(|(job, plan)| plan.place(&mut job.bytes, options.escape))
+                .collect::<Vec<_>>()
+        });
+        let values = match &runtime {
+            Some(runtime) => runtime.block_on(resolver.resolve(&all)),
+            None => Vec::new(),
+        };
+        (values, placing.join().expect("placing does not panic"))
+    });
+    let mut values = values.into_iter();
     let mode = options
         .mode
         .or_else(|| loaded.config.render.mode.map(|mode| mode.0));
@@ -80,31 +96,21 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
     // every failure; what was staged is removed when dropped.
     let mut staged = Vec::new();
     let mut to_stdout = Vec::new();
-    for (j, (job, plan)) in jobs.iter_mut().zip(&plans).enumerate() {
+    for (j, ((job, plan), placement)) in jobs.iter_mut().zip(&plans).zip(placements).enumerate() {
         let values: Vec<_> = values.by_ref().take(plan.len()).collect();
+        let render = |template: &mut Vec<u8>, out: &mut dyn Write| {
+            render_into(template, plan, placement, &values, options.escape, out)
+        };
         let writing = failures.is_empty() && !options.check;
         let rendered = match (&job.target, writing) {
-            (_, false) => render_into(
-                &mut job.bytes,
-                plan,
-                &values,
-                options.escape,
-                &mut std::io::sink(),
-            )
-            .map_err(Error::Output),
+            (_, false) => render(&mut job.bytes, &mut std::io::sink()).map_err(Error::Output),
             (Some(target), true) => {
                 let mut staging = output::Staging::open(target, mode)?;
-                let rendered = render_into(
-                    &mut job.bytes,
-                    plan,
-                    &values,
-                    options.escape,
-                    staging.writer(),
-                )
-                .map_err(|source| Error::Io {
-                    path: target.clone(),
-                    source,
-                })?;
+                let rendered =
+                    render(&mut job.bytes, staging.writer()).map_err(|source| Error::Io {
+                        path: target.clone(),
+                        source,
+                    })?;
                 if rendered.is_ok() {
                     staged.push(staging.finish()?);
                 }
@@ -112,9 +118,7 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
             }
             (None, true) => {
                 let mut spool = tempfile::spooled_tempfile(SPOOL_IN_MEMORY);
-                let rendered =
-                    render_into(&mut job.bytes, plan, &values, options.escape, &mut spool)
-                        .map_err(Error::Output)?;
+                let rendered = render(&mut job.bytes, &mut spool).map_err(Error::Output)?;
                 to_stdout.push(spool);
                 Ok(rendered)
             }
@@ -169,17 +173,25 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
 /// A stdout output stays in memory up to this size, then goes to an unnamed temporary file.
 const SPOOL_IN_MEMORY: usize = 16 << 20;
 
-/// Renders `plan` into `out` through a buffer: the render's own outcome, or the writer's error.
+/// Renders `plan` (placed beforehand, unless it has Secret `data`) into `out` through a buffer:
+/// the render's own outcome, or the writer's error.
 fn render_into(
     template: &mut [u8],
     plan: &Plan,
+    placement: Option<Result<render::format::Placement, crate::RenderError>>,
     values: &[Result<crate::Value, crate::ResolveError>],
     escape: Escape,
     out: &mut dyn Write,
 ) -> std::io::Result<Result<(), crate::RenderError>> {
     let mut buffered = std::io::BufWriter::with_capacity(1 << 20, out);
     let mut sink = render::Sink::new(&mut buffered);
-    let rendered = render::render_plan_to(template, plan, values, escape, &mut sink);
+    let rendered = match placement {
+        Some(Ok(placement)) => {
+            render::plan::render_placed_to(template, plan, placement, values, escape, &mut sink)
+        }
+        Some(Err(error)) => Err(error),
+        None => render::render_plan_to(template, plan, values, escape, &mut sink),
+    };
     sink.finish()?;
     Ok(rendered)
 }

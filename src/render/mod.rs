@@ -11,6 +11,16 @@ use crate::mask::Mask;
 use crate::resolve::{ResolveError, Value};
 use crate::source::Span;
 
+impl Format {
+    /// The format values are written for under `escape`: `--escape none` inserts them as text.
+    pub(crate) fn escaped(self, escape: Escape) -> Self {
+        match escape {
+            Escape::Auto => self,
+            Escape::None => Self::Text,
+        }
+    }
+}
+
 /// `--escape`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Escape {
@@ -221,9 +231,7 @@ pub fn render_to<M: std::borrow::Borrow<Mask>>(
     sink: &mut Sink<'_>,
 ) -> Result<(), RenderError> {
     let masks: Vec<&Mask> = masks.iter().map(std::borrow::Borrow::borrow).collect();
-    let format = match escape {
-        Escape::Auto => format,
-        Escape::None => Format::Text,
-    };
-    format.render_to(template, &masks, values, sink)
+    let format = format.escaped(escape);
+    let placement = format.place(template, &masks)?;
+    format.fill(placement, template, &masks, values, sink)
 }

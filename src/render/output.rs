@@ -68,13 +68,54 @@ enum Kind {
     /// A temporary file beside the target, renamed over it on commit with `mode`, and given
     /// `owner` (uid, gid) when the target had another.
     File {
-        temp: NamedTempFile,
+        temp: Writeback,
         mode: u32,
         owner: Option<(u32, u32)>,
     },
     /// A target that is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO): it is written
     /// into on commit, never replaced; a rename would put a regular file in place of the device.
     Stream(Vec<u8>),
+}
+
+/// A staged file that hands each 8 MiB written to the kernel's writeback at once
+/// (`sync_file_range`), so the disk writes while the rest renders and the fsync before the
+/// commit waits for the last piece only (a 50 MB output: measured with `bench/render-file.sh`).
+struct Writeback {
+    file: NamedTempFile,
+    written: u64,
+    started: u64,
+}
+
+impl Writeback {
+    const STEP: u64 = 8 << 20;
+}
+
+impl Write for Writeback {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        #[cfg(target_os = "linux")]
+        if self.written - self.started >= Self::STEP {
+            use std::os::fd::AsRawFd;
+            // SAFETY: the descriptor is the staged file's own and open; SYNC_FILE_RANGE_WRITE
+            // only starts writing back pages already written, and its failure changes nothing
+            // (the fsync before the commit still syncs everything).
+            unsafe {
+                libc::sync_file_range(
+                    self.file.as_file().as_raw_fd(),
+                    self.started as libc::off64_t,
+                    (self.written - self.started) as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
+            self.started = self.written;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// An output being written: a `0600` temporary file beside its target (or, for a device, the
@@ -103,7 +144,7 @@ impl Staging {
     /// Syncs what was written: ready to commit.
     pub(crate) fn finish(self) -> Result<Staged, Error> {
         if let Kind::File { temp, .. } = &self.kind {
-            temp.as_file().sync_all().map_err(|source| Error::Io {
+            temp.file.as_file().sync_all().map_err(|source| Error::Io {
                 path: self.target.clone(),
                 source,
             })?;
@@ -170,7 +211,15 @@ fn open(target: &Path, mode: Option<u32>) -> Result<Staging, Error> {
         .map(|m| (m.uid(), m.gid()))
         .filter(|&(uid, gid)| (uid, gid) != (ours.uid(), ours.gid()));
     Ok(Staging {
-        kind: Kind::File { temp, mode, owner },
+        kind: Kind::File {
+            temp: Writeback {
+                file: temp,
+                written: 0,
+                started: 0,
+            },
+            mode,
+            owner,
+        },
         target,
     })
 }
@@ -185,7 +234,7 @@ impl Staged {
             source,
         };
         let (temp, mode, owner) = match self.kind {
-            Kind::File { temp, mode, owner } => (temp, mode, owner),
+            Kind::File { temp, mode, owner } => (temp.file, mode, owner),
             Kind::Stream(bytes) => {
                 return std::fs::OpenOptions::new()
                     .write(true)

@@ -5,6 +5,7 @@
 
 use base64::Engine;
 
+use super::format::Placement;
 use super::{
     Escape, Failure, Format, MaskFailure, RenderError, Sink, render, render_in_place, render_to,
 };
@@ -31,9 +32,20 @@ pub struct Plan {
 impl Plan {
     /// Reads `template`; `format` `None` tells it by the content ([`Format::sniff`]).
     pub fn new(template: &[u8], format: Option<Format>) -> Self {
-        let mut masks = Vec::new();
         let mut problems = Vec::new();
-        for candidate in grammar::scan_parallel(template) {
+        // The encoded forms are looked for beside the scan, which has a thread per core: on a
+        // large template the two passes share the cores instead of taking turns.
+        let (candidates, found) = if crate::source::pieces_for(template.len()) > 1 {
+            std::thread::scope(|scope| {
+                let encoded = scope.spawn(|| encoded::find(template));
+                let candidates = grammar::scan_parallel(template);
+                (candidates, encoded.join().expect("finding does not panic"))
+            })
+        } else {
+            (grammar::scan(template), encoded::find(template))
+        };
+        let mut masks = Vec::with_capacity(candidates.len());
+        for candidate in candidates {
             match candidate {
                 Ok(mask) => masks.push(mask),
                 Err(error) => problems.push(Failure {
@@ -43,7 +55,6 @@ impl Plan {
                 }),
             }
         }
-        let found = encoded::find(template);
         let format = format.unwrap_or_else(|| {
             let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
             match Format::sniff(template, &spans) {
@@ -115,6 +126,39 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+impl Plan {
+    /// Where the template's own masks stand, found before their values are known so a caller
+    /// can place while the stores answer; `None` when the plan has Secret `data` values, whose
+    /// rendering changes the template before its masks can be placed.
+    pub(crate) fn place(
+        &self,
+        template: &mut [u8],
+        escape: Escape,
+    ) -> Option<Result<Placement, RenderError>> {
+        if !self.data.is_empty() {
+            return None;
+        }
+        let masks: Vec<&Mask> = self.masks.iter().collect();
+        Some(self.format.escaped(escape).place(template, &masks))
+    }
+}
+
+/// [`render_plan_to`] for a plan placed beforehand by [`Plan::place`] (so without `data`
+/// values).
+pub(crate) fn render_placed_to(
+    template: &[u8],
+    plan: &Plan,
+    placement: Placement,
+    values: &[Result<Value, ResolveError>],
+    escape: Escape,
+    sink: &mut Sink<'_>,
+) -> Result<(), RenderError> {
+    let masks: Vec<&Mask> = plan.masks.iter().collect();
+    plan.format
+        .escaped(escape)
+        .fill(placement, template, &masks, values, sink)
 }
 
 /// Renders a template by its plan (which must have no problems): `values` are those of

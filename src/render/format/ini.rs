@@ -113,7 +113,7 @@ impl Syntax for Ini {
     }
 
     /// Always read again: a template that is not INI is an error, not an unchecked output.
-    fn must_reread(_: &Placed<Context>, _: &[Slot<'_, Context>]) -> bool {
+    fn must_reread(_: bool, _: &[Slot<'_, Context>]) -> bool {
         true
     }
 

@@ -68,8 +68,8 @@ impl Syntax for Json {
         }
     }
 
-    fn must_reread(placed: &Placed<Context>, slots: &[Slot<'_, Context>]) -> bool {
-        super::unless_inert(placed, slots)
+    fn must_reread(in_key: bool, slots: &[Slot<'_, Context>]) -> bool {
+        super::unless_inert(in_key, slots)
     }
 
     fn reread(

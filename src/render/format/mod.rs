@@ -42,9 +42,10 @@ pub(crate) trait Syntax {
     /// value there, or why no text can be.
     fn escape<'v>(value: &'v Value, context: &Self::Context) -> Result<Cow<'v, str>, Refusal>;
 
-    /// Whether the output must be read again before it is trusted. A format whose structure no
-    /// value can change by construction may skip it for values that cannot matter.
-    fn must_reread(placed: &Placed<Self::Context>, slots: &[Slot<'_, Self::Context>]) -> bool;
+    /// Whether the output must be read again before it is trusted (`in_key`: some mask may
+    /// stand in a key). A format whose structure no value can change by construction may skip
+    /// it for values that cannot matter.
+    fn must_reread(in_key: bool, slots: &[Slot<'_, Self::Context>]) -> bool;
 
     /// Reads `rendered` again and compares it with `template`: `Err` when the template itself
     /// is not a document of the format, `Ok(Err)` when the output is not the template with each
@@ -190,18 +191,43 @@ macro_rules! formats {
                 }
             }
 
-            /// Renders with this format's rules (see [`super::render_to`]).
-            pub(crate) fn render_to(
+            /// Where the masks of `template` stand in this format, found before their values
+            /// are known (render places while the stores answer).
+            pub(crate) fn place(
                 self,
                 template: &mut [u8],
+                masks: &[&Mask],
+            ) -> Result<Placement, RenderError> {
+                match self {
+                    $(Format::$variant => {
+                        place::<$rules>(self, template, masks).map(Placement::$variant)
+                    })*
+                }
+            }
+
+            /// Renders `template` with its masks' `values` where `placement` (made by
+            /// [`Format::place`] for this format and these masks) puts them.
+            pub(crate) fn fill(
+                self,
+                placement: Placement,
+                template: &[u8],
                 masks: &[&Mask],
                 values: &[Result<Value, ResolveError>],
                 sink: &mut Sink<'_>,
             ) -> Result<(), RenderError> {
-                match self {
-                    $(Format::$variant => pipeline::<$rules>(self, template, masks, values, sink),)*
+                match (self, placement) {
+                    $((Format::$variant, Placement::$variant(placed)) => {
+                        fill::<$rules>(self, placed, template, masks, values, sink)
+                    })*
+                    _ => unreachable!("a placement is filled in the format that made it"),
                 }
             }
+        }
+
+        /// The masks of one template placed by one format, before their values are known.
+        #[derive(Debug)]
+        pub(crate) enum Placement {
+            $($variant(Placed<<$rules as Syntax>::Context>),)*
         }
     };
 }
@@ -276,27 +302,42 @@ impl std::fmt::Display for Format {
     }
 }
 
-/// The one render pipeline: place every mask, bind it to its value in a slot, escape, write (or
-/// hold the output to read it again), and read it again where the format asks.
-fn pipeline<F: Syntax>(
+fn syntax(format: Format) -> impl Fn(TemplateSyntax) -> RenderError {
+    move |e| RenderError::Syntax {
+        offset: e.offset,
+        format,
+        message: e.message,
+    }
+}
+
+/// The first step of the one render pipeline: where each mask stands.
+fn place<F: Syntax>(
     format: Format,
     template: &mut [u8],
+    masks: &[&Mask],
+) -> Result<Placed<F::Context>, RenderError> {
+    // Text without masks is copied as it is, whatever its format (Helm templates are not YAML).
+    if masks.is_empty() {
+        return Ok(Placed::values(Vec::new()));
+    }
+    let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
+    F::place(template, &spans).map_err(syntax(format))
+}
+
+/// The rest of the pipeline: bind each mask to its context and value in a slot, escape, write
+/// (or hold the output to read it again), and read it again where the format asks.
+fn fill<F: Syntax>(
+    format: Format,
+    placed: Placed<F::Context>,
+    template: &[u8],
     masks: &[&Mask],
     values: &[Result<Value, ResolveError>],
     sink: &mut Sink<'_>,
 ) -> Result<(), RenderError> {
-    // Text without masks is copied as it is, whatever its format (Helm templates are not YAML).
     if masks.is_empty() {
         sink.put(template);
         return Ok(());
     }
-    let syntax = |e: TemplateSyntax| RenderError::Syntax {
-        offset: e.offset,
-        format,
-        message: e.message,
-    };
-    let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
-    let placed = F::place(template, &spans).map_err(syntax)?;
     let failure = |mask: &Mask, failure: MaskFailure| Failure {
         span: mask.span,
         locator: mask.secret.to_string(),
@@ -304,11 +345,11 @@ fn pipeline<F: Syntax>(
     };
     let mut failures = Vec::new();
     let mut slots = Vec::with_capacity(masks.len());
-    for ((mask, value), context) in masks.iter().zip(values).zip(&placed.contexts) {
+    for ((mask, value), context) in masks.iter().zip(values).zip(placed.contexts) {
         match value {
             Ok(value) => slots.push(Slot {
                 mask,
-                context: context.clone(),
+                context,
                 value,
             }),
             Err(e) => failures.push(failure(mask, e.clone().into())),
@@ -325,7 +366,7 @@ fn pipeline<F: Syntax>(
         failures.sort_by_key(|f| f.span.start);
         return Err(RenderError::Masks(failures));
     }
-    let reread = F::must_reread(&placed, &slots);
+    let reread = F::must_reread(placed.in_key, &slots);
     let mut held = Vec::new();
     {
         // Written as made, or held for the re-read when it must be checked first.
@@ -347,7 +388,7 @@ fn pipeline<F: Syntax>(
     if !reread {
         return Ok(());
     }
-    if let Err(mismatch) = F::reread(template, &slots, &held).map_err(syntax)? {
+    if let Err(mismatch) = F::reread(template, &slots, &held).map_err(syntax(format))? {
         let mut failures: Vec<Failure> = mismatch
             .masks
             .into_iter()
@@ -467,8 +508,8 @@ pub(crate) fn inert(value: &str) -> bool {
 
 /// The re-read rule of the formats whose scanners see every place a value can break: read
 /// again when a mask may stand in a key or a value is not [`inert`].
-pub(crate) fn unless_inert<C>(placed: &Placed<C>, slots: &[Slot<'_, C>]) -> bool {
-    placed.in_key || !slots.iter().all(|s| inert(s.text()))
+pub(crate) fn unless_inert<C>(in_key: bool, slots: &[Slot<'_, C>]) -> bool {
+    in_key || !slots.iter().all(|s| inert(s.text()))
 }
 
 /// Whether one of `separators` follows some mask on its line: the mask may then stand in a key

@@ -66,7 +66,7 @@ impl Syntax for Properties {
 
     /// A properties file is always read again: its escapes are its own, and a template that
     /// is not one is an error, not an unchecked output.
-    fn must_reread(_: &Placed<Context>, _: &[Slot<'_, Context>]) -> bool {
+    fn must_reread(_: bool, _: &[Slot<'_, Context>]) -> bool {
         true
     }
 

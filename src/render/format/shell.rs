@@ -97,7 +97,7 @@ impl Syntax for Shell {
         })
     }
 
-    fn must_reread(_: &Placed<Context>, _: &[Slot<'_, Context>]) -> bool {
+    fn must_reread(_: bool, _: &[Slot<'_, Context>]) -> bool {
         false
     }
 

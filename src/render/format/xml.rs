@@ -122,7 +122,7 @@ impl Syntax for Xml {
 
     /// Always read again: a template that is not well-formed XML is an error, not an
     /// unchecked output.
-    fn must_reread(_: &Placed<Context>, _: &[Slot<'_, Context>]) -> bool {
+    fn must_reread(_: bool, _: &[Slot<'_, Context>]) -> bool {
         true
     }
 

@@ -181,11 +181,11 @@ impl Syntax for Yaml {
     /// shape by construction, so the second parse is only paid for values that could matter, or
     /// where a plain scalar holds more than its mask (the scalar's type could change) or a mask
     /// stands in a key (its value could repeat another key).
-    fn must_reread(placed: &Placed<Context>, slots: &[Slot<'_, Context>]) -> bool {
-        let partial_plain = placed.contexts.iter().any(
-            |c| matches!(c, Context::Plain { at_start, at_end, .. } if !(*at_start && *at_end)),
+    fn must_reread(in_key: bool, slots: &[Slot<'_, Context>]) -> bool {
+        let partial_plain = slots.iter().any(
+            |s| matches!(s.context, Context::Plain { at_start, at_end, .. } if !(at_start && at_end)),
         );
-        partial_plain || super::unless_inert(placed, slots)
+        partial_plain || super::unless_inert(in_key, slots)
     }
 
     fn reread(
