@@ -277,11 +277,80 @@ fn stdin_without_as_is_escaped_for_the_format_its_content_has() {
     assert_no_canary(&refused);
     let json = render("{\"a\": \"{{workato:vault:colon:kv/app}}\"}\n");
     assert!(json.status.success());
-    let text = render("A={{workato:vault:colon:kv/app}}\n");
+    // `KEY=value` lines are a dotenv file: a bare value is refused, a quoted one escaped.
+    let bare = render("A={{workato:vault:colon:kv/app}}\n");
+    assert_eq!(bare.status.code(), Some(1));
+    let env = render("A=\"{{workato:vault:colon:kv/app}}\"\n");
     assert_eq!(
-        String::from_utf8_lossy(&text.stdout),
-        format!("A=a: b {CANARY}\n")
+        String::from_utf8_lossy(&env.stdout),
+        format!("A=\"a: b {CANARY}\"\n")
     );
+}
+
+/// When the output's name says nothing (stdout, `-o -`, `/dev/stdout`, a FIFO), the input's
+/// name decides; when no name does (`/dev/stdin`, `<(…)`), the content; `--verbose` says which.
+#[test]
+fn the_input_s_name_decides_when_the_output_s_says_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = dir.path().join("secrets.yaml");
+    fs::write(
+        &secrets,
+        "kv/app:\n  cert: \"-----BEGIN-----\\nMIIB\\n-----END-----\\n\"\n  pw: 'p@ss\"w0rd\\'\n",
+    )
+    .unwrap();
+    let tpl = dir.path().join("app.yaml.tpl");
+    fs::write(
+        &tpl,
+        "tls:\n  cert: {{workato:vault:cert:kv/app}}\n  z: 1\n",
+    )
+    .unwrap();
+    let yaml = "tls:\n  cert: \"-----BEGIN-----\\nMIIB\\n-----END-----\\n\"\n  z: 1\n";
+    for output in ["-", "/dev/stdout"] {
+        let rendered = secretmask()
+            .current_dir(dir.path())
+            .args([
+                "-v",
+                "render",
+                "app.yaml.tpl",
+                "-o",
+                output,
+                "--secrets-file",
+            ])
+            .arg(&secrets)
+            .output()
+            .unwrap();
+        assert!(
+            rendered.status.success(),
+            "{}",
+            String::from_utf8_lossy(&rendered.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&rendered.stdout),
+            yaml,
+            "-o {output}"
+        );
+        let said = String::from_utf8_lossy(&rendered.stderr);
+        assert!(said.contains("as yaml (from the input's name)"), "{said}");
+    }
+    assert!(!dir.path().join("-").exists(), "-o - wrote a file named -");
+    // /dev/stdin has no name to tell: the content does.
+    let rendered = secretmask()
+        .args(["-v", "render", "/dev/stdin", "--secrets-file"])
+        .arg(&secrets)
+        .pipe_stdin(&tpl)
+        .unwrap()
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&rendered.stdout), yaml);
+    assert!(String::from_utf8_lossy(&rendered.stderr).contains("as yaml (from the content)"));
+    // `cat app.env.tpl | secretmask render`: a dotenv file by its lines.
+    secretmask()
+        .args(["render", "--secrets-file"])
+        .arg(&secrets)
+        .write_stdin("DB_PASSWORD=\"{{workato:vault:pw:kv/app}}\"\n")
+        .assert()
+        .success()
+        .stdout("DB_PASSWORD=\"p@ss\\\"w0rd\\\\\"\n");
 }
 
 /// `-o /dev/null`, `-o /dev/stdout` or a FIFO: written into, never replaced by a regular file.
@@ -436,4 +505,42 @@ fn helm_template_output_renders_from_stdin_as_yaml() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// `{ echo header; secretmask render … -o /dev/stdout; echo footer; } >> deploy.log`: the
+/// descriptor is written at its place, so the log keeps its lines; a pipe works too.
+#[test]
+fn a_descriptor_target_is_written_through_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = store(dir.path());
+    let tpl = dir.path().join("app.txt.tpl");
+    fs::write(&tpl, "user={{workato:vault:user:kv/app}}\n").unwrap();
+    let log = dir.path().join("deploy.log");
+    fs::write(&log, "earlier\n").unwrap();
+    let bin = assert_cmd::cargo::cargo_bin!("secretmask");
+    for (target, redirect) in [
+        ("/dev/stdout", ">>"),
+        ("/dev/fd/1", ">>"),
+        ("/dev/stdout", "|cat>>"),
+    ] {
+        let mut sh = std::process::Command::new("sh");
+        crate::support::test_env(&mut sh);
+        let status = sh
+            .arg("-c")
+            .arg(format!(
+                "{{ echo header; \"$0\" render \"$1\" -o {target} --secrets-file \"$2\"; echo footer; }} {redirect} \"$3\""
+            ))
+            .arg(bin)
+            .arg(&tpl)
+            .arg(&secrets)
+            .arg(&log)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    assert_eq!(
+        fs::read_to_string(&log).unwrap(),
+        "earlier\n".to_owned() + &"header\nuser=app\nfooter\n".repeat(3)
+    );
+    assert!(!fs::symlink_metadata(&log).unwrap().file_type().is_symlink());
 }

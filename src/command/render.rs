@@ -44,8 +44,11 @@ struct Job {
     bytes: Vec<u8>,
     /// `None`: stdout.
     target: Option<PathBuf>,
-    /// `None`: stdin to stdout without `--as`, told by its content once scanned.
+    /// `None`: no name says it (stdin, a device or a FIFO, to stdout or a device), so the
+    /// content tells once scanned.
     format: Option<Format>,
+    /// What chose the format, for `--verbose`.
+    why: &'static str,
 }
 
 pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
@@ -56,7 +59,11 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
     // Every mask of every input is resolved before anything is written.
     let plans: Vec<Plan> = jobs
         .iter()
-        .map(|job| Plan::new(&job.bytes, job.format))
+        .map(|job| {
+            let plan = Plan::new(&job.bytes, job.format);
+            tracing::info!("render {}: as {} (from {})", job.name, plan.format, job.why);
+            plan
+        })
         .collect();
     let mut failures: Vec<(usize, LineFailure)> = Vec::new();
     for (j, plan) in plans.iter().enumerate() {
@@ -211,15 +218,44 @@ fn report_failures(jobs: &[Job], failures: &[(usize, LineFailure)]) {
     );
 }
 
+/// Whether a path's name says nothing of a format: a device, a FIFO or a descriptor
+/// (`/dev/stdout`, `/dev/fd/63` from `<(…)`, `/proc/self/fd/1`).
+fn nameless(path: &Path) -> bool {
+    path.starts_with("/dev/")
+        || path.starts_with("/proc/")
+        || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// A job's format: `--as`; else the output's name; else, when that says nothing (stdout, a
+/// device, a FIFO), the input's name; else `None`, for the content to decide once scanned.
+/// Why, for `--verbose`.
+fn choose_format(
+    options: &RenderOptions,
+    target: Option<&Path>,
+    input: Option<&Path>,
+) -> (Option<Format>, &'static str) {
+    if let Some(format) = options.format {
+        return (Some(format), "--as");
+    }
+    match (
+        target.filter(|t| !nameless(t)),
+        input.filter(|i| !nameless(i)),
+    ) {
+        (Some(target), _) => (Some(Format::from_path(target)), "the output's name"),
+        (None, Some(input)) => (Some(Format::from_path(input)), "the input's name"),
+        (None, None) => (None, "the content"),
+    }
+}
+
 fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {
-    // The output's name decides the format (`--as` overrides); stdout takes the input's name.
-    let format_for = |name: &Path| options.format.unwrap_or_else(|| Format::from_path(name));
+    // `-o -` is stdout.
+    let output = options.output.as_ref().filter(|o| o.as_os_str() != "-");
     let inputs = if options.inputs.is_empty() {
         vec![Input::Stdin]
     } else {
         options.inputs.clone()
     };
-    if options.output.is_some() && options.out_dir.is_some() {
+    if output.is_some() && options.out_dir.is_some() {
         return Err(Error::Usage("-o and --out-dir exclude each other".into()));
     }
     let single = inputs.len() == 1
@@ -241,7 +277,7 @@ fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {
     for input in &inputs {
         match input {
             Input::Stdin => {
-                let target = match (&options.output, &options.out_dir) {
+                let target = match (output, &options.out_dir) {
                     (Some(o), _) => Some(o.clone()),
                     (None, Some(_)) => {
                         return Err(Error::Usage(
@@ -250,33 +286,30 @@ fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {
                     }
                     (None, None) => None,
                 };
-                let format = match target.as_deref() {
-                    Some(target) => Some(format_for(target)),
-                    None => options.format,
-                };
+                let (format, why) = choose_format(options, target.as_deref(), None);
                 jobs.push(Job {
                     name: "<stdin>".into(),
                     bytes: input::read_stdin(options.max_file_size)?,
                     target,
                     format,
+                    why,
                 });
                 sources.push(None);
             }
             Input::Path(path) => {
                 for file in input::files(path)? {
-                    let target = match (&options.output, &options.out_dir) {
+                    let target = match (output, &options.out_dir) {
                         (Some(o), _) => Some(o.clone()),
                         (None, Some(dir)) => Some(dir.join(strip_tpl(&file.relative))),
                         (None, None) => None,
                     };
-                    let format = Some(format_for(
-                        target.as_deref().unwrap_or(&strip_tpl(&file.path)),
-                    ));
+                    let (format, why) = choose_format(options, target.as_deref(), Some(&file.path));
                     jobs.push(Job {
                         name: input::display(&file.path),
                         bytes: input::read(&file.path, options.max_file_size)?,
                         target,
                         format,
+                        why,
                     });
                     sources.push(Some(file.path));
                 }

@@ -156,12 +156,38 @@ impl Staging {
     }
 }
 
+/// The open descriptor a target names: `/dev/stdout` (1), `/dev/stderr` (2), `/dev/fd/N`,
+/// `/proc/self/fd/N`. Written through the descriptor, it keeps its position and flags (an
+/// `>>` append stays an append) and works for a pipe, which has no name to open.
+fn descriptor(target: &Path) -> Option<std::os::fd::RawFd> {
+    let text = target.to_str()?;
+    let number = match text {
+        "/dev/stdout" => return Some(1),
+        "/dev/stderr" => return Some(2),
+        _ => text
+            .strip_prefix("/dev/fd/")
+            .or_else(|| text.strip_prefix("/proc/self/fd/"))?,
+    };
+    let fd: std::os::fd::RawFd = number.parse().ok()?;
+    // SAFETY: F_GETFD only asks whether the descriptor is open; it changes nothing.
+    let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1;
+    open.then_some(fd)
+}
+
 fn open(target: &Path, mode: Option<u32>) -> Result<Staging, Error> {
     let io = |source| Error::Io {
         path: target.to_path_buf(),
         source,
     };
     let refuse = |why: &str| io(std::io::Error::other(why.to_owned()));
+    // `-o /dev/stdout` under `>> deploy.log`: the descriptor is written, never the file it
+    // leads to replaced (or rewritten from its start).
+    if descriptor(target).is_some() {
+        return Ok(Staging {
+            kind: Kind::Stream(Vec::new()),
+            target: target.to_path_buf(),
+        });
+    }
     let (target, existing) = match std::fs::symlink_metadata(target) {
         Ok(link) if link.file_type().is_symlink() => {
             let real = std::fs::canonicalize(target)
@@ -236,9 +262,17 @@ impl Staged {
         let (temp, mode, owner) = match self.kind {
             Kind::File { temp, mode, owner } => (temp.file, mode, owner),
             Kind::Stream(bytes) => {
-                return std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(&target)
+                let stream = match descriptor(&target) {
+                    Some(fd) => {
+                        // SAFETY: the descriptor was open when secretmask started (the shell
+                        // gave it); it is borrowed only to duplicate it, so ours is closed and
+                        // the caller's stays open.
+                        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+                        borrowed.try_clone_to_owned().map(std::fs::File::from)
+                    }
+                    None => std::fs::OpenOptions::new().write(true).open(&target),
+                };
+                return stream
                     .and_then(|mut stream| stream.write_all(&bytes))
                     .map_err(io);
             }

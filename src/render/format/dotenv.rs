@@ -149,6 +149,38 @@ fn contexts(doc: &[u8], masks: &[Span]) -> Vec<Context> {
     found
 }
 
+/// Whether `doc` (masks replaced) looks like a dotenv file and nothing else: every line a
+/// `KEY=value` assignment (`export` allowed), a comment or blank, and dotenvy reads it.
+pub(crate) fn is_dotenv(doc: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(doc) else {
+        return false;
+    };
+    let assignment = |line: &str| {
+        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+        line.split_once('=').is_some_and(|(key, _)| {
+            !key.is_empty()
+                && !key.starts_with(|c: char| c.is_ascii_digit())
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        })
+    };
+    let mut assignments = 0;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // A quoted value spanning lines is dotenv too, but so are shell scripts' lines: a
+        // nameless file with one is left to fail closed as a file of no known format.
+        if !assignment(line) {
+            return false;
+        }
+        assignments += 1;
+    }
+    assignments > 0 && read(doc).is_ok()
+}
+
 /// The variables of a dotenv file as dotenvy reads them, or the 0-based line that does not
 /// parse.
 pub(crate) fn read(doc: &[u8]) -> Result<Vec<(String, String)>, usize> {

@@ -277,10 +277,11 @@ impl Format {
             .unwrap_or(Self::Unknown)
     }
 
-    /// The format of a template with no name (stdin to stdout without `--as`): JSON or YAML when
-    /// the template, its masks replaced, is a JSON or YAML document whose root is a mapping or a
-    /// sequence; [`Format::Unknown`] otherwise (a dotenv or shell file parses as one YAML
-    /// scalar, a Helm template not at all).
+    /// The format of a template no name tells (stdin to stdout without `--as`): JSON or YAML
+    /// when the template, its masks replaced, is a JSON or YAML document whose root is a mapping
+    /// or a sequence; dotenv when every line is a `KEY=value` assignment (with or without
+    /// `export`), a comment or blank; [`Format::Unknown`] otherwise (a shell script, a Helm
+    /// template).
     pub fn sniff(template: &[u8], masks: &[Span]) -> Self {
         if masks.is_empty() {
             return Self::Unknown;
@@ -291,6 +292,9 @@ impl Format {
         let plain = with_placeholders(template, masks, |_| false);
         if yaml::is_collection(&plain) {
             return Self::Yaml;
+        }
+        if dotenv::is_dotenv(&plain) {
+            return Self::Env;
         }
         Self::Unknown
     }
@@ -594,7 +598,15 @@ mod tests {
         );
         assert_eq!(sniff(&format!("a:\n  b: \"{mask}\"\n")), Format::Yaml);
         assert_eq!(sniff(&format!("- {mask}\n")), Format::Yaml);
-        assert_eq!(sniff(&format!("TOKEN={mask}\nOTHER=x\n")), Format::Unknown);
+        assert_eq!(sniff(&format!("TOKEN={mask}\nOTHER=x\n")), Format::Env);
+        assert_eq!(
+            sniff(&format!("# db\nexport TOKEN=\"{mask}\"\n\nOTHER='x y'\n")),
+            Format::Env
+        );
+        assert_eq!(
+            sniff(&format!("TOKEN={mask}\nexec ./app\n")),
+            Format::Unknown
+        );
         assert_eq!(
             sniff(&format!(
                 "a: {{{{ .Values.x }}}}\nb: {mask}\n{{{{- end }}}}\n"
