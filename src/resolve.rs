@@ -458,11 +458,39 @@ pub fn select(value: &SecretValue, key: &str) -> Result<Value, ResolveError> {
     Selector::new(value).get(key)
 }
 
+/// JSON text without the white space between its tokens (strings kept as written).
+fn compact(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_ascii_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Selects keys from one secret, parsing its JSON once, on the first key asked for.
 pub struct Selector<'a> {
     value: &'a SecretValue,
-    object: std::sync::OnceLock<Option<serde_json::Map<String, serde_json::Value>>>,
+    /// The secret's members as written: a number keeps its own digits (`1e2`, `-0`, more than
+    /// an `f64` holds), never a float's round trip.
+    object: std::sync::OnceLock<Option<Members>>,
 }
+
+type Members = std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>;
 
 impl<'a> Selector<'a> {
     /// A selector over `value`.
@@ -491,32 +519,73 @@ impl<'a> Selector<'a> {
             }
             SecretValue::Text(text) => text,
         };
-        let object = self.object.get_or_init(|| {
-            match serde_json::from_str::<serde_json::Value>(text.expose_secret()) {
-                Ok(serde_json::Value::Object(object)) => Some(object),
-                _ => None,
-            }
-        });
+        let object = self
+            .object
+            .get_or_init(|| serde_json::from_str::<Members>(text.expose_secret()).ok());
         let Some(object) = object else {
             return Err(ResolveError::NotJsonObject {
                 key: key.to_owned(),
             });
         };
-        let kind = |value: &serde_json::Value| match value {
-            serde_json::Value::String(_) => Kind::String,
-            serde_json::Value::Number(_) => Kind::Number,
-            serde_json::Value::Bool(_) => Kind::Bool,
-            serde_json::Value::Null => Kind::Null,
-            serde_json::Value::Array(_) => Kind::Array,
-            serde_json::Value::Object(_) => Kind::Object,
-        };
-        match object.get(key) {
-            Some(serde_json::Value::String(s)) => Ok(Value::string(s.clone())),
-            Some(other) => Ok(Value::new(other.to_string().into(), kind(other))),
+        match object.get(key).map(|raw| raw.get()) {
+            Some(raw) if raw.starts_with('"') => {
+                let text: String = serde_json::from_str(raw).expect("a JSON string reads");
+                Ok(Value::string(text))
+            }
+            Some(raw @ ("true" | "false")) => Ok(Value::new(raw.to_owned().into(), Kind::Bool)),
+            Some("null") => Ok(Value::new("null".to_owned().into(), Kind::Null)),
+            Some(raw) if raw.starts_with(['[', '{']) => {
+                // Compact JSON text; its numbers keep their digits too.
+                let kind = if raw.starts_with('[') {
+                    Kind::Array
+                } else {
+                    Kind::Object
+                };
+                Ok(Value::new(compact(raw).into(), kind))
+            }
+            Some(raw) => Ok(Value::new(raw.to_owned().into(), Kind::Number)),
             None => Err(ResolveError::KeyMissing {
                 key: key.to_owned(),
                 available: object.keys().cloned().collect(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(json: &str, key: &str) -> (String, Kind) {
+        let secret = SecretValue::Text(json.to_owned().into());
+        let value = select(&secret, key).unwrap();
+        (value.expose_secret().to_owned(), value.kind())
+    }
+
+    #[test]
+    fn a_number_keeps_the_secret_s_own_digits() {
+        let json = r#"{"big": 12345678901234567890123, "exp": 1e2, "zero": -0, "f": 1.50,
+            "s": "12345678901234567890123", "list": [ 1e2, "a b" ], "o": {"k" : 1.0}}"#;
+        assert_eq!(
+            get(json, "big"),
+            ("12345678901234567890123".into(), Kind::Number)
+        );
+        assert_eq!(get(json, "exp"), ("1e2".into(), Kind::Number));
+        assert_eq!(get(json, "zero"), ("-0".into(), Kind::Number));
+        assert_eq!(get(json, "f"), ("1.50".into(), Kind::Number));
+        assert_eq!(
+            get(json, "s"),
+            ("12345678901234567890123".into(), Kind::String)
+        );
+        assert_eq!(get(json, "list"), ("[1e2,\"a b\"]".into(), Kind::Array));
+        assert_eq!(get(json, "o"), ("{\"k\":1.0}".into(), Kind::Object));
+    }
+
+    #[test]
+    fn strings_booleans_and_null_are_themselves() {
+        let json = r#"{"s": "a\"b\u00e9", "t": true, "n": null}"#;
+        assert_eq!(get(json, "s"), ("a\"bé".into(), Kind::String));
+        assert_eq!(get(json, "t"), ("true".into(), Kind::Bool));
+        assert_eq!(get(json, "n"), ("null".into(), Kind::Null));
     }
 }

@@ -294,3 +294,65 @@ fn a_file_of_no_known_format_fails_closed_and_names_as() {
         "FROM alpine\nENV PASSWORD=pa55\nadmin=true\n"
     );
 }
+
+#[test]
+fn a_yaml_tag_decides_the_type_and_the_value_must_fit_it() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("tags.yaml"),
+        "kv/t:\n  port: \"5432\"\n  word: \"true\"\n",
+    )
+    .unwrap();
+    let render = |template: &str| {
+        let tpl = dir.path().join("app.yaml.tpl");
+        fs::write(&tpl, template).unwrap();
+        secretmask()
+            .arg("render")
+            .arg(&tpl)
+            .arg("--secrets-file")
+            .arg(dir.path().join("tags.yaml"))
+            .output()
+            .unwrap()
+    };
+    let port = render("port: !!int {{workato:vault:port:kv/t}}\n");
+    ok(&port);
+    assert_eq!(String::from_utf8_lossy(&port.stdout), "port: !!int 5432\n");
+    for template in [
+        "port: !!int {{workato:vault:word:kv/t}}\n",
+        "port: !!int \"{{workato:vault:word:kv/t}}\"\n",
+        "port: !!float {{workato:vault:word:kv/t}}\n",
+        "on: !!bool {{workato:vault:port:kv/t}}\n",
+    ] {
+        let refused = render(template);
+        assert_eq!(refused.status.code(), Some(1), "{template}");
+        assert!(refused.stdout.is_empty());
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("tag `!!"),
+            "{}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_broken_json_or_toml_template_is_an_error_even_with_plain_values() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, template, at) in [
+        (
+            "app.json",
+            "{\"a\": \"{{workato:vault:plain:kv/app}}\",\n}\n",
+            "app.json.tpl:2:1",
+        ),
+        (
+            "app.toml",
+            "a = \"{{workato:vault:plain:kv/app}}\" junk\n",
+            "app.toml.tpl:1:",
+        ),
+    ] {
+        let (output, out) = render(dir.path(), name, template, &[]);
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        assert!(!out.exists());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(at), "{stderr}");
+    }
+}

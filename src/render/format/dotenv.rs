@@ -47,7 +47,14 @@ impl Syntax for Dotenv {
         extension == "env" || name == ".env" || name.starts_with(".env.")
     }
 
+    /// A template dotenvy cannot read is an error here, even where no value could change the
+    /// output.
     fn place(template: &mut [u8], masks: &[Span]) -> Result<Placed<Context>, TemplateSyntax> {
+        let doc = with_placeholders(template, masks, |_| false);
+        read(&doc).map_err(|line| TemplateSyntax {
+            offset: super::line_offset(&doc, line),
+            message: "dotenvy cannot read this line".to_owned(),
+        })?;
         Ok(Placed {
             contexts: contexts(template, masks),
             in_key: super::separator_follows(template, masks, b"="),

@@ -144,7 +144,7 @@ impl Syntax for Ini {
 /// A section, a key and its value (none for a key without a delimiter).
 type Entry = (String, String, Option<String>);
 
-/// Every entry, in order, as the `configparser` crate reads the file with Python's defaults
+/// Every entry, sorted, as the `configparser` crate reads the file with Python's defaults
 /// (case kept, continuation lines, no inline comments).
 fn read(doc: &[u8]) -> Result<Vec<Entry>, String> {
     let text = std::str::from_utf8(doc).map_err(|e| e.to_string())?;
@@ -152,14 +152,17 @@ fn read(doc: &[u8]) -> Result<Vec<Entry>, String> {
     defaults.multiline = true;
     defaults.enable_inline_comments = false;
     let map = configparser::ini::Ini::new_from_defaults(defaults).read(text.to_owned())?;
-    Ok(map
+    // The crate keeps sections and keys in hash maps: sorted, two reads compare.
+    let mut entries: Vec<Entry> = map
         .into_iter()
         .flat_map(|(section, entries)| {
             entries
                 .into_iter()
                 .map(move |(key, value)| (section.clone(), key, value))
         })
-        .collect())
+        .collect();
+    entries.sort();
+    Ok(entries)
 }
 
 /// The context of each mask of `doc` (its masks already replaced by placeholders, so a

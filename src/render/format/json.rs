@@ -38,8 +38,15 @@ impl Syntax for Json {
         extension == "json"
     }
 
+    /// A template that is not JSON (a trailing comma, junk after the value) is an error here,
+    /// even where no value could change the output's shape.
     fn place(template: &mut [u8], masks: &[Span]) -> Result<Placed<Context>, TemplateSyntax> {
         let contexts = contexts(template, masks);
+        let doc = with_placeholders(template, masks, |i| contexts[i] == Context::Bare);
+        serde_json::from_slice::<serde::de::IgnoredAny>(&doc).map_err(|e| TemplateSyntax {
+            offset: line_col_offset(&doc, e.line(), e.column()),
+            message: e.to_string(),
+        })?;
         // A key ends before its `:` on the same line: a mask with one after it may be in a
         // key (a cheap over-estimate; it only costs the re-read).
         let in_key = super::separator_follows(template, masks, b":");

@@ -56,9 +56,14 @@ impl Syntax for Toml {
         extension == "toml"
     }
 
+    /// A template that is not TOML is an error here, even where no value could change the
+    /// output's shape.
     fn place(template: &mut [u8], masks: &[Span]) -> Result<Placed<Context>, TemplateSyntax> {
+        let contexts = contexts(template, masks);
+        let doc = with_placeholders(template, masks, |i| contexts[i] == Context::Bare);
+        parse(&doc)?;
         Ok(Placed {
-            contexts: contexts(template, masks),
+            contexts,
             in_key: super::separator_follows(template, masks, b"=."),
         })
     }
@@ -102,12 +107,7 @@ impl Syntax for Toml {
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {
         let masks = super::spans(slots);
         let doc = with_placeholders(template, &masks, |i| slots[i].context == Context::Bare);
-        let text = String::from_utf8_lossy(&doc);
-        let mut expected: toml::Table =
-            text.parse().map_err(|e: toml::de::Error| TemplateSyntax {
-                offset: e.span().map_or(0, |s| s.start),
-                message: e.message().to_owned(),
-            })?;
+        let mut expected = parse(&doc)?;
         substitute_table(&mut expected, slots);
         let actual = std::str::from_utf8(rendered)
             .ok()
@@ -117,6 +117,16 @@ impl Syntax for Toml {
             _ => Err(Mismatch::all(slots.len())),
         })
     }
+}
+
+/// The tables of a TOML document, or where the `toml` crate stopped reading it.
+fn parse(doc: &[u8]) -> Result<toml::Table, TemplateSyntax> {
+    String::from_utf8_lossy(doc)
+        .parse()
+        .map_err(|e: toml::de::Error| TemplateSyntax {
+            offset: e.span().map_or(0, |s| s.start),
+            message: e.message().to_owned(),
+        })
 }
 
 fn contexts(doc: &[u8], masks: &[Span]) -> Vec<Context> {

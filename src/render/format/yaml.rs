@@ -33,8 +33,8 @@ pub(crate) enum Context {
         at_end: bool,
         /// Inside a flow collection, where `,[]{}` end the scalar.
         flow: bool,
-        /// The scalar has an explicit tag, so no reader resolves its type from its text.
-        tagged: bool,
+        /// The scalar's explicit tag, which decides its type instead of its text.
+        tag: Tag,
     },
     /// A literal block scalar; continuation lines get the block's content indentation.
     Literal {
@@ -57,7 +57,7 @@ impl Context {
             Self::Plain {
                 at_start: true,
                 at_end: true,
-                tagged: false,
+                tag: Tag::None,
                 ..
             }
         )
@@ -68,6 +68,16 @@ impl Context {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Refusal {
+    /// A value that does not fit its scalar's explicit tag.
+    #[error(
+        "the scalar's tag `{tag}` asks for {expects}, and the value is not one; drop the tag or fix the secret"
+    )]
+    Tag {
+        /// The tag.
+        tag: &'static str,
+        /// What it asks for.
+        expects: &'static str,
+    },
     /// A character a plain scalar cannot hold here.
     #[error(
         "the value would change the YAML document in a plain scalar ({what}); quote the scalar: \"…\""
@@ -149,8 +159,8 @@ impl Syntax for Yaml {
                 at_start: true,
                 at_end: true,
                 flow,
-                tagged,
-            } => yaml_plain_whole(text, value.kind(), *flow, *tagged)?,
+                tag,
+            } => yaml_plain_whole(text, value.kind(), *flow, *tag)?,
             Context::Plain {
                 at_start,
                 at_end,
@@ -419,7 +429,7 @@ fn yaml_piece(
                         at_start: mask.start == start,
                         at_end: mask.end == end,
                         flow: open.last().is_some_and(|(flow, ..)| *flow),
-                        tagged: tag.is_some(),
+                        tag: Tag::of(tag.as_deref()),
                     },
                     ScalarStyle::SingleQuoted => Context::Single,
                     ScalarStyle::DoubleQuoted => Context::Double,
@@ -434,7 +444,9 @@ fn yaml_piece(
                         last: Block::of(template, block_header(template, start), mask).last,
                     },
                 },
-                key,
+                // A scalar whose tag types it is read again, whatever its style, to check that
+                // the value fits the tag.
+                key || (Tag::of(tag.as_deref()).expects().is_some() && style != ScalarStyle::Plain),
             ));
         }
     }
@@ -539,8 +551,22 @@ fn yaml_plain_whole(
     value: &str,
     kind: Kind,
     flow: bool,
-    tagged: bool,
+    tag: Tag,
 ) -> Result<Cow<'_, str>, Refusal> {
+    if let Some(expects) = tag.expects() {
+        // The tag decides the type: the value must be one every reader reads as that type.
+        // What fits is digits, signs, dots, letters and base64's `+/=`: always a plain scalar
+        // (a `-` or `+` first is followed by a character, so it opens nothing).
+        return if tag.fits(value) {
+            Ok(Cow::Borrowed(value))
+        } else {
+            Err(Refusal::Tag {
+                tag: tag.name(),
+                expects,
+            })
+        };
+    }
+    let tagged = tag != Tag::None;
     match kind {
         Kind::Number if !tagged => Ok(Cow::Owned(schema::json_number(value))),
         Kind::Array | Kind::Object if !tagged => Err(Refusal::Collection {
@@ -557,6 +583,87 @@ fn yaml_plain_whole(
             Ok(Cow::Borrowed(value))
         }
         _ => Ok(Cow::Owned(format!("\"{}\"", yaml_double(value)))),
+    }
+}
+
+/// A scalar's explicit tag, as far as it decides the scalar's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tag {
+    None,
+    Str,
+    Int,
+    Float,
+    Bool,
+    Null,
+    Binary,
+    /// Any other tag (`!Sub`, `!!timestamp`, a local tag): the text is kept as a string.
+    Other,
+}
+
+impl Tag {
+    fn of(tag: Option<&serde_saphyr::granit_parser::Tag>) -> Self {
+        match tag.map(|t| t.core_suffix()) {
+            None => Self::None,
+            Some(Some("str")) => Self::Str,
+            Some(Some("int")) => Self::Int,
+            Some(Some("float")) => Self::Float,
+            Some(Some("bool")) => Self::Bool,
+            Some(Some("null")) => Self::Null,
+            Some(Some("binary")) => Self::Binary,
+            Some(_) => Self::Other,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Int => "!!int",
+            Self::Float => "!!float",
+            Self::Bool => "!!bool",
+            Self::Null => "!!null",
+            Self::Binary => "!!binary",
+            Self::Str => "!!str",
+            Self::None | Self::Other => "",
+        }
+    }
+
+    /// For a tag that types its scalar, what a value must be: what YAML 1.1 readers (PyYAML)
+    /// and 1.2 readers (ruamel.yaml) both construct as that type.
+    fn expects(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Int => "a decimal integer without leading zeros (`5432`, `-7`)",
+            Self::Float => "a decimal number (`1.5`, `-2`, `1e5`) or `.inf`, `-.inf`, `.nan`",
+            Self::Bool => "`true` or `false`",
+            Self::Null => "`null`, `~` or nothing",
+            Self::Binary => "standard base64",
+            Self::None | Self::Str | Self::Other => return None,
+        })
+    }
+
+    /// Whether `text` is a value of this tag's type for YAML 1.1 and 1.2 readers alike.
+    pub(crate) fn fits(self, text: &str) -> bool {
+        use std::sync::LazyLock;
+        static INT: LazyLock<regex::Regex> =
+            LazyLock::new(|| regex::Regex::new(r"^[-+]?(0|[1-9][0-9]*)$").expect("valid"));
+        static FLOAT: LazyLock<regex::Regex> = LazyLock::new(|| {
+            regex::Regex::new(
+                r"^([-+]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$",
+            )
+            .expect("valid")
+        });
+        match self {
+            Self::Int => INT.is_match(text),
+            Self::Float => FLOAT.is_match(text),
+            Self::Bool => matches!(text, "true" | "True" | "TRUE" | "false" | "False" | "FALSE"),
+            Self::Null => matches!(text, "" | "~" | "null" | "Null" | "NULL"),
+            Self::Binary => {
+                use base64::Engine;
+                !text.is_empty()
+                    && base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .is_ok()
+            }
+            Self::None | Self::Str | Self::Other => true,
+        }
     }
 }
 
@@ -666,6 +773,8 @@ struct Located {
     chomp: Option<Chomp>,
     /// A plain scalar without a tag: its type comes from its text.
     implicit: bool,
+    /// Its explicit tag.
+    tag: Tag,
 }
 
 fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
@@ -674,7 +783,7 @@ fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
         let (event, span) = event.map_err(|e| e.marker().byte_offset().unwrap_or(0))?;
         let start = span.start.byte_offset().unwrap_or(0);
         let end = span.end.byte_offset().unwrap_or(start);
-        let (mut chomp, mut implicit) = (None, false);
+        let (mut chomp, mut implicit, mut typed) = (None, false, Tag::None);
         let node = match event {
             Event::Scalar(value, style, _, tag) => {
                 if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
@@ -682,6 +791,7 @@ fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
                     chomp = Some(Chomp::of_header(text.as_bytes(), header));
                 }
                 implicit = style == ScalarStyle::Plain && tag.is_none();
+                typed = Tag::of(tag.as_deref());
                 Node::Scalar(value.into_owned())
             }
             Event::Alias(id) => Node::Alias(id),
@@ -699,6 +809,7 @@ fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
             end,
             chomp,
             implicit,
+            tag: typed,
         });
     }
     Ok(nodes)
@@ -743,6 +854,26 @@ fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Resu
                 all()
             } else {
                 Mismatch { masks: blamed }
+            });
+        }
+        // A scalar whose tag types it: what it reads must be of that type for every reader.
+        if let (Some(got), Node::Scalar(text)) = (got, &wanted)
+            && !inside.is_empty()
+            && let Some(expects) = got.tag.expects()
+            && !got.tag.fits(text)
+        {
+            return Err(Mismatch {
+                masks: inside
+                    .map(|i| {
+                        (
+                            i,
+                            MaskFailure::Refused(super::Refusal::Yaml(Refusal::Tag {
+                                tag: got.tag.name(),
+                                expects,
+                            })),
+                        )
+                    })
+                    .collect(),
             });
         }
         // A plain scalar's type comes from its text: a string value must leave it a string
@@ -900,7 +1031,7 @@ mod tests {
 
     #[test]
     fn a_whole_plain_scalar_keeps_the_value_type() {
-        let whole = |value, kind| yaml_plain_whole(value, kind, false, false).unwrap();
+        let whole = |value, kind| yaml_plain_whole(value, kind, false, Tag::None).unwrap();
         assert_eq!(whole("007", Kind::String), "\"007\"");
         assert_eq!(whole("yes", Kind::String), "\"yes\"");
         assert_eq!(whole("a: b", Kind::String), "\"a: b\"");
@@ -908,7 +1039,28 @@ mod tests {
         assert_eq!(whole("5432", Kind::Number), "5432");
         assert_eq!(whole("1e5", Kind::Number), "1.0e+5");
         assert_eq!(whole("true", Kind::Bool), "true");
-        assert!(yaml_plain_whole("[1]", Kind::Array, false, false).is_err());
+        assert!(yaml_plain_whole("[1]", Kind::Array, false, Tag::None).is_err());
+    }
+
+    #[test]
+    fn a_core_tag_takes_only_values_of_its_type() {
+        let whole = |value, tag| yaml_plain_whole(value, Kind::String, false, tag);
+        assert_eq!(whole("5432", Tag::Int).unwrap(), "5432");
+        for value in ["007", "0x1F", "1_000", "true", "1.5", ""] {
+            assert!(whole(value, Tag::Int).is_err(), "{value}");
+        }
+        assert_eq!(whole("1e5", Tag::Float).unwrap(), "1e5");
+        assert_eq!(whole("-.inf", Tag::Float).unwrap(), "-.inf");
+        assert!(whole("1.", Tag::Float).is_err());
+        assert!(whole("yes", Tag::Bool).is_err());
+        assert_eq!(whole("false", Tag::Bool).unwrap(), "false");
+        assert_eq!(whole("", Tag::Null).unwrap(), "");
+        assert!(whole("0", Tag::Null).is_err());
+        assert!(whole("a=", Tag::Binary).is_err());
+        assert_eq!(whole("aGk=", Tag::Binary).unwrap(), "aGk=");
+        // `!!str` and other tags keep a string, quoted where plain would not hold it.
+        assert_eq!(whole("a: b", Tag::Str).unwrap(), "\"a: b\"");
+        assert_eq!(whole("007", Tag::Other).unwrap(), "007");
     }
 
     #[test]
