@@ -356,3 +356,51 @@ fn a_broken_json_or_toml_template_is_an_error_even_with_plain_values() {
         assert!(stderr.contains(at), "{stderr}");
     }
 }
+
+/// One run lists every failure of every input: refusals, values that change a plain scalar's
+/// type, a missing key, in two files at once.
+#[test]
+fn every_failure_of_every_input_is_listed_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("s.yaml"),
+        "kv/t:\n  lines: \"a\\nb\"\n  digits: \"23\"\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("one.yaml.tpl"),
+        "a: 'x{{workato:vault:lines:kv/t}}'\nb: 1{{workato:vault:digits:kv/t}}\nd: 2{{workato:vault:digits:kv/t}}\ne: {{workato:vault:gone:kv/t}}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("two.yaml.tpl"),
+        "c: 3{{workato:vault:digits:kv/t}}\n",
+    )
+    .unwrap();
+    let output = secretmask()
+        .current_dir(dir.path())
+        .args([
+            "render",
+            "one.yaml.tpl",
+            "two.yaml.tpl",
+            "--out-dir",
+            "out",
+            "--secrets-file",
+            "s.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for place in [
+        "one.yaml.tpl:1:6",
+        "one.yaml.tpl:2:5",
+        "one.yaml.tpl:3:5",
+        "one.yaml.tpl:4:4",
+        "two.yaml.tpl:1:5",
+    ] {
+        assert!(stderr.contains(place), "{place} missing from\n{stderr}");
+    }
+    assert!(stderr.contains("5 masks failed"), "{stderr}");
+    assert!(!dir.path().join("out").join("one.yaml").exists());
+}

@@ -348,25 +348,73 @@ fn fill<F: Syntax>(
         failure,
     };
     let mut failures = Vec::new();
+    // A mask without a value stands in the output as its own placeholder (letters and digits,
+    // its length), so the rest can still be read again and every failure listed in one run.
+    let standins: Vec<Value> = masks
+        .iter()
+        .zip(values)
+        .enumerate()
+        .filter(|(_, (_, value))| value.is_err())
+        .map(|(i, (mask, _))| standin(i, mask))
+        .collect();
+    let mut standins = standins.iter();
+    let mut failed = vec![false; masks.len()];
     let mut slots = Vec::with_capacity(masks.len());
-    for ((mask, value), context) in masks.iter().zip(values).zip(placed.contexts) {
-        match value {
-            Ok(value) => slots.push(Slot {
-                mask,
-                context,
-                value,
-            }),
-            Err(e) => failures.push(failure(mask, e.clone().into())),
-        }
+    for (i, ((mask, value), context)) in masks.iter().zip(values).zip(placed.contexts).enumerate() {
+        let value = match value {
+            Ok(value) => value,
+            Err(e) => {
+                failures.push(failure(mask, e.clone().into()));
+                failed[i] = true;
+                standins.next().expect("a stand-in for each failure")
+            }
+        };
+        slots.push(Slot {
+            mask,
+            context,
+            value,
+        });
     }
     let mut texts = Vec::with_capacity(slots.len());
-    for slot in &slots {
+    for (i, slot) in slots.iter().enumerate() {
+        if failed[i] {
+            texts.push(Cow::Borrowed(slot.text()));
+            continue;
+        }
         match F::escape(slot.value, &slot.context) {
             Ok(text) => texts.push(text),
-            Err(refusal) => failures.push(failure(slot.mask, refusal.into())),
+            Err(refusal) => {
+                failures.push(failure(slot.mask, refusal.into()));
+                failed[i] = true;
+                texts.push(Cow::Owned(placeholder(i, slot.span().len())));
+            }
         }
     }
     if !failures.is_empty() {
+        // What the re-read would refuse too, the failed masks standing as placeholders.
+        let refused: Vec<Value> = (0..slots.len())
+            .map(|i| standin(i, slots[i].mask))
+            .collect();
+        let trial: Vec<Slot<'_, F::Context>> = slots
+            .iter()
+            .zip(&refused)
+            .enumerate()
+            .map(|(i, (slot, placeholder))| Slot {
+                mask: slot.mask,
+                context: slot.context.clone(),
+                value: if failed[i] { placeholder } else { slot.value },
+            })
+            .collect();
+        let output = write_out(template, &trial, &texts);
+        if let Ok(Err(mismatch)) = F::reread(template, &trial, &output) {
+            failures.extend(
+                mismatch
+                    .masks
+                    .into_iter()
+                    .filter(|(i, _)| !failed[*i])
+                    .map(|(i, why)| failure(slots[i].mask, why)),
+            );
+        }
         failures.sort_by_key(|f| f.span.start);
         return Err(RenderError::Masks(failures));
     }
@@ -403,6 +451,28 @@ fn fill<F: Syntax>(
     }
     sink.put(&held);
     Ok(())
+}
+
+/// Mask `i`'s placeholder as a string value: what a mask without a usable value stands as while
+/// the rest of the output is read again.
+fn standin(i: usize, mask: &Mask) -> Value {
+    Value::new(
+        placeholder(i, mask.span.len()).into(),
+        crate::resolve::Kind::String,
+    )
+}
+
+/// The template with each slot's text in its mask's place.
+fn write_out<C>(template: &[u8], slots: &[Slot<'_, C>], texts: &[Cow<'_, str>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(template.len());
+    let mut last = 0;
+    for (slot, text) in slots.iter().zip(texts) {
+        out.extend_from_slice(&template[last..slot.span().start]);
+        out.extend_from_slice(text.as_bytes());
+        last = slot.span().end;
+    }
+    out.extend_from_slice(&template[last..]);
+    out
 }
 
 /// A placeholder of exactly `len` bytes for mask `index`, unique in the document.

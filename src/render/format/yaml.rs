@@ -828,6 +828,8 @@ fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Resu
         }
     }
     let all = || Mismatch::all(masks.len());
+    // Values that keep the document's shape but not their type: every one is listed.
+    let mut mistyped: Vec<(usize, MaskFailure)> = Vec::new();
     let doc = super::with_placeholders(template, &masks, |_| false);
     let expected = yaml_nodes(&String::from_utf8_lossy(&doc)).map_err(|_| all())?;
     let actual = yaml_nodes(&String::from_utf8_lossy(rendered)).map_err(|_| all())?;
@@ -862,19 +864,16 @@ fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Resu
             && let Some(expects) = got.tag.expects()
             && !got.tag.fits(text)
         {
-            return Err(Mismatch {
-                masks: inside
-                    .map(|i| {
-                        (
-                            i,
-                            MaskFailure::Refused(super::Refusal::Yaml(Refusal::Tag {
-                                tag: got.tag.name(),
-                                expects,
-                            })),
-                        )
-                    })
-                    .collect(),
-            });
+            mistyped.extend(inside.clone().map(|i| {
+                (
+                    i,
+                    MaskFailure::Refused(super::Refusal::Yaml(Refusal::Tag {
+                        tag: got.tag.name(),
+                        expects,
+                    })),
+                )
+            }));
+            continue;
         }
         // A plain scalar's type comes from its text: a string value must leave it a string
         // for YAML 1.1 and 1.2 readers alike, and a whole-scalar value must give it its own.
@@ -887,18 +886,15 @@ fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Resu
             let typed = schema::non_string(text);
             let expected_string = !whole || slots[inside.start].value.kind() == Kind::String;
             if let (true, Some(typed)) = (expected_string, typed) {
-                return Err(Mismatch {
-                    masks: inside
-                        .map(|i| {
-                            (
-                                i,
-                                MaskFailure::Refused(super::Refusal::Yaml(Refusal::PlainType {
-                                    typed: typed.describe(),
-                                })),
-                            )
-                        })
-                        .collect(),
-                });
+                mistyped.extend(inside.map(|i| {
+                    (
+                        i,
+                        MaskFailure::Refused(super::Refusal::Yaml(Refusal::PlainType {
+                            typed: typed.describe(),
+                        })),
+                    )
+                }));
+                continue;
             }
             if !expected_string && typed.is_none() {
                 return Err(Mismatch::all(masks.len()));
@@ -909,7 +905,11 @@ fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Resu
     if actual.len() != expected.len() || duplicate_keys(&actual) > duplicate_keys(&expected) {
         return Err(all());
     }
-    Ok(())
+    if mistyped.is_empty() {
+        Ok(())
+    } else {
+        Err(Mismatch { masks: mistyped })
+    }
 }
 
 /// How many scalar keys repeat an earlier key of their mapping.
