@@ -102,6 +102,11 @@ const CASES: &[Case] = &[
         "clip",
     ),
     chomped(
+        "yaml-literal-indicator-in-entry",
+        "x:\n- a: |2\n     {{M}}\n  z: end\n",
+        "clip",
+    ),
+    chomped(
         "yaml-literal-clip",
         "a: |\n  head\n  {{M}}\nz: end\n",
         "clip",

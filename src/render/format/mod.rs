@@ -411,7 +411,9 @@ fn fill<F: Syntax>(
                 mismatch
                     .masks
                     .into_iter()
-                    .filter(|(i, _)| !failed[*i])
+                    // A change of structure could be the stand-ins' doing; a value that keeps
+                    // the structure but not its type is the value's own.
+                    .filter(|(i, why)| !failed[*i] && !matches!(why, MaskFailure::Structure))
                     .map(|(i, why)| failure(slots[i].mask, why)),
             );
         }

@@ -459,13 +459,24 @@ fn yaml_piece(
     Ok(found)
 }
 
-/// How many spaces start the line holding `offset`.
-fn line_indent(doc: &[u8], offset: usize) -> usize {
+
+/// The indentation of the block mapping whose key owns the block scalar with its header at
+/// `offset`, which an indentation indicator counts from (YAML 1.2 §8.1.1.1): the key's column,
+/// past the spaces and any `- ` entries that start its line (`- a: |2` counts from `a`).
+fn parent_indent(doc: &[u8], offset: usize) -> usize {
     let line_start = memchr::memrchr(b'\n', &doc[..offset]).map_or(0, |i| i + 1);
-    doc[line_start..offset]
-        .iter()
-        .take_while(|&&b| b == b' ')
-        .count()
+    let line = &doc[line_start..offset];
+    let mut at = line.iter().take_while(|&&b| b == b' ').count();
+    // A key after `- ` entries: the mapping is indented to the key.
+    let mut entry = at;
+    while line.get(entry) == Some(&b'-') && line.get(entry + 1) == Some(&b' ') {
+        entry += 1;
+        entry += line[entry..].iter().take_while(|&&b| b == b' ').count();
+    }
+    if entry > at && line[entry..].contains(&b':') {
+        at = entry;
+    }
+    at
 }
 
 /// What a mask inside a block scalar needs to know of the block.
@@ -490,7 +501,7 @@ impl Block {
         let content =
             memchr::memchr(b'\n', &doc[header_at..]).map_or(doc.len(), |i| header_at + i + 1);
         let indent = match header(doc, header_at).find(|b| b.is_ascii_digit()) {
-            Some(digit) => line_indent(doc, header_at) + usize::from(digit - b'0'),
+            Some(digit) => parent_indent(doc, header_at) + usize::from(digit - b'0'),
             None => lines(content).find(|l| !blank(l)).map_or(0, spaces),
         };
         // The rest of the mask's line, then every following line the block still holds.
