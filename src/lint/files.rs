@@ -53,7 +53,11 @@ fn lint_file(path: &str, bytes: &[u8], keep: Keep) -> (Vec<Diagnostic>, Option<M
     if input::is_binary(bytes) {
         return (Vec::new(), None);
     }
-    let (findings, masks) = super::check_all(bytes);
+    let (mut findings, masks) = super::check_all(bytes);
+    if !masks.is_empty() {
+        findings.extend(super::never::check(path, bytes, &masks));
+        findings.sort_by_key(|f| f.span.start);
+    }
     let masked = (keep == Keep::Masks && !masks.is_empty()).then(|| MaskedFile {
         path: path.to_owned(),
         bytes: bytes.to_vec(),

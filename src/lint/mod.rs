@@ -6,6 +6,7 @@
 mod encoded;
 pub mod files;
 mod locator;
+mod never;
 pub(crate) mod online;
 mod syntax;
 
@@ -142,6 +143,9 @@ rules! {
     ENCODED_MASK = "SM037" "encoded-mask" Error,
         "A mask in base64 (outside a Kubernetes Secret's one-line `data` value), JSON `\\u` escapes, URL `%` escapes or HTML references, which render does not resolve",
         "write the mask itself; in a Secret, put a base64-encoded mask in `data` on one line, or the mask in `stringData`";
+    NEVER_RENDERS = "SM038" "never-renders" Error,
+        "A mask where render refuses every value, by where it stands in its file's format: in shell backquotes, `$'…'`, `$((…))` or a parameter's name, a JSON key outside quotes, a bare TOML key, an INI section name or key, an XML name or declaration, an HCL name or expression",
+        "move the mask into a string value (a quoted string, element text, an attribute or a property value)";
 }
 
 /// The offline rules on one file's bytes. A file without `workato:` in any form costs a

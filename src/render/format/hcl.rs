@@ -116,6 +116,14 @@ impl Syntax for Hcl {
         })
     }
 
+    fn never(context: &Context) -> Option<&'static str> {
+        match context {
+            Context::Name => Some("in an HCL attribute, block, label or key name"),
+            Context::Expression => Some("inside an HCL expression"),
+            _ => None,
+        }
+    }
+
     /// Always read again: a template that is not HCL is an error, not an unchecked output.
     fn must_reread(_: bool, _: &[Slot<'_, Context>]) -> bool {
         true

@@ -112,6 +112,10 @@ impl Syntax for Ini {
         }
     }
 
+    fn never(context: &Context) -> Option<&'static str> {
+        (*context == Context::Name).then_some("in an INI section name or key")
+    }
+
     /// Always read again: a template that is not INI is an error, not an unchecked output.
     fn must_reread(_: bool, _: &[Slot<'_, Context>]) -> bool {
         true

@@ -18,6 +18,8 @@ pub(crate) enum Context {
     String,
     /// A value position outside a string: only a number, boolean or null fits.
     Bare,
+    /// A key outside quotes, which no value can make JSON.
+    Key,
 }
 
 /// Why a value cannot stand where its JSON mask is.
@@ -29,6 +31,11 @@ pub enum Refusal {
         "outside a JSON string only a number, true, false or null fits; put the mask in a string: \"…\""
     )]
     Bare,
+    /// A key outside quotes.
+    #[error(
+        "a JSON key outside quotes is not JSON whatever the value; put the mask in a string: \"…\""
+    )]
+    Key,
 }
 
 impl Syntax for Json {
@@ -42,7 +49,7 @@ impl Syntax for Json {
     /// even where no value could change the output's shape.
     fn place(template: &mut [u8], masks: &[Span]) -> Result<Placed<Context>, TemplateSyntax> {
         let contexts = contexts(template, masks);
-        let doc = with_placeholders(template, masks, |i| contexts[i] == Context::Bare);
+        let doc = with_placeholders(template, masks, |i| contexts[i] != Context::String);
         serde_json::from_slice::<serde::de::IgnoredAny>(&doc).map_err(|e| TemplateSyntax {
             offset: line_col_offset(&doc, e.line(), e.column()),
             message: e.to_string(),
@@ -72,7 +79,12 @@ impl Syntax for Json {
                 ) if value.trim() == value => Ok(Cow::Borrowed(value)),
                 _ => Err(Refusal::Bare.into()),
             },
+            Context::Key => Err(Refusal::Key.into()),
         }
+    }
+
+    fn never(context: &Context) -> Option<&'static str> {
+        (*context == Context::Key).then_some("in a JSON key outside quotes")
     }
 
     fn must_reread(in_key: bool, slots: &[Slot<'_, Context>]) -> bool {
@@ -118,8 +130,11 @@ fn contexts(doc: &[u8], masks: &[Span]) -> Vec<Context> {
             }
             i += 1;
         }
+        let next = doc[mask.end..].iter().find(|b| !b.is_ascii_whitespace());
         found.push(if in_string {
             Context::String
+        } else if next == Some(&b':') {
+            Context::Key
         } else {
             Context::Bare
         });
@@ -133,7 +148,7 @@ fn contexts(doc: &[u8], masks: &[Span]) -> Vec<Context> {
 pub(crate) fn is_collection(template: &[u8], masks: &[Span]) -> bool {
     let bare: Vec<bool> = contexts(template, masks)
         .iter()
-        .map(|c| *c == Context::Bare)
+        .map(|c| *c != Context::String)
         .collect();
     let quoted = with_placeholders(template, masks, |i| bare[i]);
     serde_json::from_slice::<serde_json::Value>(&quoted)

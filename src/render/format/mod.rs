@@ -42,6 +42,13 @@ pub(crate) trait Syntax {
     /// value there, or why no text can be.
     fn escape<'v>(value: &'v Value, context: &Self::Context) -> Result<Cow<'v, str>, Refusal>;
 
+    /// Where `context` is a place no value can ever be written (lint reports it, offline): a
+    /// description of the place, such as "inside backquotes".
+    fn never(context: &Self::Context) -> Option<&'static str> {
+        let _ = context;
+        None
+    }
+
     /// Whether the output must be read again before it is trusted (`in_key`: some mask may
     /// stand in a key). A format whose structure no value can change by construction may skip
     /// it for values that cannot matter.
@@ -205,6 +212,18 @@ macro_rules! formats {
                 }
             }
 
+            /// The masks of `template` that stand where this format never takes a value, with
+            /// a description of each place; none when the template is not of the format.
+            pub(crate) fn never_placed(
+                self,
+                template: &mut [u8],
+                masks: &[&Mask],
+            ) -> Vec<(Span, &'static str)> {
+                match self {
+                    $(Format::$variant => never_placed::<$rules>(self, template, masks),)*
+                }
+            }
+
             /// Renders `template` with its masks' `values` where `placement` (made by
             /// [`Format::place`] for this format and these masks) puts them.
             pub(crate) fn fill(
@@ -326,6 +345,21 @@ fn place<F: Syntax>(
     }
     let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
     F::place(template, &spans).map_err(syntax(format))
+}
+
+fn never_placed<F: Syntax>(
+    format: Format,
+    template: &mut [u8],
+    masks: &[&Mask],
+) -> Vec<(Span, &'static str)> {
+    let Ok(placed) = place::<F>(format, template, masks) else {
+        return Vec::new();
+    };
+    masks
+        .iter()
+        .zip(&placed.contexts)
+        .filter_map(|(mask, context)| F::never(context).map(|what| (mask.span, what)))
+        .collect()
 }
 
 /// The rest of the pipeline: bind each mask to its context and value in a slot, escape, write

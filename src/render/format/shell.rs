@@ -97,6 +97,13 @@ impl Syntax for Shell {
         })
     }
 
+    fn never(context: &Context) -> Option<&'static str> {
+        match context {
+            Context::Unplaceable(what) => Some(what),
+            _ => None,
+        }
+    }
+
     fn must_reread(_: bool, _: &[Slot<'_, Context>]) -> bool {
         false
     }

@@ -26,6 +26,8 @@ pub(crate) enum Context {
     },
     /// A value position outside a string: a number, boolean or date-time.
     Bare,
+    /// A bare key (before `=` or `.`).
+    Key,
 }
 
 /// Why a value cannot stand where its TOML mask is.
@@ -42,6 +44,9 @@ pub enum Refusal {
         "the value holds `'''`, a quote at its edge, a carriage return, a control character or (right after the opener) a leading line break, which a multi-line literal string cannot hold; use a basic string \"\"\"…\"\"\""
     )]
     MultiLiteral,
+    /// A mask in a bare key.
+    #[error("a value cannot stand in a bare TOML key; quote the key: \"…\" = …")]
+    Key,
     /// A value that is not one TOML number, boolean or date-time.
     #[error(
         "outside a TOML string only a number, boolean or date-time fits (what `key = VALUE` reads as one such value); put the mask in a string: \"…\""
@@ -93,7 +98,12 @@ impl Syntax for Toml {
             }
             Context::MultiLiteral { .. } => Cow::Borrowed(value),
             Context::Bare => bare(value)?,
+            Context::Key => return Err(Refusal::Key.into()),
         })
+    }
+
+    fn never(context: &Context) -> Option<&'static str> {
+        (*context == Context::Key).then_some("in a bare TOML key")
     }
 
     fn must_reread(in_key: bool, slots: &[Slot<'_, Context>]) -> bool {
@@ -177,7 +187,9 @@ fn contexts(doc: &[u8], masks: &[Span]) -> Vec<Context> {
             }
             i += 1;
         }
+        let next = doc[mask.end..].iter().find(|b| !matches!(b, b' ' | b'\t'));
         found.push(match state {
+            State::Bare if matches!(next, Some(b'=' | b'.')) => Context::Key,
             State::Bare => Context::Bare,
             State::Basic => Context::Basic,
             State::Literal => Context::Literal,

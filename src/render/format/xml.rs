@@ -120,6 +120,14 @@ impl Syntax for Xml {
         })
     }
 
+    fn never(context: &Context) -> Option<&'static str> {
+        match context {
+            Context::Name => Some("in an XML element or attribute name"),
+            Context::Markup => Some("in an XML declaration, processing instruction or DTD"),
+            _ => None,
+        }
+    }
+
     /// Always read again: a template that is not well-formed XML is an error, not an
     /// unchecked output.
     fn must_reread(_: bool, _: &[Slot<'_, Context>]) -> bool {

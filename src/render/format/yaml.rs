@@ -459,7 +459,6 @@ fn yaml_piece(
     Ok(found)
 }
 
-
 /// The indentation of the block mapping whose key owns the block scalar with its header at
 /// `offset`, which an indentation indicator counts from (YAML 1.2 §8.1.1.1): the key's column,
 /// past the spaces and any `- ` entries that start its line (`- a: |2` counts from `a`).
