@@ -404,3 +404,41 @@ fn every_failure_of_every_input_is_listed_in_one_run() {
     assert!(stderr.contains("5 masks failed"), "{stderr}");
     assert!(!dir.path().join("out").join("one.yaml").exists());
 }
+
+/// A ConfigMap key that names a file (`config.json: |`) holds a file of that format: the value
+/// is escaped for its place in the file, then indented into the block; both layers read back.
+#[test]
+fn a_file_inside_a_configmap_block_is_rendered_as_its_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, out) = render(
+        dir.path(),
+        "configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  config.json: |\n    {\"password\": \"{{workato:vault:newline:kv/app}}\", \"n\": 1}\n  application.properties: |\n    db.password={{workato:vault:newline:kv/app}}\n    db.user=app\n",
+        &[],
+    );
+    ok(&output);
+    let Some(inner) = python(
+        "import sys, json, yaml\n\
+         d = yaml.safe_load(open(sys.argv[1]))['data']\n\
+         print(json.dumps(json.loads(d['config.json'])))\n\
+         open(sys.argv[1] + '.properties', 'w').write(d['application.properties'])",
+        &out,
+    ) else {
+        return;
+    };
+    assert_eq!(inner, "{\"password\": \"pa55\\nadmin=true\", \"n\": 1}\n");
+    if let Some(read) = java("properties", &out.with_extension("yaml.properties")) {
+        assert_eq!(
+            read["stream"],
+            serde_json::json!({"db.password": "pa55\nadmin=true", "db.user": "app"})
+        );
+    }
+    // A value that would break the JSON inside the block is escaped, never a new key.
+    let (output, _) = render(
+        dir.path(),
+        "configmap.yaml",
+        "kind: ConfigMap\ndata:\n  config.json: |\n    {\"a\": \"{{workato:vault:markup:kv/app}}\"}\n",
+        &[],
+    );
+    ok(&output);
+}

@@ -212,6 +212,60 @@ macro_rules! formats {
                 }
             }
 
+            /// [`Format::place`] for masks given by their spans (a document nested in another
+            /// format's block, whose masks the outer format has as spans only).
+            pub(crate) fn place_spans(
+                self,
+                template: &mut [u8],
+                spans: &[Span],
+            ) -> Result<Placement, TemplateSyntax> {
+                match self {
+                    $(Format::$variant => {
+                        <$rules as Syntax>::place(template, spans).map(Placement::$variant)
+                    })*
+                }
+            }
+
+            /// The text mask `index` of `placement` takes for `value` (one mask of a nested
+            /// document, escaped for its place there).
+            pub(crate) fn escape_placed<'v>(
+                placement: &Placement,
+                index: usize,
+                value: &'v Value,
+            ) -> Result<Cow<'v, str>, Refusal> {
+                match placement {
+                    $(Placement::$variant(placed) => {
+                        <$rules as Syntax>::escape(value, &placed.contexts[index])
+                    })*
+                }
+            }
+
+            /// Reads a nested document's output again, as its format reads it: `masks` with
+            /// their spans in `template`, `values` theirs.
+            pub(crate) fn reread_placed(
+                placement: &Placement,
+                template: &[u8],
+                masks: &[Mask],
+                values: &[&Value],
+                output: &[u8],
+            ) -> Result<Result<(), Mismatch>, TemplateSyntax> {
+                match placement {
+                    $(Placement::$variant(placed) => {
+                        let slots: Vec<Slot<'_, <$rules as Syntax>::Context>> = masks
+                            .iter()
+                            .zip(values)
+                            .zip(&placed.contexts)
+                            .map(|((mask, value), context)| Slot {
+                                mask,
+                                context: context.clone(),
+                                value,
+                            })
+                            .collect();
+                        <$rules as Syntax>::reread(template, &slots, output)
+                    })*
+                }
+            }
+
             /// The masks of `template` that stand where this format never takes a value, with
             /// a description of each place; none when the template is not of the format.
             pub(crate) fn never_placed(

@@ -46,6 +46,81 @@ pub(crate) enum Context {
     Folded {
         last: Option<Chomp>,
     },
+    /// A literal block holding a file of another format, under a key that names it
+    /// (`config.json: |` in a ConfigMap): the value is escaped for its place in that file,
+    /// then indented into the block.
+    Nested {
+        nest: Nest,
+        /// The mask's index among the nested document's masks.
+        index: usize,
+        indent: String,
+        last: Option<Chomp>,
+    },
+}
+
+/// A document of another format inside a literal block scalar, placed as that format places
+/// it. Compared by identity: two masks share one when they are in one block.
+#[derive(Clone, Debug)]
+pub(crate) struct Nest(std::sync::Arc<Inner>);
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    placement: super::Placement,
+    /// The block's content (the block's indentation taken off), masks as placeholders.
+    template: Vec<u8>,
+    /// Where each mask stands in `template`, in order.
+    spans: Vec<Span>,
+}
+
+impl PartialEq for Nest {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Nest {}
+
+impl Nest {
+    /// The nested document of a literal block whose `content` (placeholders and all, as the
+    /// parser reads it) holds `masks` (their indices among the template's); `None` when the
+    /// content is not a document of `format`, so the block stays a plain literal block.
+    fn new(format: super::Format, content: &str, masks: &[(usize, Span)]) -> Option<Self> {
+        let mut spans = Vec::with_capacity(masks.len());
+        let mut from = 0;
+        for &(i, mask) in masks {
+            let text = placeholder(i, mask.len());
+            let at = from + content[from..].find(&text)?;
+            spans.push(Span::new(at, at + text.len()));
+            from = at + text.len();
+        }
+        let mut template = content.as_bytes().to_vec();
+        let placement = format.place_spans(&mut template, &spans).ok()?;
+        Some(Self(std::sync::Arc::new(Inner {
+            placement,
+            template,
+            spans,
+        })))
+    }
+
+    fn escape<'v>(
+        &self,
+        index: usize,
+        value: &'v crate::resolve::Value,
+    ) -> Result<Cow<'v, str>, super::Refusal> {
+        super::Format::escape_placed(&self.0.placement, index, value)
+    }
+}
+
+/// The format of a file a mapping key names (`config.json`, `application.properties`), for a
+/// literal block under it.
+fn nested_format(key: &str) -> Option<super::Format> {
+    if !key.contains('.') || key.contains(char::is_whitespace) {
+        return None;
+    }
+    match super::Format::from_path(std::path::Path::new(key)) {
+        super::Format::Unknown | super::Format::Text => None,
+        format => Some(format),
+    }
 }
 
 impl Context {
@@ -175,6 +250,17 @@ impl Syntax for Yaml {
                 chomped(text, *last)?;
                 yaml_literal(text, indent)
             }
+            Context::Nested {
+                nest,
+                index,
+                indent,
+                last,
+            } => {
+                let inner = nest.escape(*index, value)?;
+                block_control(&inner)?;
+                chomped(&inner, *last)?;
+                Cow::Owned(yaml_literal(&inner, indent).into_owned())
+            }
             Context::Folded { .. } if text.contains(['\n', '\r']) => {
                 return Err(Refusal::Folded.into());
             }
@@ -195,7 +281,10 @@ impl Syntax for Yaml {
         let partial_plain = slots.iter().any(
             |s| matches!(s.context, Context::Plain { at_start, at_end, .. } if !(at_start && at_end)),
         );
-        partial_plain || super::unless_inert(in_key, slots)
+        let nested = slots
+            .iter()
+            .any(|s| matches!(s.context, Context::Nested { .. }));
+        partial_plain || nested || super::unless_inert(in_key, slots)
     }
 
     fn reread(
@@ -203,6 +292,9 @@ impl Syntax for Yaml {
         slots: &[Slot<'_, Context>],
         rendered: &[u8],
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {
+        if let Err(mismatch) = verify_nested(slots) {
+            return Ok(Err(mismatch));
+        }
         Ok(verify(template, slots, rendered))
     }
 }
@@ -370,8 +462,9 @@ fn yaml_piece(
     let piece = piece.as_ref();
     let mut found = Vec::new();
     let (mut documents, mut depth, mut roots) = (0, 0usize, 0);
-    // Each open collection: whether it is a flow collection, whether a mapping, its children.
-    let mut open: Vec<(bool, bool, usize)> = Vec::new();
+    // Each open collection: whether it is a flow collection, whether a mapping, its children,
+    // and a mapping's last key when it was a scalar.
+    let mut open: Vec<(bool, bool, usize, Option<String>)> = Vec::new();
     for event in Parser::new_from_str(piece) {
         let (event, span) = event.map_err(|e| TemplateSyntax {
             offset: base + e.marker().byte_offset().unwrap_or(0),
@@ -379,11 +472,21 @@ fn yaml_piece(
         })?;
         // A mapping's children alternate key and value.
         let mut key = false;
+        // The key this node is the value of, when a scalar.
+        let mut owner = None;
         if crate::source::is_yaml_node(&event)
-            && let Some((_, mapping, children)) = open.last_mut()
+            && let Some((_, mapping, children, last_key)) = open.last_mut()
         {
             key = *mapping && *children % 2 == 0;
             *children += 1;
+            if key {
+                *last_key = match &event {
+                    Event::Scalar(text, ..) => Some(text.to_string()),
+                    _ => None,
+                };
+            } else if *mapping {
+                owner = last_key.take();
+            }
         }
         match &event {
             Event::DocumentStart(..) => documents += 1,
@@ -400,6 +503,7 @@ fn yaml_piece(
                     *style == StructureStyle::Flow,
                     matches!(event, Event::MappingStart(..)),
                     0,
+                    None,
                 ));
             }
             Event::MappingEnd | Event::SequenceEnd => {
@@ -409,13 +513,24 @@ fn yaml_piece(
             Event::Scalar(..) | Event::Alias(..) if depth == 0 => roots += 2,
             _ => {}
         }
-        let Event::Scalar(_, style, _, tag) = event else {
+        let Event::Scalar(content, style, _, tag) = event else {
             continue;
         };
         let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset()) else {
             continue;
         };
         let (start, end) = (base + start, base + end);
+        // A literal block under a key that names a file holds a document of that format.
+        let inside: Vec<(usize, Span)> = within(masks, start, end)
+            .filter(|&i| masks[i].end <= end)
+            .map(|i| (i, masks[i]))
+            .collect();
+        let nest = match (style, owner.as_deref().and_then(nested_format)) {
+            (ScalarStyle::Literal, Some(format)) if !inside.is_empty() => {
+                Nest::new(format, &content, &inside)
+            }
+            _ => None,
+        };
         // Masks are in file order: only those starting inside the scalar can be in it.
         for i in within(masks, start, end) {
             let mask = masks[i];
@@ -435,9 +550,17 @@ fn yaml_piece(
                     ScalarStyle::DoubleQuoted => Context::Double,
                     ScalarStyle::Literal => {
                         let block = Block::of(template, block_header(template, start), mask);
-                        Context::Literal {
-                            indent: " ".repeat(block.indent),
-                            last: block.last,
+                        match &nest {
+                            Some(nest) => Context::Nested {
+                                nest: nest.clone(),
+                                index: inside.iter().position(|(j, _)| *j == i).unwrap_or(0),
+                                indent: " ".repeat(block.indent),
+                                last: block.last,
+                            },
+                            None => Context::Literal {
+                                indent: " ".repeat(block.indent),
+                                last: block.last,
+                            },
                         }
                     }
                     ScalarStyle::Folded => Context::Folded {
@@ -831,6 +954,12 @@ fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Resu
     let masks = super::spans(slots);
     /// What a reader finds: a number in a whole plain scalar is written as YAML 1.1 reads it.
     fn read<'s>(slot: &'s Slot<'_, Context>) -> Cow<'s, str> {
+        if let Context::Nested { nest, index, .. } = &slot.context {
+            // The block holds the value as the nested file writes it.
+            return nest
+                .escape(*index, slot.value)
+                .map_or(Cow::Borrowed(""), |text| Cow::Owned(text.into_owned()));
+        }
         if slot.context.typed() && slot.value.kind() == Kind::Number {
             Cow::Owned(schema::json_number(slot.text()))
         } else {
@@ -920,6 +1049,67 @@ fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Resu
     } else {
         Err(Mismatch { masks: mistyped })
     }
+}
+
+/// Each nested document read again by its own format: the block's content with every value
+/// written as that format writes it must read back as the document with the values.
+fn verify_nested(slots: &[Slot<'_, Context>]) -> Result<(), Mismatch> {
+    let mut done: Vec<&Nest> = Vec::new();
+    for slot in slots {
+        let Context::Nested { nest, .. } = &slot.context else {
+            continue;
+        };
+        if done.contains(&nest) {
+            continue;
+        }
+        done.push(nest);
+        // This block's slots, in the order of the nested document's masks.
+        let members: Vec<usize> = (0..slots.len())
+            .filter(|&k| matches!(&slots[k].context, Context::Nested { nest: n, .. } if n == nest))
+            .collect();
+        let inner = &nest.0;
+        let blame = |why: fn() -> MaskFailure| Mismatch {
+            masks: members.iter().map(|&k| (k, why())).collect(),
+        };
+        let mut output = Vec::with_capacity(inner.template.len());
+        let mut masks = Vec::with_capacity(members.len());
+        let mut values = Vec::with_capacity(members.len());
+        let mut last = 0;
+        for (&k, span) in members.iter().zip(&inner.spans) {
+            let Ok(text) = nest.escape(masks.len(), slots[k].value) else {
+                return Err(blame(|| MaskFailure::Structure));
+            };
+            output.extend_from_slice(&inner.template[last..span.start]);
+            output.extend_from_slice(text.as_bytes());
+            last = span.end;
+            masks.push(crate::mask::Mask {
+                span: *span,
+                ..slots[k].mask.clone()
+            });
+            values.push(slots[k].value);
+        }
+        output.extend_from_slice(&inner.template[last..]);
+        match super::Format::reread_placed(
+            &inner.placement,
+            &inner.template,
+            &masks,
+            &values,
+            &output,
+        ) {
+            Ok(Ok(())) => {}
+            Ok(Err(mismatch)) => {
+                return Err(Mismatch {
+                    masks: mismatch
+                        .masks
+                        .into_iter()
+                        .map(|(j, why)| (members[j], why))
+                        .collect(),
+                });
+            }
+            Err(_) => return Err(blame(|| MaskFailure::Structure)),
+        }
+    }
+    Ok(())
 }
 
 /// How many scalar keys repeat an earlier key of their mapping.
