@@ -942,3 +942,54 @@ fn tag_adds_what_apono_needs_to_each_secret_once_and_lists_what_fails() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert_eq!(stdout, "0 secrets tagged; 3 already tagged; 1 failed\n");
 }
+
+/// A number in a secret lands with its own digits, read back exactly by Python's `json` (which
+/// keeps integers of any size): no float round trip, in a value position or inside a string.
+#[test]
+fn numbers_keep_the_secret_s_digits() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let Some(python) = crate::support::tool("SECRETMASK_TEST_PYTHON") else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let p = moto::prefix("numbers");
+    let secret = moto.string(
+        "us-east-1",
+        &format!("{p}/n"),
+        r#"{"big": 12345678901234567890123, "exp": 1e2, "zero": -0, "canary": "CANARY-f3e1"}"#,
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.json.tpl"),
+        format!(
+            "{{\"big\": {{{{workato:sm:big:{secret}}}}}, \"text\": \"{{{{workato:sm:big:{secret}}}}}\", \"exp\": {{{{workato:sm:exp:{secret}}}}}, \"zero\": {{{{workato:sm:zero:{secret}}}}}}}\n"
+        ),
+    )
+    .unwrap();
+    let output = cli(&endpoint)
+        .current_dir(dir.path())
+        .args(["render", "app.json.tpl", "-o", "app.json"])
+        .output()
+        .unwrap();
+    assert_clean("stderr", &output.stderr);
+    assert!(output.status.success(), "{output:?}");
+    let read = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import json, sys; d = json.load(open(sys.argv[1])); print(repr(d['big']), repr(d['text']), repr(d['exp']), repr(d['zero']))",
+        ])
+        .arg(dir.path().join("app.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&read.stdout),
+        "12345678901234567890123 '12345678901234567890123' 100.0 0\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app.json")).unwrap(),
+        "{\"big\": 12345678901234567890123, \"text\": \"12345678901234567890123\", \"exp\": 1e2, \"zero\": -0}\n"
+    );
+}
