@@ -221,10 +221,7 @@ mod tests {
     use super::*;
 
     fn of(doc: &str) -> Vec<Context> {
-        let masks: Vec<Span> = doc
-            .match_indices('M')
-            .map(|(at, _)| Span::new(at, at + 1))
-            .collect();
+        let masks = crate::render::format::markers(doc, "M");
         contexts(doc.as_bytes(), &masks)
     }
 

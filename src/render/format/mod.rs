@@ -737,6 +737,14 @@ pub(crate) fn in_comment(value: &str) -> Result<Cow<'_, str>, Refusal> {
     }
 }
 
+/// The spans of `marker` in `doc`: the masks of a test document.
+#[cfg(test)]
+pub(crate) fn markers(doc: &str, marker: &str) -> Vec<Span> {
+    doc.match_indices(marker)
+        .map(|(at, _)| Span::new(at, at + marker.len()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

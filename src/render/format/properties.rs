@@ -264,10 +264,7 @@ mod tests {
 
     /// The contexts of the `M` markers in `doc` (each a one-byte mask).
     fn of(doc: &str) -> Vec<Context> {
-        let masks: Vec<Span> = doc
-            .match_indices('M')
-            .map(|(at, _)| Span::new(at, at + 1))
-            .collect();
+        let masks = crate::render::format::markers(doc, "M");
         contexts(doc.as_bytes(), &masks)
     }
 

@@ -318,10 +318,7 @@ mod tests {
     use super::*;
 
     fn of(doc: &str) -> Vec<Context> {
-        let masks: Vec<Span> = doc
-            .match_indices("SMq0q")
-            .map(|(at, _)| Span::new(at, at + 5))
-            .collect();
+        let masks = crate::render::format::markers(doc, "SMq0q");
         contexts(doc.as_bytes(), &masks).unwrap()
     }
 
