@@ -94,8 +94,9 @@ impl Syntax for Ini {
                 _ => Err(Refusal::Name.into()),
             };
         };
-        // What Python's `str.strip` or Rust's `trim` would take off an edge.
-        let white = |c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c);
+        // What Python's `str.strip` or Rust's `trim` would take off an edge (the control
+        // characters Python also strips are refused before).
+        let white = char::is_whitespace;
         if value.contains('%') {
             Err(Refusal::Percent.into())
         } else if value
@@ -219,6 +220,74 @@ fn contexts(doc: &[u8], masks: &[Span]) -> Vec<Context> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resolve::{Kind, Value};
+
+    fn escape(value: &str, context: Context) -> Result<String, String> {
+        let value = Value::new(value.to_owned().into(), Kind::String);
+        Ini::escape(&value, &context)
+            .map(Cow::into_owned)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn values_are_written_as_they_are_or_refused_where_readers_disagree() {
+        let mid = value(false, false, false);
+        let whole = value(true, true, false);
+        assert_eq!(escape("p@ss:w0rd #1;x=y", mid).unwrap(), "p@ss:w0rd #1;x=y");
+        assert_eq!(escape(" a b ", mid).unwrap(), " a b ");
+        assert!(escape("50%off", mid).unwrap_err().contains("`%`"));
+        for broken in ["a\nb", "a\rb", "a\u{1}b", "a\u{2028}b"] {
+            assert!(
+                escape(broken, mid).unwrap_err().contains("control"),
+                "{broken:?}"
+            );
+        }
+        for edge in [" a", "a ", "\ta", "a\u{a0}", "a\u{3000}"] {
+            assert!(
+                escape(edge, whole).unwrap_err().contains("white space"),
+                "{edge:?}"
+            );
+        }
+        assert_eq!(escape("a", value(false, true, false)).unwrap(), "a");
+        assert!(escape(" a", value(false, true, false)).is_ok());
+        assert!(escape("a ", value(true, false, false)).is_ok());
+        for first in ["#a", ";a", "[a]"] {
+            assert!(escape(first, value(true, true, true)).is_err(), "{first}");
+            assert!(escape(first, whole).is_ok(), "{first}");
+        }
+        assert!(escape("a", Context::Name).unwrap_err().contains("key"));
+        assert!(escape("a\nb", Context::Comment).is_err());
+        assert_eq!(escape("a b", Context::Comment).unwrap(), "a b");
+    }
+
+    #[test]
+    fn the_output_is_read_again_and_must_be_the_template_with_the_values() {
+        let mask = crate::grammar::scan(b"{{workato:vault:v:kv/app}}")
+            .remove(0)
+            .unwrap();
+        let template = b"[s]\na = {{workato:vault:v:kv/app}}\n";
+        let mask = crate::mask::Mask {
+            span: Span::new(8, 8 + mask.span.len()),
+            ..mask
+        };
+        let value = Value::new("x".to_owned().into(), Kind::String);
+        let slots = [Slot {
+            mask: &mask,
+            context: value_context(),
+            value: &value,
+        }];
+        assert!(Ini::must_reread(false, &slots));
+        let read = |output: &str| Ini::reread(template, &slots, output.as_bytes()).unwrap();
+        assert!(read("[s]\na = x\n").is_ok());
+        assert!(read("[s]\na = y\n").is_err());
+        assert!(read("[s]\na = x\nb = 1\n").is_err());
+        assert!(read("[t]\na = x\n").is_err());
+        assert!(Ini::reread(b"[s\na = {{workato:vault:v:kv/app}}\n", &slots, b"").is_err());
+    }
+
+    fn value_context() -> Context {
+        value(true, true, false)
+    }
 
     fn of(doc: &str) -> Vec<Context> {
         let masks = crate::render::format::markers(doc, "M");

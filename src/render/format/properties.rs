@@ -301,6 +301,32 @@ mod tests {
     }
 
     #[test]
+    fn the_output_is_read_again_and_must_be_the_template_with_the_values() {
+        use crate::resolve::{Kind, Value};
+        let template = b"a={{workato:vault:v:kv/app}}\nb=1\n";
+        let mask = crate::grammar::scan(template).remove(0).unwrap();
+        let value = Value::new("x y".to_owned().into(), Kind::String);
+        let slots = [Slot {
+            mask: &mask,
+            context: START,
+            value: &value,
+        }];
+        assert!(Properties::must_reread(false, &slots));
+        let read = |output: &str| Properties::reread(template, &slots, output.as_bytes()).unwrap();
+        assert!(read("a=x y\nb=1\n").is_ok());
+        assert!(read("a=x\\ y\nb=1\n").is_ok());
+        assert!(read("a=x\nb=1\n").is_err());
+        assert!(read("a=x y\nb=1\nc=2\n").is_err());
+        assert!(
+            Properties::reread(b"a={{workato:vault:v:kv/app}}\n\\uZZZZ=1\n", &slots, b"").is_err()
+        );
+        let escape = |context| Properties::escape(&value, &context).unwrap().into_owned();
+        assert_eq!(escape(Context::Key), "x\\ y");
+        assert_eq!(escape(START), "x y");
+        assert!(Properties::escape(&value, &Context::Comment).is_ok());
+    }
+
+    #[test]
     fn values_are_written_in_ascii_with_java_escapes() {
         assert_eq!(
             escaped("plain-value.1", Spaces::None).unwrap(),
