@@ -178,6 +178,7 @@ fn contexts(doc: &[u8], masks: &[Span]) -> Vec<Context> {
     // The indentation of the key whose value may continue on deeper lines.
     let mut open: Option<usize> = None;
     let mut start = 0;
+    // Once every mask is placed the rest of the file is not looked at.
     while start < doc.len() && found.len() < masks.len() {
         let end = memchr::memchr(b'\n', &doc[start..]).map_or(doc.len(), |i| start + i);
         let line = &doc[start..end];
@@ -322,5 +323,7 @@ mod tests {
         // A line no deeper than the key is a new key, not a continuation.
         assert_eq!(of("  a = x\n  M = 1\n"), [Context::Name]);
         assert_eq!(of("a = x = M\n"), [value(false, true, false)]);
+        // White space after the mask is stripped with the value's: the mask ends it.
+        assert_eq!(of("a = M \t\r\n"), [value(true, true, false)]);
     }
 }

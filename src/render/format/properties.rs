@@ -345,5 +345,7 @@ mod tests {
         assert_eq!(escaped("é\u{1}", Spaces::None).unwrap(), "\\u00E9\\u0001");
         assert_eq!(escaped("\t\r\u{c}", Spaces::None).unwrap(), "\\t\\r\\f");
         assert!(escaped("😀", Spaces::None).is_err());
+        // The last character of the Basic Multilingual Plane is one `\uXXXX`.
+        assert_eq!(escaped("\u{FFFF}", Spaces::None).unwrap(), "\\uFFFF");
     }
 }
