@@ -464,7 +464,7 @@ fn yaml_piece(
     let (mut documents, mut depth, mut roots) = (0, 0usize, 0);
     // Each open collection: whether it is a flow collection, whether a mapping, its children,
     // and a mapping's last key when it was a scalar.
-    let mut open: Vec<(bool, bool, usize, Option<String>)> = Vec::new();
+    let mut open: Vec<(bool, bool, usize, Option<std::borrow::Cow<'_, str>>)> = Vec::new();
     for event in Parser::new_from_str(piece) {
         let (event, span) = event.map_err(|e| TemplateSyntax {
             offset: base + e.marker().byte_offset().unwrap_or(0),
@@ -480,8 +480,9 @@ fn yaml_piece(
             key = *mapping && *children % 2 == 0;
             *children += 1;
             if key {
+                // Borrowed from the document: no copy per key.
                 *last_key = match &event {
-                    Event::Scalar(text, ..) => Some(text.to_string()),
+                    Event::Scalar(text, ..) => Some(text.clone()),
                     _ => None,
                 };
             } else if *mapping {
@@ -521,13 +522,16 @@ fn yaml_piece(
         };
         let (start, end) = (base + start, base + end);
         // A literal block under a key that names a file holds a document of that format.
-        let inside: Vec<(usize, Span)> = within(masks, start, end)
-            .filter(|&i| masks[i].end <= end)
-            .map(|i| (i, masks[i]))
-            .collect();
-        let nest = match (style, owner.as_deref().and_then(nested_format)) {
-            (ScalarStyle::Literal, Some(format)) if !inside.is_empty() => {
-                Nest::new(format, &content, &inside)
+        let mut inside: Vec<(usize, Span)> = Vec::new();
+        let nest = match style {
+            ScalarStyle::Literal if !within(masks, start, end).is_empty() => {
+                owner.as_deref().and_then(nested_format).and_then(|format| {
+                    inside = within(masks, start, end)
+                        .filter(|&i| masks[i].end <= end)
+                        .map(|i| (i, masks[i]))
+                        .collect();
+                    Nest::new(format, &content, &inside)
+                })
             }
             _ => None,
         };
