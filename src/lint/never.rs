@@ -9,11 +9,12 @@ use crate::mask::Mask;
 use crate::render::Format;
 
 /// The findings for the masks of `bytes` (a file shown as `path`, whose name gives its format)
-/// that stand where render never writes a value. A file of no known format, or one that is
-/// not a document of its format, has none.
+/// that stand where render never writes a value. A file of no known format, of a format where
+/// every place takes some value (YAML, dotenv, properties), or that is not a document of its
+/// format, has none; only the others are copied and placed.
 pub(super) fn check(path: &str, bytes: &[u8], masks: &[Mask]) -> Vec<Finding> {
     let format = Format::from_path(Path::new(path));
-    if masks.is_empty() || matches!(format, Format::Text | Format::Unknown) {
+    if masks.is_empty() || !format.has_never() {
         return Vec::new();
     }
     // The masks as written (those inside a Secret's base64 `data` are placed at their value).

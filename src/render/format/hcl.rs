@@ -13,7 +13,7 @@ use hcl_edit::expr::{Expression, ObjectKey, ObjectValue, UnaryOperator};
 use hcl_edit::visit::{self, Visit};
 use unicode_normalization::is_nfc;
 
-use super::{Mismatch, Placed, Slot, Syntax, TemplateSyntax, placeholder, with_placeholders};
+use super::{Mismatch, Placed, Slot, Syntax, TemplateSyntax, with_placeholders};
 use crate::source::Span;
 
 /// The HCL rules.
@@ -116,6 +116,8 @@ impl Syntax for Hcl {
         })
     }
 
+    const HAS_NEVER: bool = true;
+
     fn never(context: &Context) -> Option<&'static str> {
         match context {
             Context::Name => Some("in an HCL attribute, block, label or key name"),
@@ -139,16 +141,19 @@ impl Syntax for Hcl {
         let mut expected = Vec::new();
         for leaf in leaves(&doc).map_err(|e| syntax(&doc, &e))? {
             match leaf {
-                Leaf::Str(text) => match bare_slot(&text, slots) {
-                    Some(slot) => {
-                        let value = hcl_edit::parser::parse_expr(slot.text())
-                            .expect("escaping let only an expression through");
-                        let mut read = Leaves::default();
-                        read.visit_expr(&value);
-                        expected.extend(read.0);
+                Leaf::Str(text) => {
+                    match super::bare_placeholder(&text, slots, |c| *c == Context::Bare) {
+                        Some(i) => {
+                            let slot = &slots[i];
+                            let value = hcl_edit::parser::parse_expr(slot.text())
+                                .expect("escaping let only an expression through");
+                            let mut read = Leaves::default();
+                            read.visit_expr(&value);
+                            expected.extend(read.0);
+                        }
+                        None => expected.push(Leaf::Str(super::substitute_all(&text, slots))),
                     }
-                    None => expected.push(Leaf::Str(super::substitute_all(&text, slots))),
-                },
+                }
                 leaf => expected.push(leaf),
             }
         }
@@ -157,14 +162,6 @@ impl Syntax for Hcl {
             _ => Err(Mismatch::all(slots.len())),
         })
     }
-}
-
-/// The slot whose bare placeholder, quoted for the expected document, `text` is.
-fn bare_slot<'s, 'a>(text: &str, slots: &'s [Slot<'a, Context>]) -> Option<&'s Slot<'a, Context>> {
-    slots.iter().enumerate().find_map(|(i, slot)| {
-        (slot.context == Context::Bare && text == placeholder(i, slot.span().len() - 2))
-            .then_some(slot)
-    })
 }
 
 fn syntax(doc: &[u8], e: &hcl_edit::parser::Error) -> TemplateSyntax {

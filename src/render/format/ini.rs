@@ -113,6 +113,8 @@ impl Syntax for Ini {
         }
     }
 
+    const HAS_NEVER: bool = true;
+
     fn never(context: &Context) -> Option<&'static str> {
         (*context == Context::Name).then_some("in an INI section name or key")
     }

@@ -4,7 +4,8 @@
 use std::borrow::Cow;
 
 use super::{
-    Mismatch, Placed, Slot, Syntax, TemplateSyntax, placeholder, substitute_all, with_placeholders,
+    Mismatch, Placed, Slot, Syntax, TemplateSyntax, bare_placeholder, substitute_all,
+    with_placeholders,
 };
 use crate::source::Span;
 
@@ -83,6 +84,8 @@ impl Syntax for Json {
         }
     }
 
+    const HAS_NEVER: bool = true;
+
     fn never(context: &Context) -> Option<&'static str> {
         (*context == Context::Key).then_some("in a JSON key outside quotes")
     }
@@ -153,16 +156,6 @@ pub(crate) fn is_collection(template: &[u8], masks: &[Span]) -> bool {
     let quoted = with_placeholders(template, masks, |i| bare[i]);
     serde_json::from_slice::<serde_json::Value>(&quoted)
         .is_ok_and(|v| v.is_object() || v.is_array())
-}
-
-/// The index of the bare mask whose quoted placeholder `text` is.
-pub(crate) fn bare_placeholder<C>(
-    text: &str,
-    slots: &[Slot<'_, C>],
-    bare: impl Fn(&C) -> bool,
-) -> Option<usize> {
-    (0..slots.len())
-        .find(|&i| bare(&slots[i].context) && text == placeholder(i, slots[i].span().len() - 2))
 }
 
 /// Substitutes the values; false when a value made a key equal to another key of its object,

@@ -42,6 +42,10 @@ pub(crate) trait Syntax {
     /// value there, or why no text can be.
     fn escape<'v>(value: &'v Value, context: &Self::Context) -> Result<Cow<'v, str>, Refusal>;
 
+    /// Whether some context of this format takes no value at all; lint places a file only for
+    /// formats where it can find one.
+    const HAS_NEVER: bool = false;
+
     /// Where `context` is a place no value can ever be written (lint reports it, offline): a
     /// description of the place, such as "inside backquotes".
     fn never(context: &Self::Context) -> Option<&'static str> {
@@ -263,6 +267,13 @@ macro_rules! formats {
                             .collect();
                         <$rules as Syntax>::reread(template, &slots, output)
                     })*
+                }
+            }
+
+            /// Whether some place in this format takes no value at all ([`Syntax::HAS_NEVER`]).
+            pub(crate) fn has_never(self) -> bool {
+                match self {
+                    $(Format::$variant => <$rules as Syntax>::HAS_NEVER,)*
                 }
             }
 
@@ -493,7 +504,10 @@ fn fill<F: Syntax>(
                 value: if failed[i] { placeholder } else { slot.value },
             })
             .collect();
-        let output = write_out(template, &trial, &texts);
+        let mut output = Vec::with_capacity(template.len());
+        write_out(template, &trial, &texts, |bytes| {
+            output.extend_from_slice(bytes)
+        });
         if let Ok(Err(mismatch)) = F::reread(template, &trial, &output) {
             failures.extend(
                 mismatch
@@ -512,20 +526,13 @@ fn fill<F: Syntax>(
     let mut held = Vec::new();
     {
         // Written as made, or held for the re-read when it must be checked first.
-        let mut put = |bytes: &[u8]| {
+        write_out(template, &slots, &texts, |bytes| {
             if reread {
                 held.extend_from_slice(bytes);
             } else {
                 sink.put(bytes);
             }
-        };
-        let mut last = 0;
-        for (slot, text) in slots.iter().zip(&texts) {
-            put(&template[last..slot.span().start]);
-            put(text.as_bytes());
-            last = slot.span().end;
-        }
-        put(&template[last..]);
+        });
     }
     if !reread {
         return Ok(());
@@ -552,17 +559,32 @@ fn standin(i: usize, mask: &Mask) -> Value {
     )
 }
 
-/// The template with each slot's text in its mask's place.
-fn write_out<C>(template: &[u8], slots: &[Slot<'_, C>], texts: &[Cow<'_, str>]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(template.len());
+/// The template with each slot's text in its mask's place, handed to `put` piece by piece.
+fn write_out<C>(
+    template: &[u8],
+    slots: &[Slot<'_, C>],
+    texts: &[Cow<'_, str>],
+    mut put: impl FnMut(&[u8]),
+) {
     let mut last = 0;
     for (slot, text) in slots.iter().zip(texts) {
-        out.extend_from_slice(&template[last..slot.span().start]);
-        out.extend_from_slice(text.as_bytes());
+        put(&template[last..slot.span().start]);
+        put(text.as_bytes());
         last = slot.span().end;
     }
-    out.extend_from_slice(&template[last..]);
-    out
+    put(&template[last..]);
+}
+
+/// The index of the slot whose quoted placeholder `text` is, among those standing outside a
+/// string (`bare`): formats that quote a bare mask's placeholder to parse the template
+/// (JSON, TOML, HCL) find it again here.
+pub(crate) fn bare_placeholder<C>(
+    text: &str,
+    slots: &[Slot<'_, C>],
+    bare: impl Fn(&C) -> bool,
+) -> Option<usize> {
+    (0..slots.len())
+        .find(|&i| bare(&slots[i].context) && text == placeholder(i, slots[i].span().len() - 2))
 }
 
 /// A placeholder of exactly `len` bytes for mask `index`, unique in the document.

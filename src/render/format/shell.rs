@@ -97,6 +97,8 @@ impl Syntax for Shell {
         })
     }
 
+    const HAS_NEVER: bool = true;
+
     fn never(context: &Context) -> Option<&'static str> {
         match context {
             Context::Unplaceable(what) => Some(what),

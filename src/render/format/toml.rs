@@ -5,8 +5,10 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 use super::chars::control;
-use super::json::bare_placeholder;
-use super::{Mismatch, Placed, Slot, Syntax, TemplateSyntax, substitute_all, with_placeholders};
+use super::{
+    Mismatch, Placed, Slot, Syntax, TemplateSyntax, bare_placeholder, substitute_all,
+    with_placeholders,
+};
 use crate::source::Span;
 
 /// TOML's rules.
@@ -101,6 +103,8 @@ impl Syntax for Toml {
             Context::Key => return Err(Refusal::Key.into()),
         })
     }
+
+    const HAS_NEVER: bool = true;
 
     fn never(context: &Context) -> Option<&'static str> {
         (*context == Context::Key).then_some("in a bare TOML key")

@@ -120,6 +120,8 @@ impl Syntax for Xml {
         })
     }
 
+    const HAS_NEVER: bool = true;
+
     fn never(context: &Context) -> Option<&'static str> {
         match context {
             Context::Name => Some("in an XML element or attribute name"),
