@@ -8,7 +8,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use secrecy::ExposeSecret;
 
 use crate::mask::Mask;
-use crate::render::{self, Escape, Format, Plan, RenderError};
+use crate::render::{self, Escape, Failure, Format, MaskFailure, Plan, RenderError};
 use crate::resolve::{Resolver, Value};
 
 /// Where a part of the environment comes from.
@@ -103,6 +103,22 @@ pub(crate) async fn resolve(
         resolved
             .values
             .extend(these.iter().filter_map(|v| v.as_ref().ok()).cloned());
+        let nul: Vec<Failure> = (plan.masks().zip(&these))
+            .filter(|(_, value)| {
+                value
+                    .as_ref()
+                    .is_ok_and(|v| v.expose_secret().contains('\0'))
+            })
+            .map(|(mask, _)| Failure {
+                span: mask.span,
+                locator: mask.secret.to_string(),
+                failure: MaskFailure::NulByte,
+            })
+            .collect();
+        if !nul.is_empty() {
+            failures.push((i, RenderError::Masks(nul)));
+            continue;
+        }
         let escape = match source.origin {
             Origin::Variable(_) => Escape::None,
             Origin::EnvFile => Escape::Auto,
@@ -118,19 +134,29 @@ pub(crate) async fn resolve(
             Origin::Variable(name) => resolved
                 .variables
                 .push((name.clone(), OsString::from_vec(rendered))),
-            Origin::EnvFile => match render::format::dotenv::read(&rendered) {
+            Origin::EnvFile => match expanded(&rendered, &resolved.variables) {
                 Ok(pairs) => resolved.variables.extend(
                     pairs
                         .into_iter()
                         .map(|(name, value)| (name.into(), value.into())),
                 ),
                 // The line, never its text: it may hold a value.
-                Err(line) => failures.push((
+                Err(Unread::Line(line)) => failures.push((
                     i,
                     RenderError::Syntax {
                         offset: render::format::line_offset(&source.bytes, line),
                         format: Format::Env,
                         message: "dotenvy cannot read this line".into(),
+                    },
+                )),
+                Err(Unread::Shadowed { name, line }) => failures.push((
+                    i,
+                    RenderError::Syntax {
+                        offset: render::format::line_offset(&source.bytes, line),
+                        format: Format::Env,
+                        message: format!(
+                            "this file expands `${name}`, which an earlier --env-file sets over secretmask's own environment; dotenvy expands from the latter, so the command would get another value than it sees: write the value here, or set it in the same file"
+                        ),
                     },
                 )),
             },
@@ -141,6 +167,104 @@ pub(crate) async fn resolve(
     } else {
         failures.sort_by_key(|(i, _)| *i);
         Err(failures)
+    }
+}
+
+/// Why a rendered dotenv file cannot give its variables.
+#[derive(Debug)]
+enum Unread {
+    /// dotenvy cannot read this 0-based line.
+    Line(usize),
+    /// The file expands a variable that an earlier `--env-file` set over one of secretmask's
+    /// own environment, on this 0-based line: dotenvy would take secretmask's.
+    Shadowed { name: String, line: usize },
+}
+
+/// The variables of a rendered dotenv file as dotenvy reads them, with `${NAME}` and `$NAME`
+/// expanded against the command's environment, not against secretmask's own, where a variable
+/// holds its mask and an earlier `--env-file`'s variables are not set:
+/// - a variable secretmask's environment lacks is declared ahead of the file with a stand-in
+///   that cannot occur in it, and the stand-ins dotenvy copies are replaced with the values;
+/// - a variable whose mask secretmask's environment holds: the mask text dotenvy copies is
+///   replaced with the value;
+/// - any other variable the command sees otherwise than secretmask does is refused if the file
+///   names it at all.
+///
+/// So the expansion follows dotenvy's own rules and no value passes through dotenv quoting.
+fn expanded(doc: &[u8], set: &[(OsString, OsString)]) -> Result<Vec<(String, String)>, Unread> {
+    let nonce = stand_in_nonce(doc);
+    let mut header = Vec::new();
+    let mut replace: Vec<(String, &OsString)> = Vec::new();
+    let mut declared = std::collections::HashSet::new();
+    let mut stand_ins = 0;
+    for (name, value) in set.iter().rev() {
+        let Some(name) = name.to_str().filter(|n| referable(n)) else {
+            continue;
+        };
+        if !declared.insert(name) {
+            continue;
+        }
+        match std::env::var(name) {
+            Err(_) => {
+                let stand_in = format!("{nonce}{stand_ins}x");
+                stand_ins += 1;
+                header.extend_from_slice(format!("{name}={stand_in}\n").as_bytes());
+                replace.push((stand_in, value));
+            }
+            Ok(own) if own.as_str() == value => {}
+            Ok(own) if crate::grammar::has_candidates(own.as_bytes()) => replace.push((own, value)),
+            Ok(_) => {
+                let named = [format!("${name}"), format!("${{{name}")];
+                if let Some(at) = named
+                    .iter()
+                    .filter_map(|n| memchr::memmem::find(doc, n.as_bytes()))
+                    .min()
+                {
+                    let line = doc[..at].iter().filter(|&&b| b == b'\n').count();
+                    return Err(Unread::Shadowed {
+                        name: name.to_owned(),
+                        line,
+                    });
+                }
+            }
+        }
+    }
+    let mut text = header;
+    text.extend_from_slice(doc);
+    let pairs = render::format::dotenv::read(&text)
+        .map_err(|line| Unread::Line(line.saturating_sub(stand_ins)))?;
+    Ok(pairs
+        .into_iter()
+        .skip(stand_ins)
+        .map(|(name, mut value)| {
+            for (copied, real) in &replace {
+                if value.contains(copied.as_str()) {
+                    value = value.replace(copied.as_str(), &real.to_string_lossy());
+                }
+            }
+            (name, value)
+        })
+        .collect())
+}
+
+/// A name dotenvy can expand: letters, digits and `_`, not starting with a digit.
+fn referable(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A prefix for stand-ins that `doc` does not contain.
+fn stand_in_nonce(doc: &[u8]) -> String {
+    let mut n: u64 = u64::from(std::process::id()) << 20;
+    loop {
+        let nonce = format!("SECRETMASKSTANDIN{n:x}N");
+        if memchr::memmem::find(doc, nonce.as_bytes()).is_none() {
+            return nonce;
+        }
+        n += 1;
     }
 }
 
@@ -216,5 +340,52 @@ mod tests {
         let failures = run(&sources).unwrap_err();
         let which: Vec<usize> = failures.iter().map(|(i, _)| *i).collect();
         assert_eq!(which, [0, 1, 2]);
+    }
+
+    #[test]
+    fn env_files_expand_against_the_resolved_environment() {
+        let mut sources = Source::masked_variables([(
+            "DB_PASSWORD".into(),
+            "{{workato:vault:password:kv/app/db}}".into(),
+        )]);
+        sources.push(Source::env_file(
+            "first.env".into(),
+            b"DB_USER='{{workato:vault:user:kv/app/db}}'\nHOST=db\n".to_vec(),
+        ));
+        sources.push(Source::env_file(
+            "second.env".into(),
+            b"DB_URL=\"postgres://${DB_USER}:${DB_PASSWORD}@${HOST}/x\"\nLITERAL='${DB_USER}'\n"
+                .to_vec(),
+        ));
+        let resolved = run(&sources).unwrap();
+        let last: Vec<(String, String)> = resolved.variables[resolved.variables.len() - 2..]
+            .iter()
+            .map(|(k, v)| (k.to_string_lossy().into(), v.to_string_lossy().into()))
+            .collect();
+        assert_eq!(
+            last,
+            [
+                ("DB_URL".into(), "postgres://admin:p a$s'\"\n#@db/x".into()),
+                ("LITERAL".into(), "${DB_USER}".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_value_with_a_nul_byte_fails_its_variable() {
+        let resolver = Resolver::from_secrets_yaml("kv/app/db:\n  password: \"a\\0b\"\n").unwrap();
+        let sources = Source::masked_variables([(
+            "V".into(),
+            "x{{workato:vault:password:kv/app/db}}".into(),
+        )]);
+        let failures = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(resolve(&sources, &resolver))
+            .unwrap_err();
+        let RenderError::Masks(list) = &failures[0].1 else {
+            panic!("{failures:?}")
+        };
+        assert_eq!(list[0].span.start, 1);
+        assert_eq!(list[0].failure, MaskFailure::NulByte);
     }
 }

@@ -203,9 +203,10 @@ struct RunArgs {
     /// A dotenv template whose variables are resolved and set (repeatable)
     #[arg(long = "env-file", value_name = "FILE")]
     env_files: Vec<PathBuf>,
-    /// Pipe the command's stdout and stderr and replace every value (as it is, JSON-escaped or
-    /// in base64) with `<redacted>`; under GitHub Actions also print `::add-mask::` for each
-    /// value first. Signals are forwarded and the command's exit status passed through.
+    /// Pipe the command's stdout and stderr and replace every value (as it is, JSON- or
+    /// URL-escaped, hex, base64 at any alignment or wrapped) with `<redacted>`; under GitHub
+    /// Actions also write `::add-mask::` for each to stderr first. Signals another process sends
+    /// are forwarded and the command's exit status passed through.
     #[arg(long)]
     redact: bool,
     /// The most one env file may hold, as 256M, 64K or bytes

@@ -140,26 +140,268 @@ fn redact_replaces_values_and_encodings_even_split_across_writes() {
 }
 
 #[test]
-fn under_github_actions_each_value_is_masked_by_the_runner_first() {
+fn under_github_actions_each_value_is_masked_by_the_runner_on_stderr_only() {
     let dir = folder();
     let output = run_in(&dir, &["--redact", "--", "echo", "started"])
         .env("DB_PASSWORD", MASK)
         .env("GITHUB_ACTIONS", "true")
         .output()
         .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.last(), Some(&"started"));
+    assert!(output.status.success(), "{output:?}");
+    // The promised-clean stdout holds only the command's output: a `tee`d log keeps no value.
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "started\n");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
     assert!(
         lines.contains(&"::add-mask::CANARY-pa55 'w\"rd"),
-        "{stdout}"
+        "{stderr}"
     );
     assert!(
-        lines[..lines.len() - 1]
-            .iter()
-            .all(|l| l.starts_with("::add-mask::")),
-        "{stdout}"
+        lines.iter().all(|l| l.starts_with("::add-mask::")),
+        "{stderr}"
     );
+    // One stream for both: the lines would be kept with the output, so none is written.
+    let output = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .args([
+            "-c",
+            "\"$0\" run --secrets-file secrets.yaml --redact -- echo started 2>&1",
+        ])
+        .arg(assert_cmd::cargo::cargo_bin("secretmask"))
+        .env("DB_PASSWORD", MASK)
+        .env("GITHUB_ACTIONS", "true")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let both = String::from_utf8(output.stdout).unwrap();
+    assert!(!both.contains("CANARY"), "{both}");
+    assert!(both.contains("::add-mask:: lines not written"), "{both}");
+}
+
+/// The forms in which `value` can be read back out of `output`: itself, its hex, and its
+/// base64 at any alignment and line wrapping (what remains once every line break is removed).
+fn leaked_forms(output: &str, value: &str) -> Vec<String> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let joined = output.replace(['\n', '\r'], "");
+    let mut forms = vec![value.to_owned()];
+    forms.push(value.bytes().map(|b| format!("{b:02x}")).collect());
+    for skip in 0..3 {
+        let rest = &value.as_bytes()[skip..];
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            let core = engine.encode(&rest[..rest.len() / 3 * 3]);
+            forms.extend(
+                core.as_bytes()
+                    .chunks(12)
+                    .filter(|c| c.len() == 12)
+                    .map(|c| String::from_utf8(c.to_vec()).unwrap()),
+            );
+        }
+    }
+    forms.retain(|form| joined.contains(form.as_str()));
+    forms
+}
+
+#[test]
+fn redact_catches_the_forms_programs_and_ci_logs_give_a_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert: String = (0..40)
+        .map(|i| format!("MIIB{i:02}kqhkiG9w0BAQEFAASC/+{}\n", "x".repeat(i % 7)))
+        .collect();
+    std::fs::write(
+        dir.path().join("secrets.yaml"),
+        format!(
+            "kv/ci/a:\n  user: deploy-admin\n  password: admin-P4ssw0rd!\n  word: contraseña-añejo\n  cert: {}\n",
+            serde_json::to_string(&cert).unwrap()
+        ),
+    )
+    .unwrap();
+    let script = r#"
+        printf 'login %s-%s\n' "$U" "${P#admin-}"
+        echo "$P" | base64
+        printf 'Authorization: Basic %s\n' "$(printf 'robot:%s' "$P" | base64)"
+        printf 'Basic %s\n' "$(printf 'ro:%s' "$W" | base64)"
+        printf '%s' "$C" | base64
+        printf '%s' "$C" | base64 -w 64
+        printf 'jwt %s.sig\n' "$(printf '{"k":"%s"}' "$P" | base64 -w0 | tr '+/' '-_' | tr -d '=')"
+        python3 -c 'import json, os; print(json.dumps({"w": os.environ["W"]}))'
+        python3 -c 'import os, urllib.parse; print(urllib.parse.quote(os.environ["W"]), urllib.parse.quote_plus(os.environ["P"]))'
+        python3 -c 'import os; print(os.environ["P"].encode().hex(), os.environ["W"].encode().hex().upper())'
+        printf 'end\n'
+    "#;
+    let output = secretmask()
+        .current_dir(dir.path())
+        .args(["run", "--secrets-file", "secrets.yaml", "--redact", "--"])
+        .args(["sh", "-c", script])
+        .env("U", "{{workato:vault:user:kv/ci/a}}")
+        .env("P", "{{workato:vault:password:kv/ci/a}}")
+        .env("W", "{{workato:vault:word:kv/ci/a}}")
+        .env("C", "{{workato:vault:cert:kv/ci/a}}")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.starts_with("login <redacted>\n"), "{stdout}");
+    assert!(stdout.ends_with("end\n"), "{stdout}");
+    assert!(stdout.contains("Authorization: Basic "), "{stdout}");
+    for value in [
+        "deploy-admin",
+        "admin-P4ssw0rd!",
+        "P4ssw0rd!",
+        "contraseña-añejo",
+        &cert,
+    ] {
+        assert_eq!(
+            leaked_forms(&stdout, value),
+            Vec::<String>::new(),
+            "{stdout}"
+        );
+    }
+    for line in cert.lines() {
+        assert!(!stdout.contains(line), "{line} in {stdout}");
+    }
+    for escaped in ["contrase\\u00f1a", "contrase%C3%B1a", "admin-P4ssw0rd%21"] {
+        assert!(!stdout.contains(escaped), "{escaped} in {stdout}");
+    }
+}
+
+#[test]
+fn env_files_expand_variables_against_the_commands_environment() {
+    let dir = folder();
+    std::fs::write(dir.path().join("first.env"), "HOST=db.internal\n").unwrap();
+    std::fs::write(
+        dir.path().join("second.env"),
+        "DB_URL=\"postgres://app:${DB_PASSWORD}@${HOST}/app\"\n",
+    )
+    .unwrap();
+    let output = run_in(
+        &dir,
+        &[
+            "--env-file",
+            "first.env",
+            "--env-file",
+            "second.env",
+            "--",
+            "env",
+        ],
+    )
+    .env("DB_PASSWORD", MASK)
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let env = String::from_utf8(output.stdout).unwrap();
+    let url = format!("DB_URL=postgres://app:{PASSWORD}@db.internal/app");
+    assert!(env.lines().any(|l| l == url), "{url} in\n{env}");
+    assert!(
+        !env.contains("workato"),
+        "no mask reaches the command:\n{env}"
+    );
+
+    // dotenvy would expand `$MODE` from secretmask's environment (`dev`), the command sees `prod`.
+    std::fs::write(dir.path().join("first.env"), "MODE=prod\n").unwrap();
+    std::fs::write(
+        dir.path().join("second.env"),
+        "\nURL=\"https://$MODE.example\"\n",
+    )
+    .unwrap();
+    let output = run_in(
+        &dir,
+        &[
+            "--env-file",
+            "first.env",
+            "--env-file",
+            "second.env",
+            "--",
+            "touch",
+            "ran",
+        ],
+    )
+    .env("MODE", "dev")
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("second.env:2:1: error:"), "{stderr}");
+    assert!(stderr.contains("expands `$MODE`"), "{stderr}");
+    assert!(!dir.path().join("ran").exists());
+}
+
+#[test]
+fn a_value_with_a_nul_byte_is_a_failure_of_its_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("secrets.yaml"),
+        "kv/app/db:\n  password: \"a\\0b\"\n",
+    )
+    .unwrap();
+    let output = secretmask()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "--secrets-file",
+            "secrets.yaml",
+            "--",
+            "touch",
+            "ran",
+        ])
+        .env("V", MASK)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("$V:1:1: error: the value holds a NUL byte"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("ran").exists());
+}
+
+/// Ctrl-C typed at a terminal: the terminal sends SIGINT to the whole foreground process group.
+#[test]
+fn ctrl_c_at_a_terminal_reaches_the_command_once() {
+    let dir = folder();
+    let count = dir.path().join("count");
+    let script = r#"
+import os, pty, sys, time, select
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+out = b""
+deadline = time.time() + 20
+while b"ready" not in out and time.time() < deadline:
+    if select.select([fd], [], [], 0.2)[0]:
+        out += os.read(fd, 1024)
+os.write(fd, b"\x03")
+while time.time() < deadline:
+    try:
+        if select.select([fd], [], [], 0.2)[0] and not os.read(fd, 1024):
+            break
+    except OSError:
+        break
+os.waitpid(pid, 0)
+"#;
+    let output = std::process::Command::new("python3")
+        .current_dir(dir.path())
+        .args(["-c", script])
+        .arg(assert_cmd::cargo::cargo_bin("secretmask"))
+        .args([
+            "run",
+            "--secrets-file",
+            "secrets.yaml",
+            "--redact",
+            "--",
+            "sh",
+            "-c",
+        ])
+        .arg(format!(
+            "trap 'echo INT >> {}' INT; echo ready; sleep 1; sleep 1; exit 0",
+            count.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let got = std::fs::read_to_string(&count).unwrap_or_default();
+    assert_eq!(got, "INT\n", "SIGINTs the command received");
 }
 
 #[test]

@@ -18,6 +18,9 @@ use crate::input;
 use crate::redact::{Patterns, Redactor};
 use crate::render::{Format, Plan};
 use crate::source::Span;
+use signal_hook::iterator::SignalsInfo;
+use signal_hook::iterator::exfiltrator::WithOrigin;
+use signal_hook::low_level::siginfo::Cause;
 
 /// `secretmask run`.
 #[derive(Clone, Debug)]
@@ -123,23 +126,14 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
     let patterns = Patterns::new(environment::texts(&resolved.values));
     drop(resolved);
     if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
-        // The runner masks each of these in the job's log from here on.
-        let mut stdout = std::io::stdout().lock();
-        for line in patterns.github_add_masks() {
-            use secrecy::ExposeSecret;
-            stdout
-                .write_all(line.expose_secret().as_bytes())
-                .map_err(Error::Output)?;
-        }
-        stdout.flush().map_err(Error::Output)?;
+        add_masks(&patterns)?;
     }
     // Caught from before the command starts, so none is lost in between: one that arrives
     // first is passed on once the command runs.
-    let mut signals =
-        signal_hook::iterator::Signals::new(FORWARDED).map_err(|source| Error::Io {
-            path: "signal handlers".into(),
-            source,
-        })?;
+    let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED).map_err(|source| Error::Io {
+        path: "signal handlers".into(),
+        source,
+    })?;
     let signal_handle = signals.handle();
     let mut child = match command
         .stdout(Stdio::piped())
@@ -151,10 +145,17 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
     };
     let pid = child.id() as libc::pid_t;
     let forwarder = std::thread::spawn(move || {
-        for signal in signals.forever() {
-            // SAFETY: `kill` only sends a signal; the child is ours and not yet reaped.
+        for origin in signals.forever() {
+            // The terminal sends Ctrl-C, Ctrl-\\, a hang-up and a resize to the whole foreground
+            // process group, the command included: a second copy from us would read as "again"
+            // (terraform and docker compose exit at once on a second SIGINT).
+            if origin.cause == Cause::Kernel {
+                continue;
+            }
+            // SAFETY: `kill` only sends a signal. The child is not reaped before this thread
+            // has ended (see `exited`), so `pid` is still the command's, if only as a zombie.
             unsafe {
-                libc::kill(pid, signal);
+                libc::kill(pid, origin.signal);
             }
         }
     });
@@ -164,15 +165,50 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
         pump(out, std::io::stdout(), Redactor::new(patterns.clone())),
         pump(err, std::io::stderr(), Redactor::new(patterns)),
     ];
-    let status = child.wait().map_err(|source| Error::Io {
-        path: program.into(),
-        source,
-    })?;
-    for pump in pumps {
-        let _ = pump.join();
-    }
+    let waited = exited(pid);
     signal_handle.close();
     let _ = forwarder.join();
+    waited
+        .and_then(|()| child.wait())
+        .map_err(|source| Error::Io {
+            path: program.into(),
+            source,
+        })
+        .map(|status| (status, pumps))
+        .and_then(|(status, pumps)| {
+            for pump in pumps {
+                let _ = pump.join();
+            }
+            finish(status)
+        })
+}
+
+/// Waits for the command to exit without reaping it: until it is reaped its pid cannot be
+/// reused, so the signal forwarder can never hit another process.
+fn exited(pid: libc::pid_t) -> std::io::Result<()> {
+    loop {
+        // SAFETY: `waitid` writes only into `info`, which lives through the call.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let result = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if result == 0 {
+            return Ok(());
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+/// secretmask's exit for the command's status.
+fn finish(status: std::process::ExitStatus) -> Result<i32, Error> {
     if let Some(code) = status.code() {
         return Ok(code);
     }
@@ -180,6 +216,39 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
     // Die of the same signal, so whoever runs secretmask sees what the command did.
     let _ = signal_hook::low_level::emulate_default_handler(signal);
     Ok(128 + signal)
+}
+
+/// Gives GitHub Actions' runner every text to mask in the job's log from here on. The lines hold
+/// the values, so they go to stderr, never to the redacted stdout (a `tee`d log or an artifact);
+/// and not at all when stderr is a file or the same stream as stdout, where they would be kept.
+fn add_masks(patterns: &Patterns) -> Result<(), Error> {
+    use secrecy::ExposeSecret;
+    let stderr = stream_identity(libc::STDERR_FILENO);
+    let kept = match stderr {
+        None => true,
+        Some((_, _, mode)) => {
+            mode & libc::S_IFMT == libc::S_IFREG || stream_identity(libc::STDOUT_FILENO) == stderr
+        }
+    };
+    if kept {
+        tracing::warn!(
+            "::add-mask:: lines not written: stderr is a file or the same stream as stdout, which would keep the values; the output is still redacted"
+        );
+        return Ok(());
+    }
+    let mut err = std::io::stderr().lock();
+    for line in patterns.github_add_masks() {
+        err.write_all(line.expose_secret().as_bytes())
+            .map_err(Error::Output)?;
+    }
+    err.flush().map_err(Error::Output)
+}
+
+/// The device, inode and type of what `fd` is open on.
+fn stream_identity(fd: i32) -> Option<(u64, u64, u32)> {
+    // SAFETY: `fstat` writes only into `stat`, which lives through the call.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    (unsafe { libc::fstat(fd, &mut stat) } == 0).then_some((stat.st_dev, stat.st_ino, stat.st_mode))
 }
 
 /// Copies `from` to `to` through `redactor` until the command closes it. If `to` is closed
@@ -190,7 +259,7 @@ fn pump(
     mut redactor: Redactor,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        let mut buffer = vec![0u8; 16 * 1024];
+        let mut buffer = vec![0u8; 64 * 1024];
         loop {
             let read = match from.read(&mut buffer) {
                 Ok(0) => break,

@@ -57,6 +57,9 @@ pub enum MaskFailure {
         "this Secret's base64 data value holds a mask but is written over several lines or with escapes; write it as one plain or quoted line"
     )]
     DataNotOnOneLine,
+    /// An environment variable cannot hold a NUL byte.
+    #[error("the value holds a NUL byte, which no environment variable can carry")]
+    NulByte,
     /// A mask written in an encoding nothing decodes.
     #[error(
         "a {} mask: render resolves a mask only as written (or in a Kubernetes Secret's base64 `data`), so this one would reach its reader as a literal placeholder; write the mask itself [SM037]",
