@@ -4,8 +4,8 @@
 //! typo never silently turns a setting off.
 //!
 //! The user's own `$XDG_CONFIG_HOME/secretmask/config.yaml` is read first; the project's file
-//! overrides it setting by setting. Settings that decide where credentials are sent
-//! ([`ENDPOINT_SETTINGS`]) are refused from a project file that was only discovered, until
+//! overrides it setting by setting. Settings that decide where credentials are sent or what is
+//! read ([`RESTRICTED`]) are refused from a project file that was only discovered, until
 //! `secretmask trust` records that file (ARCHITECTURE.md §Invariants): a repository someone else wrote must not
 //! send your token to its server.
 
@@ -53,7 +53,7 @@ pub struct Config {
 pub struct AwsConfig {
     /// A profile of the shared AWS config files.
     pub profile: Option<String>,
-    /// Send every Secrets Manager call here (an endpoint setting: see [`ENDPOINT_SETTINGS`]).
+    /// Send every Secrets Manager call here (an endpoint setting: see [`RESTRICTED`]).
     pub endpoint_url: Option<String>,
 }
 
@@ -121,66 +121,95 @@ pub struct LintConfig {
     pub require_tags: BTreeMap<Store, BTreeMap<String, String>>,
 }
 
-/// Settings that decide where a token or a signed request is sent.
-pub const ENDPOINT_SETTINGS: &[&str] = &[
-    "aws.endpoint_url",
-    "vault.address",
-    "vault.ca_file",
-    "azure.endpoints",
-    "azure.ca_file",
-];
+/// A setting a discovered file may set only once trusted: each declares itself here once,
+/// with how to tell that a file sets it.
+#[derive(Clone, Copy)]
+pub struct Restricted {
+    /// As `section.key`.
+    pub name: &'static str,
+    /// Why it needs trust, as the end of a sentence.
+    pub why: &'static str,
+    /// Whether it decides where credentials are sent.
+    pub endpoint: bool,
+    is_set: fn(&Config) -> bool,
+}
 
-/// Settings a discovered file may set only once trusted, and why: where credentials go, which
-/// credential files are read and sent, and in which Vault namespace a token is used. The rest
-/// (a profile or credential kind among the user's own, cache, lint and output settings, the
-/// mounts' layout) chooses nothing outside the project; `secrets_file` must stay inside it.
-pub const TRUST_SETTINGS: &[(&str, &str)] = &[
-    ("aws.endpoint_url", "decides where credentials are sent"),
-    ("vault.address", "decides where credentials are sent"),
-    (
-        "vault.ca_file",
-        "decides which server is trusted with credentials",
-    ),
-    ("azure.endpoints", "decides where credentials are sent"),
-    (
-        "azure.ca_file",
-        "decides which server is trusted with credentials",
-    ),
-    (
-        "vault.namespace",
-        "decides which Vault namespace your token is used in",
-    ),
-    (
-        "vault.approle",
-        "names credential files to read and send for a login",
-    ),
+impl std::fmt::Debug for Restricted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+const SENDS: &str = "decides where credentials are sent";
+const TRUSTS: &str = "decides which server is trusted with credentials";
+
+/// Settings a discovered file may set only once trusted: where credentials go, which credential
+/// files are read and sent, in which Vault namespace a token is used, and a secrets file that
+/// replaces every store's values. The rest (a profile or credential kind among the user's own,
+/// cache, lint and output settings, the mounts' layout) chooses nothing outside the project.
+pub const RESTRICTED: &[Restricted] = &[
+    Restricted {
+        name: "aws.endpoint_url",
+        why: SENDS,
+        endpoint: true,
+        is_set: |c| c.aws.endpoint_url.is_some(),
+    },
+    Restricted {
+        name: "vault.address",
+        why: SENDS,
+        endpoint: true,
+        is_set: |c| c.vault.address.is_some(),
+    },
+    Restricted {
+        name: "vault.ca_file",
+        why: TRUSTS,
+        endpoint: true,
+        is_set: |c| c.vault.ca_file.is_some(),
+    },
+    Restricted {
+        name: "azure.endpoints",
+        why: SENDS,
+        endpoint: true,
+        is_set: |c| !c.azure.endpoints.is_empty(),
+    },
+    Restricted {
+        name: "azure.ca_file",
+        why: TRUSTS,
+        endpoint: true,
+        is_set: |c| c.azure.ca_file.is_some(),
+    },
+    Restricted {
+        name: "vault.namespace",
+        why: "decides which Vault namespace your token is used in",
+        endpoint: false,
+        is_set: |c| c.vault.namespace.is_some(),
+    },
+    Restricted {
+        name: "vault.approle",
+        why: "names credential files to read and send for a login",
+        endpoint: false,
+        is_set: |c| c.vault.approle.is_some(),
+    },
+    Restricted {
+        name: "secrets_file",
+        why: "replaces the value of every mask with a file's",
+        endpoint: false,
+        is_set: |c| c.secrets_file.is_some(),
+    },
 ];
 
 impl Config {
     /// The endpoint settings this file sets.
     pub fn endpoint_settings(&self) -> Vec<&'static str> {
-        self.trust_settings()
-            .into_iter()
-            .filter(|s| ENDPOINT_SETTINGS.contains(s))
+        self.restricted()
+            .filter(|r| r.endpoint)
+            .map(|r| r.name)
             .collect()
     }
 
-    /// The settings of [`TRUST_SETTINGS`] this file sets.
-    pub fn trust_settings(&self) -> Vec<&'static str> {
-        let set = [
-            self.aws.endpoint_url.is_some(),
-            self.vault.address.is_some(),
-            self.vault.ca_file.is_some(),
-            !self.azure.endpoints.is_empty(),
-            self.azure.ca_file.is_some(),
-            self.vault.namespace.is_some(),
-            self.vault.approle.is_some(),
-        ];
-        TRUST_SETTINGS
-            .iter()
-            .zip(set)
-            .filter_map(|((name, _), set)| set.then_some(*name))
-            .collect()
+    /// The settings of [`RESTRICTED`] this file sets.
+    pub fn restricted(&self) -> impl Iterator<Item = &'static Restricted> {
+        RESTRICTED.iter().filter(|r| (r.is_set)(self))
     }
 
     /// Every path setting, made absolute against `base` (the folder of the file that set it).
@@ -411,6 +440,11 @@ pub struct Loaded {
     pub config: Config,
     /// The file it was read from; `None` when there was none.
     pub path: Option<PathBuf>,
+    /// `lint.require_tags` from trusted sources only (the user's config, a file named with
+    /// `--config` or trusted): what `tag` may write. Lint checks the layered ones.
+    pub tags_to_write: BTreeMap<Store, BTreeMap<String, String>>,
+    /// The configuration file that set `secrets_file`, if one did.
+    pub secrets_file_from: Option<PathBuf>,
 }
 
 impl Loaded {
@@ -438,19 +472,6 @@ pub enum ConfigError {
         /// Why it needs trust.
         why: &'static str,
     },
-    /// An untrusted file names a secrets file outside its own folder.
-    #[error(
-        "{}: `secrets_file` names {}, outside the folder of this file, which was found by walking up from the working directory, not named; trust it with `secretmask trust {}`, or pass --config or --secrets-file",
-        path.display(),
-        file.display(),
-        path.display()
-    )]
-    OutsideProject {
-        /// The secrets file, resolved.
-        path: PathBuf,
-        /// The config file that names it.
-        file: PathBuf,
-    },
     /// The trust record could not be read or written.
     #[error("{}: {message}", path.display())]
     Trust {
@@ -475,11 +496,18 @@ pub enum ConfigError {
 
 /// Loads the user's config, then `explicit` if given, else the nearest `.secretmask.yaml` from
 /// `start` upwards, over it. Each file is read once: the bytes hashed for trust are the bytes
-/// parsed. A discovered file that sets a setting of [`TRUST_SETTINGS`] must be trusted, and its
-/// `secrets_file` must stay inside its folder unless trusted.
+/// parsed. A discovered file that sets a setting of [`RESTRICTED`] must be trusted; the tags
+/// it requires are checked by lint but written by `tag` only once it is trusted.
 pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Loaded, ConfigError> {
+    let mut secrets_file_from = None;
     let user = match user_config_dir().map(|d| d.join("config.yaml")) {
-        Some(path) if path.is_file() => read(&path)?.0,
+        Some(path) if path.is_file() => {
+            let user = read(&path)?.0;
+            if user.secrets_file.is_some() {
+                secrets_file_from = Some(path);
+            }
+            user
+        }
         _ => Config::default(),
     };
     let (path, is_explicit) = match explicit {
@@ -488,52 +516,43 @@ pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Loaded, ConfigError
     };
     let Some(path) = path else {
         return Ok(Loaded {
+            tags_to_write: user.lint.require_tags.clone(),
             config: user,
-            ..Loaded::default()
+            path: None,
+            secrets_file_from,
         });
     };
     let (project, trusted) = read(&path)?;
+    let mut tags_to_write = user.lint.require_tags.clone();
     if !is_explicit {
         check_untrusted(&path, &project, &trusted)?;
+    }
+    if is_explicit || (!project.lint.require_tags.is_empty() && is_trusted(&trusted)?) {
+        tags_to_write.extend(project.lint.require_tags.clone());
+    }
+    if project.secrets_file.is_some() {
+        secrets_file_from = Some(path.clone());
     }
     Ok(Loaded {
         config: user.overridden_by(project),
         path: Some(path),
+        tags_to_write,
+        secrets_file_from,
     })
 }
 
 /// What a discovered file may set before it is trusted.
 fn check_untrusted(path: &Path, config: &Config, now: &Trusted) -> Result<(), ConfigError> {
-    let restricted = config.trust_settings();
-    let outside = config.secrets_file.as_deref().filter(|file| {
-        let folder = now.path.parent().unwrap_or(Path::new("/"));
-        // A file that does not exist yet is judged by its path; `..` never stays inside.
-        let resolved = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
-        !resolved.starts_with(folder)
-            || resolved
-                .components()
-                .any(|c| c == std::path::Component::ParentDir)
-    });
-    if restricted.is_empty() && outside.is_none() {
+    let Some(first) = config.restricted().next() else {
         return Ok(());
-    }
+    };
     if is_trusted(now)? {
         return Ok(());
     }
-    if let Some(setting) = restricted.first() {
-        let why = TRUST_SETTINGS
-            .iter()
-            .find(|(name, _)| name == setting)
-            .map_or("", |(_, why)| why);
-        return Err(ConfigError::Untrusted {
-            path: path.to_path_buf(),
-            setting,
-            why,
-        });
-    }
-    Err(ConfigError::OutsideProject {
+    Err(ConfigError::Untrusted {
         path: path.to_path_buf(),
-        file: outside.map(Path::to_path_buf).unwrap_or_default(),
+        setting: first.name,
+        why: first.why,
     })
 }
 
@@ -690,13 +709,37 @@ mod tests {
             "aws: {endpoint_url: http://x}\nvault: {address: https://v, ca_file: ca.pem, namespace: n}\nazure: {credential: auto, endpoints: {a.vault.azure.net: 'https://x'}, ca_file: ca.pem}\n",
         )
         .unwrap();
-        assert_eq!(config.endpoint_settings(), ENDPOINT_SETTINGS);
+        assert_eq!(
+            config.endpoint_settings(),
+            [
+                "aws.endpoint_url",
+                "vault.address",
+                "vault.ca_file",
+                "azure.endpoints",
+                "azure.ca_file"
+            ]
+        );
         assert!(
             parse("vault: {namespace: n}\n")
                 .unwrap()
                 .endpoint_settings()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn every_restricted_setting_is_told_apart() {
+        let all = parse(
+            "secrets_file: s.yaml\naws: {endpoint_url: http://x}\nvault: {address: https://v, ca_file: ca.pem, namespace: n, approle: {role_id_file: r, secret_id_file: s}}\nazure: {endpoints: {a.vault.azure.net: 'https://x'}, ca_file: ca.pem}\n",
+        )
+        .unwrap();
+        let names: Vec<&str> = all.restricted().map(|r| r.name).collect();
+        let declared: Vec<&str> = RESTRICTED.iter().map(|r| r.name).collect();
+        assert_eq!(names, declared);
+        let harmless =
+            parse("aws: {profile: p}\nvault: {mounts: [team/kv]}\ncache: {ttl: 5m}\nlint: {require_tags: {sm: {a: b}}}\n")
+                .unwrap();
+        assert_eq!(harmless.restricted().count(), 0);
     }
 
     #[test]

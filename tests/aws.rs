@@ -943,6 +943,76 @@ fn tag_adds_what_apono_needs_to_each_secret_once_and_lists_what_fails() {
     assert_eq!(stdout, "0 secrets tagged; 3 already tagged; 1 failed\n");
 }
 
+/// An untrusted `.secretmask.yaml` may make lint check tags, never make `tag` write them: a tag
+/// like Apono's grants an access platform read access to the secret.
+#[test]
+fn tag_writes_only_the_tags_of_trusted_sources() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let p = moto::prefix("tagtrust");
+    let secret = moto.string("us-east-1", &format!("{p}/db"), r#"{"k":"v"}"#, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".secretmask.yaml"),
+        "lint:\n  require_tags:\n    sm: {apono-connector-read: \"true\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!("a: {{{{workato:sm:k:{secret}}}}}\n"),
+    )
+    .unwrap();
+    let xdg = dir.path().join("xdg");
+    let tag = || {
+        cli(&endpoint)
+            .current_dir(dir.path())
+            .env("XDG_CONFIG_HOME", &xdg)
+            .args(["tag", "app.yaml", "--tag", "team=payments", "--yes"])
+            .output()
+            .unwrap()
+    };
+    let output = tag();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("`lint.require_tags` are not written")
+            && stderr.contains("secretmask trust"),
+        "{stderr}"
+    );
+    assert_eq!(
+        moto.tags("us-east-1", &secret),
+        [("team".to_owned(), "payments".to_owned())]
+    );
+    // Lint still checks them.
+    let output = cli(&endpoint)
+        .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", &xdg)
+        .args(["lint", "--online", "app.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("apono-connector-read"));
+
+    // Trusted, the file's tags are the user's own.
+    cli(&endpoint)
+        .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", &xdg)
+        .arg("trust")
+        .assert()
+        .success();
+    let output = tag();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        moto.tags("us-east-1", &secret),
+        [
+            ("apono-connector-read".to_owned(), "true".to_owned()),
+            ("team".to_owned(), "payments".to_owned())
+        ]
+    );
+}
+
 /// A number in a secret lands with its own digits, read back exactly by Python's `json` (which
 /// keeps integers of any size): no float round trip, in a value position or inside a string.
 #[test]

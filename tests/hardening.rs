@@ -45,9 +45,12 @@ fn a_discovered_config_needs_trust_for_credential_files_namespace_and_outside_fi
         ("vault:\n  namespace: admin\n", "`vault.namespace`"),
         (
             &*format!("secrets_file: {}\n", outside.display()),
-            "`secrets_file` names",
+            "`secrets_file` replaces the value of every mask",
         ),
-        ("secrets_file: ../secrets.yaml\n", "`secrets_file` names"),
+        ("secrets_file: ../secrets.yaml\n", "`secrets_file`"),
+        // Inside its own folder too: a `.secretmask.yaml` in a shared parent (`/tmp`, a CI
+        // workspace) would answer for every project below it.
+        ("secrets_file: secrets.yaml\n", "`secrets_file`"),
     ] {
         let project = home.path().join("project");
         fs::create_dir_all(&project).unwrap();
@@ -64,18 +67,38 @@ fn a_discovered_config_needs_trust_for_credential_files_namespace_and_outside_fi
     }
 }
 
-/// A secrets file inside the discovered config's folder needs no trust.
+/// A trusted discovered config's secrets file is used, and `--verbose` says which and why.
 #[test]
-fn a_discovered_config_may_name_a_secrets_file_inside_its_folder() {
+fn a_trusted_config_names_the_secrets_file_and_verbose_says_so() {
     let project = tempfile::tempdir().unwrap();
+    let xdg = project.path().join("xdg");
     secrets(project.path(), "inside");
     fs::write(
         project.path().join(".secretmask.yaml"),
         "secrets_file: secrets.yaml\n",
     )
     .unwrap();
-    let output = render_mask(secretmask().current_dir(project.path()));
+    let trust = secretmask()
+        .current_dir(project.path())
+        .env("XDG_CONFIG_HOME", &xdg)
+        .arg("trust")
+        .output()
+        .unwrap();
+    assert!(trust.status.success(), "{}", stderr(&trust));
+    let output = render_mask(
+        secretmask()
+            .current_dir(project.path())
+            .env("XDG_CONFIG_HOME", &xdg)
+            .arg("--verbose"),
+    );
     assert_eq!(output.stdout, b"a: inside\n", "{}", stderr(&output));
+    let said = stderr(&output);
+    assert!(
+        said.contains("every mask resolves from the file store")
+            && said.contains("(secrets_file in ")
+            && said.contains(".secretmask.yaml)"),
+        "{said}"
+    );
 }
 
 /// A relative path resolves against the folder of the file that set it, after following

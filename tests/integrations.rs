@@ -25,7 +25,8 @@ fn b64(text: &str) -> String {
 }
 
 /// A folder as Helm leaves it for a post-renderer: the working directory, with the project's
-/// `.secretmask.yaml` pointing at the test's secrets.
+/// `.secretmask.yaml` pointing at the test's secrets, trusted (in the folder's own `xdg/`, which
+/// [`post_render`] uses).
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
@@ -38,6 +39,12 @@ fn project() -> tempfile::TempDir {
         "secrets_file: secrets.yaml\n",
     )
     .unwrap();
+    crate::support::secretmask()
+        .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+        .arg("trust")
+        .assert()
+        .success();
     dir
 }
 
@@ -61,6 +68,9 @@ fn post_render(dir: &Path, program: &Path, args: &[String], stdin: &Path) -> Out
     );
     let mut command = Command::new(program);
     test_env(&mut command);
+    if dir.join("xdg").is_dir() {
+        command.env("XDG_CONFIG_HOME", dir.join("xdg"));
+    }
     command
         .args(args)
         .env("PATH", path)
@@ -76,6 +86,7 @@ fn post_render(dir: &Path, program: &Path, args: &[String], stdin: &Path) -> Out
 fn helm_post_renders(dir: &tempfile::TempDir, manifests: &str) -> Output {
     secretmask()
         .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
         .arg("render")
         .pipe_stdin(chart().join(manifests))
         .unwrap()
@@ -339,6 +350,7 @@ fn a_stream_that_starts_with_an_empty_document_is_still_read_as_yaml() {
     );
     let output = secretmask()
         .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
         .arg("render")
         .write_stdin(stream)
         .output()

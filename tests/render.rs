@@ -391,8 +391,17 @@ fn config_is_discovered_and_unknown_keys_are_errors() {
     )
     .unwrap();
     fs::create_dir_all(dir.path().join("deep/er")).unwrap();
+    // Its `secrets_file` is used once the file is trusted.
+    let xdg = dir.path().join("xdg");
     secretmask()
         .current_dir(dir.path().join("deep/er"))
+        .env("XDG_CONFIG_HOME", &xdg)
+        .arg("trust")
+        .assert()
+        .success();
+    secretmask()
+        .current_dir(dir.path().join("deep/er"))
+        .env("XDG_CONFIG_HOME", &xdg)
         .args(["render", "--as", "yaml"])
         .write_stdin("u: {{workato:vault:user:kv/app}}\n")
         .assert()

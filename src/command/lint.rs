@@ -106,8 +106,19 @@ pub(super) fn list_rules() -> Result<i32, Error> {
 
 /// The tags `lint.require_tags` asks of each store, and with `apono` Apono's tag on AWS.
 pub(super) fn required_tags(loaded: &Loaded, apono: bool) -> RequiredTags {
+    tags_of(&loaded.config.lint.require_tags, apono)
+}
+
+/// `tags`, and with `apono` Apono's tag on AWS.
+pub(super) fn tags_of(
+    tags: &std::collections::BTreeMap<
+        crate::mask::Store,
+        std::collections::BTreeMap<String, String>,
+    >,
+    apono: bool,
+) -> RequiredTags {
     let mut required = RequiredTags::default();
-    for (store, tags) in &loaded.config.lint.require_tags {
+    for (store, tags) in tags {
         required.0.insert(*store, tags.clone());
     }
     if apono {

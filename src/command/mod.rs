@@ -117,6 +117,15 @@ fn report(error: &dyn std::fmt::Display) {
     );
 }
 
+/// Prints a warning: the command goes on.
+fn report_warning(message: &str) {
+    let _ = diagnostic::write_message(
+        &mut anstream::stderr().lock(),
+        crate::finding::Severity::Warning,
+        message,
+    );
+}
+
 /// The paths a command that reads files was given, or the current directory.
 fn paths_or_here(inputs: &[crate::input::Input]) -> Vec<crate::input::Input> {
     if inputs.is_empty() {

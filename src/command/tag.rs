@@ -37,7 +37,20 @@ pub struct TagOptions {
 pub(super) fn run(options: &TagOptions) -> Result<i32, Error> {
     let inputs = super::paths_or_here(&options.inputs);
     let loaded = load_config(options.store.config.as_deref())?;
-    let mut required = super::lint::required_tags(&loaded, options.apono);
+    // Tags are written from trusted sources only: a discovered file someone else wrote must not
+    // grant an access platform read access to your secrets. Lint still checks its tags.
+    let mut required = super::lint::tags_of(&loaded.tags_to_write, options.apono);
+    if loaded.tags_to_write != loaded.config.lint.require_tags {
+        let path = loaded
+            .path
+            .as_deref()
+            .unwrap_or(std::path::Path::new(".secretmask.yaml"));
+        super::report_warning(&format!(
+            "{}: its `lint.require_tags` are not written, since this file was found by walking up and is not trusted; if you trust it, run `secretmask trust {}`, or pass --config or --tag",
+            path.display(),
+            path.display()
+        ));
+    }
     for store in Store::ALL {
         for (key, value) in &options.tags {
             required

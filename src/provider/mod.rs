@@ -330,6 +330,15 @@ impl Providers {
     ) -> Result<Self, file::FileStoreError> {
         let config = &loaded.config;
         if let Some(path) = secrets_file.or(config.secrets_file.as_deref()) {
+            let why = match (secrets_file, &loaded.secrets_file_from) {
+                (Some(_), _) => "--secrets-file".to_owned(),
+                (None, Some(from)) => format!("secrets_file in {}", from.display()),
+                (None, None) => "secrets_file".to_owned(),
+            };
+            tracing::info!(
+                "stores: every mask resolves from the file store {} ({why}); no network is used",
+                path.display()
+            );
             return Ok(Self::all(Arc::new(file::FileStore::load(path)?)));
         }
         #[cfg(feature = "aws")]
