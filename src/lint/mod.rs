@@ -141,7 +141,7 @@ rules! {
         "A locator with the shape of another store's (an ARN under `vault`, a Vault path under `sm`, a Key Vault identifier under `sm`) or of something no store reads (an SSM parameter, a Key Vault key or certificate)",
         "each store takes its own locator: `sm` a Secrets Manager ARN, `vault` `<mount>/<path>`, `akv` https://<vault>.vault.azure.net/secrets/<name>";
     ENCODED_MASK = "SM037" "encoded-mask" Error,
-        "A mask in base64 (outside a Kubernetes Secret's one-line `data` value), JSON `\\u` escapes, URL `%` escapes or HTML references, which render does not resolve",
+        "A mask in base64 (outside a Kubernetes Secret's one-line `data` value), backslash escapes, URL `%` escapes or HTML references, or put together only by its format's reader (an escaped letter, a line continuation), which render does not resolve",
         "write the mask itself; in a Secret, put a base64-encoded mask in `data` on one line, or the mask in `stringData`";
     NEVER_RENDERS = "SM038" "never-renders" Error,
         "A mask where render refuses every value, by where it stands in its file's format: in shell backquotes, `$'…'`, `$((…))` or a parameter's name, a JSON key outside quotes, a bare TOML key, an INI section name or key, an XML name or declaration, an HCL name or expression",
