@@ -68,10 +68,9 @@ fn generated(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>)
     let mut stdout = std::io::stdout().lock();
     match write(&mut stdout).and_then(|()| std::io::Write::flush(&mut stdout)) {
         Ok(()) => 0,
-        // A reader that stopped reading (`| head`) is not a failure.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        // A reader that stopped reading got less than all: a failure, as for every command.
         Err(e) => {
-            eprintln!("error: cannot write the output: {e}");
+            eprintln!("error: {}", secretmask::command::CommandError::Output(e));
             2
         }
     }
@@ -329,8 +328,10 @@ fn main() {
         }),
         Commands::Trust { file } => Command::Trust(file),
         Commands::Completions { shell } => std::process::exit(generated(|out| {
-            clap_complete::generate(shell, &mut Cli::command(), "secretmask", out);
-            Ok(())
+            // clap_complete panics on a failed write: it writes into memory, we write that out.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "secretmask", &mut script);
+            out.write_all(&script)
         })),
         Commands::Man => std::process::exit(generated(|out| {
             clap_mangen::Man::new(Cli::command()).render(out)

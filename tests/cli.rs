@@ -264,3 +264,48 @@ fn bash_completes_subcommands() {
         );
     }
 }
+
+/// A reader that stops reading (`lint . | head`, `render | true`) got less than all: a gate
+/// must not pass by accident under `pipefail`, so the exit is 2, never 0.
+#[test]
+fn a_closed_output_is_a_failure() {
+    use std::os::fd::FromRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..50 {
+        std::fs::write(
+            dir.path().join(format!("f{i}.yaml")),
+            "a: {{workato:vault:k:kv/x/}}\n",
+        )
+        .unwrap();
+    }
+    let closed = |args: &[&str], stdin: &str| {
+        // A pipe whose reader is gone before secretmask starts.
+        let mut fds = [0; 2];
+        // SAFETY: `pipe` writes two descriptors into `fds`; the read end is closed at once and
+        // the write end handed to the child as its stdout.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        unsafe { libc::close(fds[0]) };
+        let write_end = unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[1]) };
+        let mut cmd = crate::support::secretmask_process();
+        cmd.current_dir(dir.path())
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::from(write_end))
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    for (args, stdin) in [
+        (&["lint", "."][..], ""),
+        (&["render", "--as", "yaml"][..], "a: 1\n"),
+        (&["completions", "bash"][..], ""),
+    ] {
+        let output = closed(args, stdin);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("broken pipe"),
+            "{args:?}: {output:?}"
+        );
+    }
+}

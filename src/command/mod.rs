@@ -16,7 +16,6 @@ pub use self::run::RunOptions;
 pub use self::tag::TagOptions;
 use crate::config::{self, Loaded};
 use crate::diagnostic;
-use crate::error::EXIT_CLEAN;
 use crate::finding::Severity;
 use crate::render::{Failure, RenderError};
 use crate::resolve::{self, Resolver};
@@ -49,7 +48,7 @@ pub enum CommandError {
     #[error("{0}")]
     Usage(String),
     /// stdout could not be written.
-    #[error("cannot write the output: {0}")]
+    #[error("cannot write the output: {}", closed_or(.0))]
     Output(#[source] std::io::Error),
 }
 
@@ -98,13 +97,22 @@ pub fn run(command: Command) -> i32 {
     };
     match result {
         Ok(code) => code,
-        // A reader that stopped reading (`| head`) is not a failure.
-        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_CLEAN,
+        // A reader that stopped reading (`lint | head`, `render | true`) got less than all:
+        // a gate must not pass by accident, so it is a failure like any other output error.
         Err(error) => {
             report(&error);
             // Every error that stops a command is a usage, configuration or I/O error.
             crate::error::EXIT_ERROR
         }
+    }
+}
+
+/// An output error as the user should read it: a closed pipe is the reader having stopped.
+fn closed_or(error: &std::io::Error) -> String {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        "the reader closed it before everything was written (broken pipe)".into()
+    } else {
+        error.to_string()
     }
 }
 
