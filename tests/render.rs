@@ -553,3 +553,56 @@ fn a_descriptor_target_is_written_through_never_replaced() {
     );
     assert!(!fs::symlink_metadata(&log).unwrap().file_type().is_symlink());
 }
+
+/// `render.mode` is for new files: an existing target keeps its mode. `--mode` sets every
+/// output's, new or not.
+#[test]
+fn the_configured_mode_is_for_new_files_and_the_flag_for_every_output() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    store(dir.path());
+    fs::write(
+        dir.path().join("config.yaml"),
+        "secrets_file: secrets.yaml\nrender:\n  mode: \"0640\"\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("app.yaml.tpl"),
+        "u: {{workato:vault:user:kv/app}}\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("old.yaml"), "").unwrap();
+    fs::set_permissions(
+        dir.path().join("old.yaml"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let mode = |name: &str| {
+        fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let render = |out: &str, extra: &[&str]| {
+        secretmask()
+            .current_dir(dir.path())
+            .args([
+                "render",
+                "app.yaml.tpl",
+                "--config",
+                "config.yaml",
+                "-o",
+                out,
+            ])
+            .args(extra)
+            .assert()
+            .success();
+    };
+    render("old.yaml", &[]);
+    assert_eq!(mode("old.yaml"), 0o644, "an existing target keeps its mode");
+    render("new.yaml", &[]);
+    assert_eq!(mode("new.yaml"), 0o640, "a new file gets render.mode");
+    render("old.yaml", &["--mode", "0600"]);
+    assert_eq!(mode("old.yaml"), 0o600, "--mode sets every output's");
+}

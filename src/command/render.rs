@@ -91,9 +91,10 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
         (values, placing.join().expect("placing does not panic"))
     });
     let mut values = values.into_iter();
-    let mode = options
-        .mode
-        .or_else(|| loaded.config.render.mode.map(|mode| mode.0));
+    let modes = output::Modes {
+        every: options.mode,
+        new: loaded.config.render.mode.map(|mode| mode.0),
+    };
     if !options.check {
         output::clean_up_on_signals();
     }
@@ -112,7 +113,7 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
         let rendered = match (&job.target, writing) {
             (_, false) => render(&mut job.bytes, &mut std::io::sink()).map_err(Error::Output),
             (Some(target), true) => {
-                let mut staging = output::Staging::open(target, mode)?;
+                let mut staging = output::Staging::open(target, modes)?;
                 let rendered =
                     render(&mut job.bytes, staging.writer()).map_err(|source| Error::Io {
                         path: target.clone(),
@@ -152,7 +153,8 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
         .map_err(Error::Output)?;
         return Ok(EXIT_CLEAN);
     }
-    if let Some(mode) = mode.filter(|m| config::Mode(*m).lets_others_write()) {
+    let chosen = modes.every.or(modes.new);
+    if let Some(mode) = chosen.filter(|m| config::Mode(*m).lets_others_write()) {
         let _ = diagnostic::write_message(
             &mut anstream::stderr().lock(),
             Severity::Warning,

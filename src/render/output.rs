@@ -125,11 +125,21 @@ pub(crate) struct Staging {
     target: PathBuf,
 }
 
+/// The modes a render gives its outputs.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Modes {
+    /// `--mode`: every output, new or existing.
+    pub every: Option<u32>,
+    /// `render.mode`: new files only; an existing one keeps its own.
+    pub new: Option<u32>,
+}
+
 impl Staging {
-    /// Opens the staged file of `target`. `mode`: the caller's choice; otherwise an existing
-    /// target keeps its permissions and a new file gets `DEFAULT_MODE`. The decision is made on
-    /// the link itself: a symlink is written through, to the file it points to, and stays one.
-    pub(crate) fn open(target: &Path, mode: Option<u32>) -> Result<Self, Error> {
+    /// Opens the staged file of `target`. Its mode: `mode.every` (`--mode`) for any target;
+    /// otherwise an existing target keeps its permissions and a new file gets `mode.new`
+    /// (`render.mode`) or `DEFAULT_MODE`. The decision is made on the link itself: a symlink is
+    /// written through, to the file it points to, and stays one.
+    pub(crate) fn open(target: &Path, mode: Modes) -> Result<Self, Error> {
         open(target, mode)
     }
 
@@ -174,7 +184,7 @@ fn descriptor(target: &Path) -> Option<std::os::fd::RawFd> {
     open.then_some(fd)
 }
 
-fn open(target: &Path, mode: Option<u32>) -> Result<Staging, Error> {
+fn open(target: &Path, modes: Modes) -> Result<Staging, Error> {
     let io = |source| Error::Io {
         path: target.to_path_buf(),
         source,
@@ -216,10 +226,12 @@ fn open(target: &Path, mode: Option<u32>) -> Result<Staging, Error> {
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(io)?;
-    let mode = mode.unwrap_or_else(|| {
+    let mode = modes.every.unwrap_or_else(|| {
         existing
             .as_ref()
-            .map_or(DEFAULT_MODE, |m| m.permissions().mode() & 0o777)
+            .map_or(modes.new.unwrap_or(DEFAULT_MODE), |m| {
+                m.permissions().mode() & 0o777
+            })
     });
     // tempfile creates the file 0600: it holds secrets until it is the target.
     let temp = tempfile::Builder::new()
