@@ -169,6 +169,16 @@ const CASES: &[Case] = &[
         Format::Shell,
         "V=$(cat <<'EOF'\nIt's {{M}} post\nEOF\n)\n",
     ),
+    case(
+        "shell-heredoc-strip-tabs-line-start",
+        Format::Shell,
+        "V=$(cat <<-EOF\n\t{{M}} post\n\tEOF\n)\n",
+    ),
+    case(
+        "shell-heredoc-strip-tabs",
+        Format::Shell,
+        "V=$(cat <<-EOF\npre\t{{M}} post\nEOF\n)\n",
+    ),
     case("shell-param-word", Format::Shell, "V=${UNSET:-a #{{M}}b}\n"),
     case(
         "shell-substitution",

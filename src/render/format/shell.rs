@@ -26,6 +26,9 @@ pub(crate) enum Context {
         delimiter: String,
         quoted: bool,
         strip_tabs: bool,
+        /// Whether the mask starts its line (after tabs only): then the value's first line is a
+        /// line of the body too.
+        line_start: bool,
     },
     /// A place no escaping can make safe (inside `$'…'`, backquotes, `$((…))`, a parameter
     /// name).
@@ -92,7 +95,8 @@ impl Syntax for Shell {
                 delimiter,
                 quoted,
                 strip_tabs,
-            } => heredoc(value, delimiter, *quoted, *strip_tabs)?,
+                line_start,
+            } => heredoc(value, delimiter, *quoted, *strip_tabs, *line_start)?,
             Context::Unplaceable(what) => return Err(super::Refusal::Unplaceable(what)),
         })
     }
@@ -142,11 +146,16 @@ fn heredoc<'v>(
     delimiter: &str,
     quoted: bool,
     strip_tabs: bool,
+    line_start: bool,
 ) -> Result<Cow<'v, str>, Refusal> {
     no_nul(value)?;
     for (i, line) in value.split('\n').enumerate() {
         let line = line.strip_suffix('\r').unwrap_or(line);
-        if strip_tabs && i > 0 && line.starts_with('\t') {
+        // The first line is a line of the body only where the mask starts one.
+        if i == 0 && !line_start {
+            continue;
+        }
+        if strip_tabs && line.starts_with('\t') {
             return Err(Refusal::HeredocTab);
         }
         let bare = if strip_tabs {
@@ -452,6 +461,7 @@ fn bodies(
                             delimiter: heredoc.delimiter.clone(),
                             quoted: heredoc.quoted,
                             strip_tabs: heredoc.strip_tabs,
+                            line_start: doc[i..j].iter().all(|&b| b == b'\t'),
                         }
                     });
                     j = masks[*next_mask].end;
