@@ -144,7 +144,7 @@ rules! {
         "A mask in base64 (outside a Kubernetes Secret's one-line `data` value), backslash escapes, URL `%` escapes or HTML references, or put together only by its format's reader (an escaped letter, a line continuation), which render does not resolve",
         "write the mask itself; in a Secret, put a base64-encoded mask in `data` on one line, or the mask in `stringData`";
     NEVER_RENDERS = "SM038" "never-renders" Error,
-        "A mask where render refuses every value, by where it stands in its file's format: in shell backquotes, `$'…'`, `$((…))` or a parameter's name, a JSON key outside quotes, a bare TOML key, an INI section name or key, an XML name or declaration, an HCL name or expression",
+        "A mask where render refuses every value, by where it stands in its file's format: in shell backquotes, `$'…'`, `$((…))`, a parameter's name or an argument another shell runs as code (`sh -c`, `eval`, `ssh`), a JSON key outside quotes, a bare TOML key, an INI section name or key, an XML name or declaration, an HCL name or expression",
         "move the mask into a string value (a quoted string, element text, an attribute or a property value)";
 }
 

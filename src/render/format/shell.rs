@@ -199,6 +199,57 @@ enum Frame {
     Comment,
 }
 
+/// Where a value would be code for a shell the command starts, whatever the quoting here.
+const NESTED_SHELL: &str = "in an argument that another shell runs as code (`sh -c`, `bash -c`, `eval`, `su -c`, `ssh`), where quoting for this file is undone; pass the value in an environment variable";
+
+/// The words of one simple command so far, as spans of the document.
+#[derive(Default)]
+struct Words {
+    done: Vec<(usize, usize)>,
+    from: Option<usize>,
+}
+
+impl Words {
+    /// Takes the byte at `doc[i]` of the command frame.
+    fn step(&mut self, i: usize, b: u8) {
+        if b" \t;&|<>\n()".contains(&b) {
+            if let Some(from) = self.from.take() {
+                self.done.push((from, i));
+            }
+            if b";&|\n()".contains(&b) {
+                self.done.clear();
+            }
+        } else if self.from.is_none() {
+            self.from = Some(i);
+        }
+    }
+
+    /// Whether the command's arguments are code for another shell: a shell with `-c`, `eval`,
+    /// `su`/`runuser` with `-c`, or `ssh`, as a word of the command (after `sudo`, `env`, `exec`,
+    /// `xargs` or `find -exec` too).
+    fn runs_code(&self, doc: &[u8]) -> bool {
+        let text = |&(from, to): &(usize, usize)| -> String {
+            String::from_utf8_lossy(&doc[from..to]).replace(['\'', '"', '\\'], "")
+        };
+        let words: Vec<String> = self.done.iter().map(text).collect();
+        let name = |w: &str| w.rsplit('/').next().unwrap_or(w).to_owned();
+        let flag_c = |w: &String| {
+            w.len() > 1 && w.starts_with('-') && !w.starts_with("--") && w.contains('c')
+        };
+        words.iter().enumerate().any(|(i, word)| {
+            let rest = &words[i + 1..];
+            match name(word).as_str() {
+                "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "busybox" => {
+                    rest.iter().any(flag_c)
+                }
+                "su" | "runuser" => rest.iter().any(|w| w == "-c" || w == "--command"),
+                "eval" | "ssh" => true,
+                _ => false,
+            }
+        })
+    }
+}
+
 /// A here-document announced on the current line, read after its end.
 struct Pending {
     delimiter: String,
@@ -214,13 +265,26 @@ pub(crate) fn contexts(doc: &[u8], masks: &[Span]) -> Vec<Context> {
         parens: 0,
     }];
     let mut pending: Vec<Pending> = Vec::new();
+    // The words of the simple command each command frame is in, to tell a nested shell's code.
+    let mut words: Vec<Words> = vec![Words::default()];
     let mut word_start = true;
     let mut next_mask = 0;
     let mut i = 0;
     let at = |i: usize, s: &[u8]| doc[i..].starts_with(s);
     while i < doc.len() {
+        let commands = stack
+            .iter()
+            .filter(|f| matches!(f, Frame::Command { .. }))
+            .count();
+        words.resize_with(commands, Words::default);
         if next_mask < masks.len() && i >= masks[next_mask].start {
-            found[next_mask] = Some(context_of(&stack));
+            let innermost = words.last().expect("the command frame stays");
+            found[next_mask] = Some(match context_of(&stack) {
+                Context::Single | Context::Double | Context::Bare if innermost.runs_code(doc) => {
+                    Context::Unplaceable(NESTED_SHELL)
+                }
+                context => context,
+            });
             i = masks[next_mask].end;
             next_mask += 1;
             word_start = false;
@@ -230,6 +294,10 @@ pub(crate) fn contexts(doc: &[u8], masks: &[Span]) -> Vec<Context> {
         let top = stack.last().cloned().expect("the command frame stays");
         match top {
             Frame::Command { nested, parens } => {
+                words
+                    .last_mut()
+                    .expect("the command frame stays")
+                    .step(i, b);
                 let mut starts_word = false;
                 match b {
                     b'\\' => i += 1,
@@ -515,11 +583,12 @@ mod tests {
         contexts(doc.as_bytes(), &masks)
     }
 
-    fn heredoc(delimiter: &str, quoted: bool, strip_tabs: bool) -> Context {
+    fn heredoc(delimiter: &str, quoted: bool, strip_tabs: bool, line_start: bool) -> Context {
         Context::Heredoc {
             delimiter: delimiter.into(),
             quoted,
             strip_tabs,
+            line_start,
         }
     }
 
@@ -550,15 +619,15 @@ mod tests {
     fn an_apostrophe_in_a_heredoc_opens_no_quote() {
         assert_eq!(
             of("cat <<EOF\nIt's M\nEOF\necho 'M'\n"),
-            [heredoc("EOF", false, false), Context::Single]
+            [heredoc("EOF", false, false, false), Context::Single]
         );
         assert_eq!(
             of("cat <<-'END' >f\n\tIt's M\n\tEND\nx=M\n"),
-            [heredoc("END", true, true), Context::Bare]
+            [heredoc("END", true, true, false), Context::Bare]
         );
         assert_eq!(
             of("cat <<\\EOF; echo \"M\"\nM\nEOF\n"),
-            [Context::Double, heredoc("EOF", true, false)]
+            [Context::Double, heredoc("EOF", true, false, true)]
         );
         assert_eq!(
             of("cat <<EOF\n$(echo M)\nEOF\n"),
@@ -593,5 +662,43 @@ mod tests {
             of("a=\"$(printf '%s' 'M') M\" b=$(echo \"M\")"),
             [Context::Single, Context::Double, Context::Double]
         );
+    }
+
+    #[test]
+    fn a_tab_led_first_line_is_refused_only_where_the_mask_starts_a_line_of_a_dash_body() {
+        let value =
+            crate::resolve::Value::new("\tx".to_owned().into(), crate::resolve::Kind::String);
+        let strip = |line_start| heredoc("EOF", true, true, line_start);
+        assert!(Shell::escape(&value, &strip(true)).is_err());
+        assert!(Shell::escape(&value, &strip(false)).is_ok());
+        assert!(Shell::escape(&value, &heredoc("EOF", true, false, true)).is_ok());
+        assert_eq!(
+            of("cat <<-'EOF'\n\tM\n\tpre M\nEOF\n"),
+            [strip(true), strip(false)]
+        );
+    }
+
+    #[test]
+    fn an_argument_another_shell_runs_is_never_placed() {
+        for doc in [
+            "sh -c 'echo M'\n",
+            "bash -ec \"psql -p M\"\n",
+            "eval \"A=M\"\n",
+            "sudo -u app /bin/sh -c 'x M'\n",
+            "find . -exec sh -c 'x M' \\;\n",
+            "ssh host \"mysql -pM\"\n",
+            "su app -c \"x M\"\n",
+            "V=$(bash -c 'M')\n",
+        ] {
+            assert_eq!(of(doc), [Context::Unplaceable(NESTED_SHELL)], "{doc}");
+        }
+        for doc in [
+            "echo 'sh -c M'\n",
+            "printf '%s' 'M'; sh -c 'true'\n",
+            "sh -c 'true'\necho 'M'\n",
+            "bash script.sh 'M'\n",
+        ] {
+            assert_ne!(of(doc), [Context::Unplaceable(NESTED_SHELL)], "{doc}");
+        }
     }
 }
