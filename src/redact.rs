@@ -17,6 +17,8 @@ use aho_corasick::automaton::{Automaton, OverlappingState};
 use aho_corasick::dfa::DFA;
 use aho_corasick::nfa::contiguous::NFA;
 use aho_corasick::{Anchored, Input, MatchKind, StartKind};
+use std::collections::{HashMap, HashSet};
+
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretBox};
 
@@ -51,10 +53,10 @@ const FILTER_BITS: u32 = 23;
 /// written out as far as it is known and carried on.
 const HOLD_AT_MOST: usize = 1 << 20;
 
-/// How far a base64 match is widened on each side: the characters it shares with the text
-/// around the value (up to three), and padding.
-const WIDEN_LEFT: usize = 3;
-const WIDEN_RIGHT: usize = 3 + 2;
+/// How far a base64 match is widened on each side: over the characters it shares with the text
+/// around the value (up to three), and on the right over padding after them (up to two `=`).
+const WIDEN: usize = 3;
+const PADDING: usize = 2;
 
 /// The texts to redact for a set of values. Never shown by `Debug`.
 pub struct Patterns {
@@ -384,27 +386,6 @@ fn begins(automaton: &impl Automaton, tail: &[u8]) -> bool {
         || (0..=u8::MAX).any(|b| !automaton.is_dead(automaton.next_state(Anchored::Yes, id, b)))
 }
 
-/// A hasher for keys that are already eight bytes of text: one multiply spreads them.
-#[derive(Default)]
-struct Spread(u64);
-
-impl std::hash::Hasher for Spread {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, value: u64) {
-        let mixed = (self.0 ^ value).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = mixed ^ (mixed >> 29);
-    }
-}
-
-type SpreadMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Spread>>;
-
 /// Up to eight bytes as one number (a shorter text padded with zeros).
 fn key(bytes: &[u8]) -> u64 {
     let mut word = [0u8; WINDOW];
@@ -416,11 +397,11 @@ fn key(bytes: &[u8]) -> u64 {
 struct TileIndex {
     tiles: Vec<(Vec<u8>, bool)>,
     /// Every window of every tile: the tiles and where in them it is.
-    windows: SpreadMap<u64, Vec<(u32, u8)>>,
+    windows: HashMap<u64, Vec<(u32, u8)>>,
     /// Whether a window can be in `windows`, one bit per hash.
     filter: Vec<u64>,
     /// The first one to eight bytes of every tile, by length.
-    starts: SpreadMap<(usize, u64), ()>,
+    starts: HashSet<(usize, u64)>,
     longest: usize,
 }
 
@@ -437,8 +418,8 @@ impl TileIndex {
         }
         tiles.sort();
         tiles.dedup();
-        let mut windows: SpreadMap<u64, Vec<(u32, u8)>> = SpreadMap::default();
-        let mut starts = SpreadMap::default();
+        let mut windows: HashMap<u64, Vec<(u32, u8)>> = HashMap::new();
+        let mut starts = HashSet::new();
         let mut filter = vec![0u64; 1 << (FILTER_BITS - 6)];
         for (i, (tile, _)) in tiles.iter().enumerate() {
             for (at, window) in tile.windows(WINDOW).enumerate() {
@@ -448,7 +429,7 @@ impl TileIndex {
                 filter[bit / 64] |= 1 << (bit % 64);
             }
             for len in 1..=WINDOW {
-                starts.insert((len, key(&tile[..len])), ());
+                starts.insert((len, key(&tile[..len])));
             }
         }
         let longest = tiles.iter().map(|(t, _)| t.len()).max().unwrap_or(0);
@@ -497,7 +478,7 @@ impl TileIndex {
     /// Whether `tail` is the start of a longer tile.
     fn begins(&self, tail: &[u8]) -> bool {
         if tail.len() <= WINDOW {
-            return self.starts.contains_key(&(tail.len(), key(tail)));
+            return self.starts.contains(&(tail.len(), key(tail)));
         }
         let candidates = self
             .windows
@@ -646,16 +627,22 @@ impl Redactor {
 /// ended, ends where it stopped.
 fn widen(stream: &[u8], mut start: usize, mut end: usize, ended: bool) -> Range {
     let base64 = |b: u8| b.is_ascii_alphanumeric() || b"+/-_".contains(&b);
-    let left = start.saturating_sub(WIDEN_LEFT);
+    let left = start.saturating_sub(WIDEN);
     while start > left && base64(stream[start - 1]) {
         start -= 1;
     }
-    let right = end + WIDEN_RIGHT;
-    while end < stream.len().min(right) && (base64(stream[end]) || stream[end] == b'=') {
+    let shared = (end + WIDEN).min(stream.len());
+    while end < shared && base64(stream[end]) {
         end += 1;
     }
+    let padded = (end + PADDING).min(stream.len());
+    while end < padded && stream[end] == b'=' {
+        end += 1;
+    }
+    // More may come: an end of the stream is no end of the encoded text.
+    let widening = !ended && end == stream.len();
     Range {
-        widening: !ended && end == stream.len() && end < right,
+        widening,
         ..Range::new(start, end)
     }
 }
@@ -967,5 +954,56 @@ mod tests {
         let patterns = Patterns::new(["hunter2"]);
         assert!(!format!("{patterns:?}").contains("hunter2"));
         assert!(!format!("{:?}", Redactor::new(patterns)).contains("hunter2"));
+    }
+
+    #[test]
+    fn a_base64_match_widens_over_three_shared_characters_and_the_padding() {
+        let stream = b"ab.xyzCORE1234wxyz==!";
+        let core = 6..14;
+        let range = widen(stream, core.start, core.end, true);
+        assert_eq!(&stream[range.start..range.end], b"xyzCORE1234wxy");
+        let stream = b"CORE1234ab==!";
+        let range = widen(stream, 0, 8, true);
+        assert_eq!(&stream[range.start..range.end], b"CORE1234ab==");
+        let stream = b"CORE1234a===";
+        let range = widen(stream, 0, 8, true);
+        assert_eq!(&stream[range.start..range.end], b"CORE1234a==");
+        assert!(!range.widening);
+        assert!(widen(b"CORE1234ab", 0, 8, false).widening);
+        assert!(!widen(b"CORE1234ab!", 0, 8, false).widening);
+    }
+
+    #[test]
+    fn only_a_tail_that_can_still_grow_into_a_pattern_is_held() {
+        let short = |patterns: &[&str]| {
+            let items: Vec<(&[u8], bool)> =
+                patterns.iter().map(|p| (p.as_bytes(), false)).collect();
+            Short::new(&items)
+        };
+        assert_eq!(
+            short(&["abc"]).hold(b"xxabc"),
+            5,
+            "a whole pattern needs no more"
+        );
+        assert_eq!(
+            short(&["abc", "abcdef"]).hold(b"xxabc"),
+            2,
+            "it may grow into a longer one"
+        );
+        assert_eq!(short(&["abc"]).hold(b"xxab"), 2);
+        assert_eq!(short(&["abc"]).hold(b"xxaz"), 4);
+    }
+
+    #[test]
+    fn short_patterns_use_a_dfa_until_it_would_outgrow_the_caches() {
+        let pattern = |i: usize| format!("pattern-{i:04}-xyz");
+        let few: Vec<String> = (0..100).map(pattern).collect();
+        let many: Vec<String> = (0..2000).map(pattern).collect();
+        let engine = |texts: &[String]| {
+            let items: Vec<(&[u8], bool)> = texts.iter().map(|p| (p.as_bytes(), false)).collect();
+            Short::new(&items).engine
+        };
+        assert!(matches!(engine(&few), Engine::Dfa(_)));
+        assert!(matches!(engine(&many), Engine::Nfa(_)));
     }
 }
