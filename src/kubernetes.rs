@@ -44,79 +44,104 @@ pub(crate) fn split(stream: &[u8], found: Vec<Encoded>) -> (Vec<DataValue>, Vec<
     (data, outside)
 }
 
-/// The `data` values of every Secret in a YAML stream that decode (standard base64, as the API
-/// server reads them) to UTF-8 text holding `workato:`. A stream that is not YAML has none.
+/// The `data` values of every Secret in a YAML (or JSON) stream that decode (standard base64,
+/// as the API server reads them) to UTF-8 text holding `workato:`: a Secret is any mapping with
+/// `kind: Secret`, a document's root or an item of a `kind: List`. A stream that is not YAML has
+/// none.
 pub(crate) fn masked_data(stream: &[u8]) -> Vec<DataValue> {
     let Ok(text) = std::str::from_utf8(stream) else {
         return Vec::new();
     };
     let mut found = Vec::new();
-    let mut document = Document::default();
-    // Each open collection: whether a mapping, how many children so far.
-    let mut open: Vec<(bool, usize)> = Vec::new();
+    // Each open collection, innermost last.
+    let mut open: Vec<Collection> = Vec::new();
     for event in Parser::new_from_str(text) {
         let Ok((event, span)) = event else {
             return found;
         };
-        // Where the node stands: depth, and for a mapping's child whether it is a key.
-        let depth = open.len();
+        // For a mapping's child: whether it is a key, and the key it is the value of.
         let mut is_key = false;
+        let mut value_of: Option<String> = None;
         if crate::source::is_yaml_node(&event)
-            && let Some((mapping, children)) = open.last_mut()
+            && let Some(Collection::Mapping(mapping)) = open.last_mut()
         {
-            is_key = *mapping && *children % 2 == 0;
+            is_key = mapping.children % 2 == 0;
+            mapping.children += 1;
+            if !is_key {
+                value_of = mapping.key.take();
+            }
+        }
+        if crate::source::is_yaml_node(&event)
+            && let Some(Collection::Sequence(children)) = open.last_mut()
+        {
             *children += 1;
         }
+        let parent = open.len().checked_sub(1);
         match event {
-            Event::DocumentStart(..) => document = Document::default(),
-            Event::DocumentEnd => {
-                if document.kind.as_deref() == Some("Secret") {
-                    found.append(&mut document.data);
+            Event::MappingStart(..) => open.push(Collection::Mapping(Mapping {
+                data_of: parent.filter(|_| value_of.as_deref() == Some("data")),
+                ..Mapping::default()
+            })),
+            Event::SequenceStart(..) => open.push(Collection::Sequence(0)),
+            Event::MappingEnd => {
+                if let Some(Collection::Mapping(mapping)) = open.pop()
+                    && mapping.kind.as_deref() == Some("Secret")
+                {
+                    found.extend(mapping.data);
                 }
-                document = Document::default();
             }
-            Event::MappingStart(..) => {
-                if depth == 1 {
-                    document.in_data = document.key.as_deref() == Some("data");
-                }
-                open.push((true, 0));
-            }
-            Event::SequenceStart(..) => open.push((false, 0)),
-            Event::MappingEnd | Event::SequenceEnd => {
+            Event::SequenceEnd => {
                 open.pop();
-                if open.len() < 2 {
-                    document.in_data = false;
+            }
+            Event::Scalar(value, style, ..) => {
+                let Some(Collection::Mapping(mapping)) = open.last_mut() else {
+                    continue;
+                };
+                if is_key {
+                    mapping.key = Some(value.into_owned());
+                    continue;
+                }
+                if value_of.as_deref() == Some("kind") {
+                    mapping.kind = Some(value.to_string());
+                }
+                let Some(secret) = mapping.data_of else {
+                    continue;
+                };
+                let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset())
+                else {
+                    continue;
+                };
+                if let Some(data) = decode(text, Span::new(start, end), &value, style)
+                    && let Some(Collection::Mapping(owner)) = open.get_mut(secret)
+                {
+                    owner.data.push(data);
                 }
             }
-            Event::Scalar(value, style, ..) => match (depth, is_key) {
-                (1, true) => document.key = Some(value.into_owned()),
-                (1, false) if document.key.as_deref() == Some("kind") => {
-                    document.kind = Some(value.into_owned());
-                }
-                (2, false) if document.in_data => {
-                    let (Some(start), Some(end)) =
-                        (span.start.byte_offset(), span.end.byte_offset())
-                    else {
-                        continue;
-                    };
-                    if let Some(data) = decode(text, Span::new(start, end), &value, style) {
-                        document.data.push(data);
-                    }
-                }
-                _ => {}
-            },
             _ => {}
         }
     }
+    found.sort_by_key(|d| d.span.start);
     found
 }
 
+/// An open collection of the stream.
+enum Collection {
+    Mapping(Mapping),
+    /// How many children so far.
+    Sequence(usize),
+}
+
 #[derive(Default)]
-struct Document {
-    kind: Option<String>,
-    /// The root mapping's key whose value comes next.
+struct Mapping {
+    /// How many keys and values so far.
+    children: usize,
+    /// The key whose value comes next.
     key: Option<String>,
-    in_data: bool,
+    /// Its `kind:`.
+    kind: Option<String>,
+    /// For the value of a `data:` key: the index of the mapping that holds it.
+    data_of: Option<usize>,
+    /// Its `data:` values holding masks.
     data: Vec<DataValue>,
 }
 
@@ -190,6 +215,23 @@ mod tests {
         let found = masked_data(stream.as_bytes());
         assert_eq!(found.len(), 1);
         assert!(stream[..found[0].span.start].ends_with("b: "));
+    }
+
+    #[test]
+    fn secrets_in_a_list_and_in_json_count() {
+        let encoded = b64(MASK);
+        let stream = format!(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  data:\n    a: {encoded}\n- kind: ConfigMap\n  data:\n    b: {encoded}\n"
+        );
+        let found = masked_data(stream.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert!(stream[..found[0].span.start].ends_with("a: "));
+        let json = format!(
+            "{{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"data\": {{\"a\": \"{encoded}\"}}}}"
+        );
+        let found = masked_data(json.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert_eq!(&json[found[0].span.range()], encoded);
     }
 
     #[test]

@@ -606,3 +606,53 @@ fn the_configured_mode_is_for_new_files_and_the_flag_for_every_output() {
     render("old.yaml", &["--mode", "0600"]);
     assert_eq!(mode("old.yaml"), 0o600, "--mode sets every output's");
 }
+
+/// A Secret's base64 `data` holding a mask renders in a JSON manifest and inside a `kind: List`,
+/// as lint already checks them.
+#[test]
+fn secret_data_renders_in_json_manifests_and_lists() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let dir = tempfile::tempdir().unwrap();
+    store(dir.path());
+    let mask = b64("{{workato:vault:user:kv/app}}");
+    let value = b64("app");
+    fs::write(
+        dir.path().join("sec.json"),
+        format!(
+            "{{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"data\": {{\"u\": \"{mask}\"}}}}\n"
+        ),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("list.yaml"),
+        format!("apiVersion: v1\nkind: List\nitems:\n- kind: Secret\n  data:\n    u: {mask}\n"),
+    )
+    .unwrap();
+    for (input, expected) in [
+        (
+            "sec.json",
+            format!(
+                "{{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"data\": {{\"u\": \"{value}\"}}}}\n"
+            ),
+        ),
+        (
+            "list.yaml",
+            format!(
+                "apiVersion: v1\nkind: List\nitems:\n- kind: Secret\n  data:\n    u: {value}\n"
+            ),
+        ),
+    ] {
+        secretmask()
+            .current_dir(dir.path())
+            .args(["render", input, "--secrets-file", "secrets.yaml", "-o", "-"])
+            .assert()
+            .success()
+            .stdout(expected);
+        secretmask()
+            .current_dir(dir.path())
+            .args(["lint", input])
+            .assert()
+            .success();
+    }
+}

@@ -68,7 +68,8 @@ impl Plan {
                 format => format,
             }
         });
-        let (values, outside) = if format == Format::Yaml {
+        // A Kubernetes Secret comes as YAML or JSON (`kubectl get -o json`, a `.json` manifest).
+        let (values, outside) = if matches!(format, Format::Yaml | Format::Json) {
             kubernetes::split(template, found)
         } else {
             (Vec::new(), found)
