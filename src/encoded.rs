@@ -118,13 +118,16 @@ fn finder() -> &'static Finder {
     })
 }
 
-/// Whether `token` decodes, in either alphabet, to bytes with no mask candidate in them.
+/// Whether `token` decodes, in either alphabet, to bytes with no mask candidate in them, in any
+/// form.
 fn decodes_without_mask(token: &[u8]) -> bool {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
     [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
         .iter()
         .find_map(|engine| engine.decode(token).ok())
-        .is_some_and(|decoded| crate::grammar::scan(&decoded).is_empty())
+        .is_some_and(|decoded| {
+            crate::grammar::scan(&decoded).is_empty() && find(&decoded).is_empty()
+        })
 }
 
 fn is_base64(b: u8) -> bool {

@@ -21,14 +21,69 @@ pub struct DataValue {
     pub in_place: bool,
     /// The decoded text.
     pub decoded: String,
+    /// Its masks and near misses (spans into `decoded`).
+    pub candidates: Vec<crate::grammar::Candidate>,
+    /// Base64 inside the decoded text that decodes to masks (the `auth` of a
+    /// `.dockerconfigjson`): each a value of its own, resolved and encoded again in its place.
+    pub nested: Vec<Nested>,
+    /// Masks in the decoded text in a form nothing decodes (JSON escapes, say): refused.
+    pub(crate) hidden: Vec<Encoded>,
+}
+
+/// Base64 inside a decoded `data` value, decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nested {
+    /// The base64 text, in the decoded value.
+    pub span: Span,
+    /// The alphabet and padding it is written with, to write it again alike.
+    pub engine: Base64,
+    /// The decoded text.
+    pub decoded: String,
     /// Its masks and near misses (spans into `decoded`); never empty.
     pub candidates: Vec<crate::grammar::Candidate>,
+}
+
+/// How a base64 text is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Base64 {
+    /// `-` and `_` instead of `+` and `/`.
+    pub url_safe: bool,
+    /// `=` at the end.
+    pub padded: bool,
+}
+
+impl Base64 {
+    fn of(token: &str) -> Self {
+        Self {
+            url_safe: token.contains(['-', '_']),
+            padded: token.len().is_multiple_of(4),
+        }
+    }
+
+    fn engine(self) -> base64::engine::GeneralPurpose {
+        use base64::engine::general_purpose::{
+            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
+        };
+        match (self.url_safe, self.padded) {
+            (false, true) => STANDARD,
+            (false, false) => STANDARD_NO_PAD,
+            (true, true) => URL_SAFE,
+            (true, false) => URL_SAFE_NO_PAD,
+        }
+    }
+
+    /// `bytes` written this way.
+    pub fn encode(self, bytes: &[u8]) -> String {
+        self.engine().encode(bytes)
+    }
 }
 
 /// The Secret `data` values of `stream` that hold masks (looked for only when a base64 hit in
 /// `found` suggests one), and the encoded masks of `found` outside them: those nothing decodes.
 pub(crate) fn split(stream: &[u8], found: Vec<Encoded>) -> (Vec<DataValue>, Vec<Encoded>) {
-    let data = if found.iter().any(|e| e.encoding == Encoding::Base64) {
+    // A value wrapped over lines may break `workato:`'s base64 where no hit sees it: a stream
+    // with a Secret or a ConfigMap's `binaryData` is read whole.
+    let data = if found.iter().any(|e| e.encoding == Encoding::Base64) || may_hold_data(stream) {
         masked_data(stream)
     } else {
         Vec::new()
@@ -44,10 +99,16 @@ pub(crate) fn split(stream: &[u8], found: Vec<Encoded>) -> (Vec<DataValue>, Vec<
     (data, outside)
 }
 
+/// Whether `stream` may hold a Secret or a ConfigMap's `binaryData`.
+pub(crate) fn may_hold_data(stream: &[u8]) -> bool {
+    memchr::memmem::find(stream, b"Secret").is_some()
+        || memchr::memmem::find(stream, b"binaryData").is_some()
+}
+
 /// The `data` values of every Secret in a YAML (or JSON) stream that decode (standard base64,
-/// as the API server reads them) to UTF-8 text holding `workato:`: a Secret is any mapping with
-/// `kind: Secret`, a document's root or an item of a `kind: List`. A stream that is not YAML has
-/// none.
+/// as the API server reads them) to UTF-8 text holding `workato:`, and the `binaryData` values
+/// of every ConfigMap: a Secret is any mapping with `kind: Secret`, a document's root or an item
+/// of a `kind: List`. A stream that is not YAML has none.
 pub(crate) fn masked_data(stream: &[u8]) -> Vec<DataValue> {
     let Ok(text) = std::str::from_utf8(stream) else {
         return Vec::new();
@@ -80,14 +141,17 @@ pub(crate) fn masked_data(stream: &[u8]) -> Vec<DataValue> {
         match event {
             Event::MappingStart(..) => open.push(Collection::Mapping(Mapping {
                 data_of: parent.filter(|_| value_of.as_deref() == Some("data")),
+                binary_of: parent.filter(|_| value_of.as_deref() == Some("binaryData")),
                 ..Mapping::default()
             })),
             Event::SequenceStart(..) => open.push(Collection::Sequence(0)),
             Event::MappingEnd => {
-                if let Some(Collection::Mapping(mapping)) = open.pop()
-                    && mapping.kind.as_deref() == Some("Secret")
-                {
-                    found.extend(mapping.data);
+                if let Some(Collection::Mapping(mapping)) = open.pop() {
+                    match mapping.kind.as_deref() {
+                        Some("Secret") => found.extend(mapping.data),
+                        Some("ConfigMap") => found.extend(mapping.binary),
+                        _ => {}
+                    }
                 }
             }
             Event::SequenceEnd => {
@@ -104,17 +168,23 @@ pub(crate) fn masked_data(stream: &[u8]) -> Vec<DataValue> {
                 if value_of.as_deref() == Some("kind") {
                     mapping.kind = Some(value.to_string());
                 }
-                let Some(secret) = mapping.data_of else {
-                    continue;
+                let (owner, binary) = match (mapping.data_of, mapping.binary_of) {
+                    (Some(owner), _) => (owner, false),
+                    (None, Some(owner)) => (owner, true),
+                    (None, None) => continue,
                 };
                 let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset())
                 else {
                     continue;
                 };
                 if let Some(data) = decode(text, Span::new(start, end), &value, style)
-                    && let Some(Collection::Mapping(owner)) = open.get_mut(secret)
+                    && let Some(Collection::Mapping(owner)) = open.get_mut(owner)
                 {
-                    owner.data.push(data);
+                    if binary {
+                        owner.binary.push(data);
+                    } else {
+                        owner.data.push(data);
+                    }
                 }
             }
             _ => {}
@@ -141,8 +211,12 @@ struct Mapping {
     kind: Option<String>,
     /// For the value of a `data:` key: the index of the mapping that holds it.
     data_of: Option<usize>,
+    /// For the value of a `binaryData:` key: the index of the mapping that holds it.
+    binary_of: Option<usize>,
     /// Its `data:` values holding masks.
     data: Vec<DataValue>,
+    /// Its `binaryData:` values holding masks.
+    binary: Vec<DataValue>,
 }
 
 fn decode(text: &str, node: Span, value: &str, style: ScalarStyle) -> Option<DataValue> {
@@ -155,7 +229,8 @@ fn decode(text: &str, node: Span, value: &str, style: ScalarStyle) -> Option<Dat
     let decoded = String::from_utf8(bytes).ok()?;
     // `workato:` after an opener: a mask or a near miss of one.
     let candidates = crate::grammar::scan(decoded.as_bytes());
-    if candidates.is_empty() {
+    let (nested, hidden) = nested_in(&decoded);
+    if candidates.is_empty() && nested.is_empty() && hidden.is_empty() {
         return None;
     }
     let raw = &text[node.range()];
@@ -176,7 +251,33 @@ fn decode(text: &str, node: Span, value: &str, style: ScalarStyle) -> Option<Dat
         in_place,
         decoded,
         candidates,
+        nested,
+        hidden,
     })
+}
+
+/// The base64 texts inside a decoded value that decode to masks, and the masks in it that
+/// nothing decodes.
+fn nested_in(decoded: &str) -> (Vec<Nested>, Vec<Encoded>) {
+    let mut nested = Vec::new();
+    let mut hidden = Vec::new();
+    for hit in crate::encoded::find(decoded.as_bytes()) {
+        let token = &decoded[hit.span.range()];
+        let inner = (hit.encoding == Encoding::Base64)
+            .then(|| Base64::of(token))
+            .and_then(|how| Some((how, how.engine().decode(token).ok()?)))
+            .and_then(|(how, bytes)| Some((how, String::from_utf8(bytes).ok()?)));
+        match inner {
+            Some((engine, text)) => nested.push(Nested {
+                span: hit.span,
+                engine,
+                candidates: crate::grammar::scan(text.as_bytes()),
+                decoded: text,
+            }),
+            None => hidden.push(hit),
+        }
+    }
+    (nested, hidden)
 }
 
 #[cfg(test)]

@@ -656,3 +656,135 @@ fn secret_data_renders_in_json_manifests_and_lists() {
             .success();
     }
 }
+
+/// The image pull secret pattern: `.dockerconfigjson` JSON in base64 whose `auth` is
+/// base64 of `user:password` again. Both the plain mask and the nested one resolve; a mask in
+/// JSON escapes inside the data is refused, and lint reports it.
+#[test]
+fn nested_base64_in_secret_data_resolves_and_escaped_masks_in_it_are_refused() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let dir = tempfile::tempdir().unwrap();
+    store(dir.path());
+    let config = |user: &str, auth: &str| {
+        format!(
+            r#"{{"auths":{{"r.io":{{"username":"robot","password":"{user}","auth":"{auth}"}}}}}}"#
+        )
+    };
+    let mask = "{{workato:vault:user:kv/app}}";
+    let template = config(mask, &b64(&format!("robot:{mask}")));
+    let manifest = |data: &str| {
+        format!(
+            "kind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {data}\n"
+        )
+    };
+    fs::write(dir.path().join("pull.yaml"), manifest(&b64(&template))).unwrap();
+    let expected = manifest(&b64(&config("app", &b64("robot:app"))));
+    secretmask()
+        .current_dir(dir.path())
+        .args([
+            "render",
+            "pull.yaml",
+            "--secrets-file",
+            "secrets.yaml",
+            "-o",
+            "-",
+        ])
+        .assert()
+        .success()
+        .stdout(expected);
+    secretmask()
+        .current_dir(dir.path())
+        .args(["lint", "pull.yaml"])
+        .assert()
+        .success();
+
+    let escaped = config("\\u003c\\u003cworkato:vault:user:kv/app>>", "x");
+    fs::write(dir.path().join("escaped.yaml"), manifest(&b64(&escaped))).unwrap();
+    let output = secretmask()
+        .current_dir(dir.path())
+        .args([
+            "render",
+            "escaped.yaml",
+            "--secrets-file",
+            "secrets.yaml",
+            "-o",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("in this Secret's base64 data value: a backslash-escaped mask"),
+        "{stderr}"
+    );
+    let output = secretmask()
+        .current_dir(dir.path())
+        .args(["lint", "escaped.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("SM037"));
+}
+
+/// Base64 `data` wrapped over lines, broken inside `workato:`'s encoding where no single line
+/// shows it, is refused by render and reported by lint; a ConfigMap's `binaryData` resolves.
+#[test]
+fn wrapped_secret_data_is_refused_and_binary_data_resolves() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let dir = tempfile::tempdir().unwrap();
+    store(dir.path());
+    let encoded = b64("{{workato:vault:user:kv/app}}");
+    // `e3t3b3JrYXRvOn` is `{{workato:`: break it in the middle.
+    let (head, tail) = encoded.split_at(6);
+    fs::write(
+        dir.path().join("wrapped.yaml"),
+        format!("kind: Secret\ndata:\n  a: |\n    {head}\n    {tail}\n"),
+    )
+    .unwrap();
+    let output = secretmask()
+        .current_dir(dir.path())
+        .args([
+            "render",
+            "wrapped.yaml",
+            "--secrets-file",
+            "secrets.yaml",
+            "-o",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("over several lines"));
+    let output = secretmask()
+        .current_dir(dir.path())
+        .args(["lint", "wrapped.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+
+    fs::write(
+        dir.path().join("cm.yaml"),
+        format!("kind: ConfigMap\nbinaryData:\n  a: {encoded}\n"),
+    )
+    .unwrap();
+    secretmask()
+        .current_dir(dir.path())
+        .args([
+            "render",
+            "cm.yaml",
+            "--secrets-file",
+            "secrets.yaml",
+            "-o",
+            "-",
+        ])
+        .assert()
+        .success()
+        .stdout(format!(
+            "kind: ConfigMap\nbinaryData:\n  a: {}\n",
+            b64("app")
+        ));
+}

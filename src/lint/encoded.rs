@@ -26,7 +26,18 @@ pub(super) fn check(bytes: &[u8], found: Vec<Encoded>) -> (Vec<Finding>, Vec<Mas
                 message: "this Secret's base64 data value holds a mask but is written over several lines or with escapes, so render cannot replace it".into(),
             });
         }
-        for candidate in &value.candidates {
+        for hit in &value.hidden {
+            findings.push(in_data(Finding {
+                rule: super::ENCODED_MASK,
+                span: value.span,
+                message: format!(
+                    "a {} mask, which render does not resolve",
+                    hit.encoding.describe()
+                ),
+            }));
+        }
+        let nested = value.nested.iter().map(|n| &n.candidates);
+        for candidate in std::iter::once(&value.candidates).chain(nested).flatten() {
             match candidate {
                 Err(error) => findings.push(in_data(super::parse_finding(error))),
                 Ok(mask) => {

@@ -159,7 +159,8 @@ pub fn check(bytes: &[u8]) -> Vec<Finding> {
 pub fn check_all(bytes: &[u8]) -> (Vec<Finding>, Vec<crate::mask::Mask>) {
     let found = crate::encoded::find(bytes);
     let plain = grammar::has_candidates(bytes);
-    if !plain && found.is_empty() {
+    let data = crate::kubernetes::may_hold_data(bytes);
+    if !plain && found.is_empty() && !data {
         return (Vec::new(), Vec::new());
     }
     let candidates = if plain {
@@ -169,7 +170,7 @@ pub fn check_all(bytes: &[u8]) -> (Vec<Finding>, Vec<crate::mask::Mask>) {
     };
     let mut findings = check_candidates(&candidates);
     let mut masks: Vec<crate::mask::Mask> = candidates.into_iter().filter_map(Result::ok).collect();
-    if !found.is_empty() {
+    if !found.is_empty() || data {
         let (more, inner) = encoded::check(bytes, found);
         findings.extend(more);
         masks.extend(inner);

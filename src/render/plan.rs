@@ -23,7 +23,8 @@ pub struct Plan {
     pub format: Format,
     /// The masks written in the template, in order.
     pub masks: Vec<Mask>,
-    /// Secret `data` values holding masks, each with its masks (spans into the decoded text).
+    /// Secret `data` values holding masks, each with its masks: its own (spans into its decoded
+    /// text), then each nested base64 text's (spans into that text's decoding).
     pub data: Vec<(DataValue, Vec<Mask>)>,
     /// What can never render, in order.
     pub problems: Vec<Failure>,
@@ -75,18 +76,26 @@ impl Plan {
             (Vec::new(), found)
         };
         let mut data = Vec::new();
-        for mut value in values {
+        for value in values {
             let mut inner = Vec::new();
-            for candidate in std::mem::take(&mut value.candidates) {
+            let nested = value.nested.iter().map(|n| &n.candidates);
+            for candidate in std::iter::once(&value.candidates).chain(nested).flatten() {
                 match candidate {
-                    Ok(mask) => inner.push(mask),
+                    Ok(mask) => inner.push(mask.clone()),
                     Err(error) => problems.push(Failure {
                         span: value.span,
                         locator: String::new(),
-                        failure: MaskFailure::InData(Box::new(MaskFailure::Malformed(error))),
+                        failure: MaskFailure::InData(Box::new(MaskFailure::Malformed(
+                            error.clone(),
+                        ))),
                     }),
                 }
             }
+            problems.extend(value.hidden.iter().map(|hit| Failure {
+                span: value.span,
+                locator: String::new(),
+                failure: MaskFailure::InData(Box::new(MaskFailure::Encoded(hit.encoding))),
+            }));
             if !value.in_place {
                 problems.push(Failure {
                     span: value.span,
@@ -178,6 +187,63 @@ pub fn render_plan(
     Ok(out)
 }
 
+/// One decoded `data` value rendered: each nested base64 text rendered and encoded again alike
+/// in its place, then the value's own masks; `masks` and `values` are the value's own, then each
+/// nested text's.
+fn render_data(
+    value: &DataValue,
+    masks: &[Mask],
+    values: &[Result<Value, ResolveError>],
+) -> Result<Vec<u8>, RenderError> {
+    let own = value.candidates.iter().filter(|c| c.is_ok()).count();
+    let (own_masks, mut nested_masks) = masks.split_at(own);
+    let (own_values, mut nested_values) = values.split_at(own);
+    let mut failures = Vec::new();
+    let mut replacements: Vec<(Span, String)> = Vec::new();
+    for nested in &value.nested {
+        let count = nested.candidates.iter().filter(|c| c.is_ok()).count();
+        let (these_masks, more_masks) = nested_masks.split_at(count);
+        let (these, more) = nested_values.split_at(count);
+        (nested_masks, nested_values) = (more_masks, more);
+        match render(
+            nested.decoded.as_bytes(),
+            these_masks,
+            these,
+            Format::Text,
+            Escape::None,
+        ) {
+            Ok(bytes) => replacements.push((nested.span, nested.engine.encode(&bytes))),
+            Err(RenderError::Masks(list)) => failures.extend(list),
+            Err(RenderError::Syntax { .. }) => unreachable!("text has no syntax"),
+        }
+    }
+    let shifts = Shifts::new(&replacements);
+    let mut decoded = Vec::with_capacity(value.decoded.len());
+    let mut last = 0;
+    for (span, text) in &replacements {
+        decoded.extend_from_slice(&value.decoded.as_bytes()[last..span.start]);
+        decoded.extend_from_slice(text.as_bytes());
+        last = span.end;
+    }
+    decoded.extend_from_slice(&value.decoded.as_bytes()[last..]);
+    let own_masks: Vec<Mask> = own_masks
+        .iter()
+        .map(|mask| Mask {
+            span: shifts.to_new(mask.span),
+            ..mask.clone()
+        })
+        .collect();
+    match render(&decoded, &own_masks, own_values, Format::Text, Escape::None) {
+        Ok(bytes) if failures.is_empty() => Ok(bytes),
+        Ok(_) => Err(RenderError::Masks(failures)),
+        Err(RenderError::Masks(list)) => {
+            failures.extend(list);
+            Err(RenderError::Masks(failures))
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// [`render_plan`], writing into `sink` as [`super::render_to`] does: a large output is never
 /// held in memory when it need not be parsed again.
 ///
@@ -214,13 +280,7 @@ pub fn render_plan_to(
     for (value, masks) in &plan.data {
         let (these, others) = rest.split_at(masks.len());
         rest = others;
-        match render(
-            value.decoded.as_bytes(),
-            masks,
-            these,
-            Format::Text,
-            Escape::None,
-        ) {
+        match render_data(value, masks, these) {
             Ok(bytes) => {
                 let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
                 // A plain scalar a YAML reader would type (all digits, say) is quoted.
