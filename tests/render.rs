@@ -788,3 +788,35 @@ fn wrapped_secret_data_is_refused_and_binary_data_resolves() {
             b64("app")
         ));
 }
+
+/// A write into a device cannot be taken back, so it comes before any rename: when it fails,
+/// every renamed target is still old.
+#[test]
+fn devices_are_written_before_any_target_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    store(dir.path());
+    for name in ["a", "b"] {
+        fs::write(
+            dir.path().join(format!("{name}.yaml.tpl")),
+            "u: {{workato:vault:user:kv/app}}\n",
+        )
+        .unwrap();
+    }
+    fs::create_dir(dir.path().join("out")).unwrap();
+    fs::write(dir.path().join("out/a.yaml"), "old\n").unwrap();
+    // Writing into /dev/full fails with ENOSPC.
+    std::os::unix::fs::symlink("/dev/full", dir.path().join("out/b.yaml")).unwrap();
+    let output = secretmask()
+        .current_dir(dir.path())
+        .args(["render", "a.yaml.tpl", "b.yaml.tpl", "--out-dir", "out"])
+        .args(["--secrets-file", "secrets.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("out/a.yaml")).unwrap(),
+        "old\n"
+    );
+    let left: Vec<_> = fs::read_dir(dir.path().join("out")).unwrap().collect();
+    assert_eq!(left.len(), 2, "no staged file is left: {left:?}");
+}

@@ -163,6 +163,9 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
             ),
         );
     }
+    // Devices, FIFOs and descriptors first: a write into one cannot be taken back, so it fails
+    // while every renamed target is still old.
+    staged.sort_by_key(|file| !file.is_stream());
     for file in staged {
         file.commit()?;
     }

@@ -263,6 +263,12 @@ fn open(target: &Path, modes: Modes) -> Result<Staging, Error> {
 }
 
 impl Staged {
+    /// Whether the output is written into its target (a device, FIFO or descriptor) rather
+    /// than renamed over it: such a write cannot be undone, so it is made before any rename.
+    pub(crate) fn is_stream(&self) -> bool {
+        matches!(self.kind, Kind::Stream(_))
+    }
+
     /// Gives the file its mode (and owner), renames it over its target and syncs the folder,
     /// so the rename survives a crash.
     pub(crate) fn commit(self) -> Result<(), Error> {
