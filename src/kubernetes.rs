@@ -5,7 +5,7 @@
 //! check them (ARCHITECTURE.md §One mask).
 
 use base64::Engine;
-use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+use serde_saphyr::granit_parser::{Event, ScalarStyle};
 
 use crate::encoded::{Encoded, Encoding};
 use crate::source::Span;
@@ -116,7 +116,7 @@ pub(crate) fn masked_data(stream: &[u8]) -> Vec<DataValue> {
     let mut found = Vec::new();
     // Each open collection, innermost last.
     let mut open: Vec<Collection> = Vec::new();
-    for event in Parser::new_from_str(text) {
+    for event in crate::render::format::yaml::parser(text) {
         let Ok((event, span)) = event else {
             return found;
         };

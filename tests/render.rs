@@ -820,3 +820,59 @@ fn devices_are_written_before_any_target_is_replaced() {
     let left: Vec<_> = fs::read_dir(dir.path().join("out")).unwrap().collect();
     assert_eq!(left.len(), 2, "no staged file is left: {left:?}");
 }
+
+/// What an attack run found refused though every reader takes it: a value starting with a
+/// byte order mark as a whole plain YAML scalar (written `"\uFEFF…"`), C1 controls in a TOML
+/// literal string (TOML allows them), YAML nested 300 levels (the parser's default stops at 255).
+#[test]
+fn values_every_reader_takes_are_not_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("secrets.yaml"),
+        "kv/a:\n  bom: \"\\uFEFFabc\"\n  c1: \"a\\u0085b\\u009Fc\"\n  v: deep\n",
+    )
+    .unwrap();
+    let render = |format: &str, template: &str| {
+        secretmask()
+            .current_dir(dir.path())
+            .args(["render", "--as", format, "--secrets-file", "secrets.yaml"])
+            .write_stdin(template.to_owned())
+            .output()
+            .unwrap()
+    };
+    let output = render("yaml", "a: {{workato:vault:bom:kv/a}}\n");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(output.stdout, b"a: \"\\uFEFFabc\"\n");
+    let output = render("toml", "a = '{{workato:vault:c1:kv/a}}'\n");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "a = 'a\u{85}b\u{9f}c'\n"
+    );
+    let mut deep = String::new();
+    for i in 0..300 {
+        deep.push_str(&format!("{}k{i}:\n", "  ".repeat(i)));
+    }
+    deep.push_str(&format!(
+        "{}v: {{{{workato:vault:v:kv/a}}}}\n",
+        "  ".repeat(300)
+    ));
+    let output = render("yaml", &deep);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .ends_with("v: deep\n")
+    );
+    let flow = format!(
+        "{}{{{{workato:vault:v:kv/a}}}}{}\n",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    let output = render("yaml", &flow);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("nested deeper than 4096 levels"),
+        "{output:?}"
+    );
+}

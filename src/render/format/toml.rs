@@ -4,7 +4,6 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-use super::chars::control;
 use super::{
     Mismatch, Placed, Slot, Syntax, TemplateSyntax, bare_placeholder, substitute_all,
     with_placeholders,
@@ -56,6 +55,13 @@ pub enum Refusal {
     Bare,
 }
 
+/// A character a TOML literal string cannot hold: an ASCII control character (DEL too) other
+/// than `allowed`. Any other character, U+0080–U+009F included, is a literal one (TOML 1.0's
+/// `non-ascii`).
+fn ascii_control(c: char, allowed: &str) -> bool {
+    c.is_ascii_control() && !allowed.contains(c)
+}
+
 impl Syntax for Toml {
     type Context = Context;
 
@@ -85,7 +91,9 @@ impl Syntax for Toml {
             Context::Comment => return super::in_comment(value),
             Context::Basic => Cow::Owned(basic(value, false)),
             Context::MultiBasic => Cow::Owned(basic(value, true)),
-            Context::Literal if value.contains('\'') || value.chars().any(|c| control(c, "\t")) => {
+            Context::Literal
+                if value.contains('\'') || value.chars().any(|c| ascii_control(c, "\t")) =>
+            {
                 return Err(Refusal::Literal.into());
             }
             Context::Literal => Cow::Borrowed(value),
@@ -93,7 +101,7 @@ impl Syntax for Toml {
                 if value.contains("'''")
                     || value.starts_with('\'')
                     || value.ends_with('\'')
-                    || value.chars().any(|c| control(c, "\t\n"))
+                    || value.chars().any(|c| ascii_control(c, "\t\n"))
                     || (*at_open && value.starts_with('\n')) =>
             {
                 return Err(Refusal::MultiLiteral.into());

@@ -111,6 +111,31 @@ impl Nest {
     }
 }
 
+/// Collections nest this deep at most, block or flow: PyYAML and the Go and Java readers take
+/// far deeper documents than the parser's default of 255, and its events are read without
+/// recursion, so only memory bounds it.
+pub(crate) const NESTING_LIMIT: usize = 4096;
+
+/// The event parser over `text`, with [`NESTING_LIMIT`].
+pub(crate) fn parser(text: &str) -> Parser<'_, serde_saphyr::granit_parser::StrInput<'_>> {
+    let mut options = serde_saphyr::granit_parser::Options::default();
+    options.block_nesting_limit = NESTING_LIMIT;
+    options.flow_nesting_limit = NESTING_LIMIT;
+    Parser::new_from_str_with_options(text, options)
+}
+
+/// What the parser said, naming the nesting limit where it was reached.
+fn syntax_message(error: &serde_saphyr::granit_parser::ScanError) -> String {
+    if matches!(
+        error.kind(),
+        serde_saphyr::granit_parser::ErrorKind::RecursionLimitExceeded
+    ) {
+        format!("collections nested deeper than {NESTING_LIMIT} levels, the most secretmask reads")
+    } else {
+        error.info()
+    }
+}
+
 /// The format of a file a mapping key names (`config.json`, `application.properties`), for a
 /// literal block under it.
 fn nested_format(key: &str) -> Option<super::Format> {
@@ -372,7 +397,7 @@ pub(crate) fn is_collection(doc: &[u8]) -> bool {
     };
     let mut root = None;
     let mut at_root = false;
-    for event in Parser::new_from_str(text) {
+    for event in parser(text) {
         let Ok((event, _)) = event else {
             return false;
         };
@@ -465,10 +490,10 @@ fn yaml_piece(
     // Each open collection: whether it is a flow collection, whether a mapping, its children,
     // and a mapping's last key when it was a scalar.
     let mut open: Vec<(bool, bool, usize, Option<std::borrow::Cow<'_, str>>)> = Vec::new();
-    for event in Parser::new_from_str(piece) {
+    for event in parser(piece) {
         let (event, span) = event.map_err(|e| TemplateSyntax {
             offset: base + e.marker().byte_offset().unwrap_or(0),
-            message: e.info(),
+            message: syntax_message(&e),
         })?;
         // A mapping's children alternate key and value.
         let mut key = false;
@@ -816,6 +841,10 @@ fn yaml_plain(value: &str, at_start: bool, at_end: bool, flow: bool) -> Result<(
     if value.chars().any(|c| !printable(c) || c == '\t') {
         return refuse("a tab or control character");
     }
+    // A byte order mark may not stand inside a document; readers drop or reject it.
+    if value.contains('\u{FEFF}') {
+        return refuse("a byte order mark");
+    }
     if value.contains(": ") || value.contains(":\t") || value.ends_with(':') && at_end {
         return refuse("`: `");
     }
@@ -916,7 +945,7 @@ struct Located {
 
 fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
     let mut nodes = Vec::new();
-    for event in Parser::new_from_str(text) {
+    for event in parser(text) {
         let (event, span) = event.map_err(|e| e.marker().byte_offset().unwrap_or(0))?;
         let start = span.start.byte_offset().unwrap_or(0);
         let end = span.end.byte_offset().unwrap_or(start);
@@ -1240,6 +1269,7 @@ mod tests {
         assert_eq!(whole("yes", Kind::String), "\"yes\"");
         assert_eq!(whole("a: b", Kind::String), "\"a: b\"");
         assert_eq!(whole("hunter2", Kind::String), "hunter2");
+        assert_eq!(whole("\u{FEFF}bom", Kind::String), "\"\\uFEFFbom\"");
         assert_eq!(whole("5432", Kind::Number), "5432");
         assert_eq!(whole("1e5", Kind::Number), "1.0e+5");
         assert_eq!(whole("true", Kind::Bool), "true");
