@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -270,11 +271,42 @@ fn an_output_that_is_an_input_or_shared_by_two_inputs_is_refused() {
     }
 }
 
-/// SIGINT or SIGTERM while outputs are staged removes every staged file; a staged file is 0600
-/// whatever the target's mode, and gets that mode only when committed.
+/// The files a process has open in `dir` that have no name there: its anonymous staged files
+/// (`O_TMPFILE`), as `/proc` shows them.
+fn anonymous_in(pid: u32, dir: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    fds.filter_map(|fd| {
+        let fd = fd.ok()?.path();
+        let target = fs::read_link(&fd).ok()?;
+        let text = target.to_string_lossy().into_owned();
+        (text.starts_with(&*dir.to_string_lossy()) && text.ends_with("(deleted)")).then_some(fd)
+    })
+    .collect()
+}
+
+/// Every name in `dir` that is no target: staged files left behind.
+fn leftovers(dir: &Path, targets: &[&str]) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !targets.contains(&name.as_str()))
+        .collect()
+}
+
+/// Any catchable signal while outputs are staged leaves no staged file: staged files are
+/// anonymous (a SIGKILL leaves nothing either), `0600` whatever the target's mode, and get that
+/// mode and a name only when committed.
 #[test]
 fn a_signal_mid_render_leaves_no_staged_file() {
-    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+    for (signal, code) in [
+        ("INT", 130),
+        ("TERM", 143),
+        ("HUP", 129),
+        ("QUIT", 131),
+        ("KILL", -9),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let store = secrets(dir.path(), CANARY);
         let input = dir.path().join("in");
@@ -300,23 +332,21 @@ fn a_signal_mid_render_leaves_no_staged_file() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let staged = || -> Vec<std::path::PathBuf> {
-            fs::read_dir(&out)
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
-                .collect()
-        };
         let started = Instant::now();
-        while staged().is_empty() {
+        let staged = loop {
+            let staged = anonymous_in(child.id(), &out);
+            if !staged.is_empty() {
+                break staged;
+            }
             assert!(
                 started.elapsed() < Duration::from_secs(20),
                 "nothing staged"
             );
             std::thread::sleep(Duration::from_millis(20));
-        }
-        let mode = fs::metadata(&staged()[0]).unwrap().mode() & 0o7777;
+        };
+        let mode = fs::metadata(&staged[0]).unwrap().mode() & 0o7777;
         assert_eq!(mode, 0o600, "a staged file holding secrets is 0600");
+        assert_eq!(leftovers(&out, &["a.yaml", "b.yaml"]), Vec::<String>::new());
         assert!(
             Command::new("kill")
                 .args([&format!("-{signal}"), &child.id().to_string()])
@@ -325,10 +355,70 @@ fn a_signal_mid_render_leaves_no_staged_file() {
                 .success()
         );
         let status = child.wait().unwrap();
-        assert_eq!(status.code(), Some(code), "SIG{signal}");
-        assert!(staged().is_empty(), "SIG{signal} left {:?}", staged());
+        if code > 0 {
+            assert_eq!(status.code(), Some(code), "SIG{signal}");
+        } else {
+            assert_eq!(status.signal(), Some(-code), "SIG{signal}");
+        }
+        assert_eq!(
+            leftovers(&out, &["a.yaml", "b.yaml"]),
+            Vec::<String>::new(),
+            "SIG{signal}"
+        );
         assert_eq!(fs::read_to_string(out.join("b.yaml")).unwrap(), "old\n");
     }
+}
+
+/// A signal during the commit of many outputs waits for it: the targets are all old or all
+/// new, never mixed.
+#[test]
+fn a_signal_during_the_commit_leaves_all_old_or_all_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = secrets(dir.path(), CANARY);
+    let input = dir.path().join("in");
+    let out = dir.path().join("out");
+    fs::create_dir_all(&input).unwrap();
+    fs::create_dir_all(&out).unwrap();
+    let names: Vec<String> = (0..400).map(|i| format!("f{i:03}.yaml")).collect();
+    for name in &names {
+        fs::write(input.join(name), format!("a: {MASK}\n")).unwrap();
+    }
+    let mut mixed = 0;
+    for attempt in 0..12u64 {
+        for name in &names {
+            fs::write(out.join(name), "old\n").unwrap();
+        }
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("secretmask"))
+            .current_dir(dir.path())
+            .args(["render", "in", "--out-dir", "out", "--secrets-file"])
+            .arg(&store)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait for the first rename, then signal at once: mid-commit.
+        let started = Instant::now();
+        while fs::read_to_string(out.join(&names[0])).unwrap() == "old\n"
+            && fs::read_to_string(out.join(&names[399])).unwrap() == "old\n"
+            && started.elapsed() < Duration::from_secs(20)
+        {
+            std::hint::spin_loop();
+        }
+        std::thread::sleep(Duration::from_micros(attempt * 300));
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        child.wait().unwrap();
+        let new = names
+            .iter()
+            .filter(|n| fs::read_to_string(out.join(n)).unwrap() != "old\n")
+            .count();
+        if new != 0 && new != names.len() {
+            mixed += 1;
+        }
+        let names_ref: Vec<&str> = names.iter().map(String::as_str).collect();
+        assert_eq!(leftovers(&out, &names_ref), Vec::<String>::new());
+    }
+    assert_eq!(mixed, 0, "runs that left a mixed tree");
 }
 
 /// Run as root on another user's file, the output keeps that user as its owner; run as another

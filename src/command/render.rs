@@ -164,11 +164,17 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
         );
     }
     // Devices, FIFOs and descriptors first: a write into one cannot be taken back, so it fails
-    // while every renamed target is still old.
-    staged.sort_by_key(|file| !file.is_stream());
-    for file in staged {
+    // while every renamed target is still old (and one that blocks, a FIFO nobody reads, can
+    // still be interrupted). Then the renames, which a signal waits for.
+    let (streams, files): (Vec<_>, Vec<_>) = staged.into_iter().partition(|file| file.is_stream());
+    for stream in streams {
+        stream.commit()?;
+    }
+    let commit = output::committing();
+    for file in files {
         file.commit()?;
     }
+    drop(commit);
     // stdout last, once every file is in place.
     let mut stdout = std::io::stdout().lock();
     for mut spool in to_stdout {

@@ -1,7 +1,8 @@
 //! Atomic output: every target is written to a temporary file in its own folder and fsynced
 //! before any is renamed over its target, so a failure (or a kill) leaves every old target
-//! as it was. Temporary files are `0600` until their commit gives them their final mode (and
-//! owner), and they are removed on SIGINT and SIGTERM.
+//! as it was. Staged files are anonymous (`O_TMPFILE`, Linux) or `0600` until their commit gives
+//! them their final mode (and owner); a catchable signal waits for a commit under way and then
+//! removes what is staged.
 
 use std::fs::Permissions;
 use std::io::Write;
@@ -20,17 +21,39 @@ pub(crate) const DEFAULT_MODE: u32 = 0o600;
 /// dropped uncommitted is already gone: tempfile removes it, and removing it again is a no-op).
 static STAGED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// On SIGINT or SIGTERM, removes every staged temporary file, then exits as the signal would
-/// (128 + its number). Installed once; harmless when nothing is staged.
+/// Held while the staged files are renamed over their targets: a signal waits for the commit
+/// (a few renames, bounded) so that the targets are all old or all new, never mixed.
+static COMMIT: Mutex<()> = Mutex::new(());
+
+/// Holds off the signal handler of [`clean_up_on_signals`] until dropped.
+pub(crate) fn committing() -> std::sync::MutexGuard<'static, ()> {
+    COMMIT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// On SIGINT, SIGTERM, SIGHUP or SIGQUIT, waits for a commit under way to end, removes every
+/// staged temporary file, then exits as the signal would (128 + its number). SIGXFSZ is
+/// ignored, so a file too large fails its write (and the render) instead of killing it.
+/// Installed once; harmless when nothing is staged.
 pub(crate) fn clean_up_on_signals() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
-        use signal_hook::consts::{SIGINT, SIGTERM};
-        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+        // SAFETY: SIG_IGN for SIGXFSZ only makes a write past the file size limit fail with
+        // EFBIG; no handler runs.
+        unsafe {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        }
+        let Ok(mut signals) =
+            signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
+        else {
             return;
         };
         std::thread::spawn(move || {
             if let Some(signal) = signals.forever().next() {
+                // Kept until the exit: no commit starts after this.
+                let _commit = committing();
                 let staged = STAGED
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -81,9 +104,131 @@ enum Kind {
 /// (`sync_file_range`), so the disk writes while the rest renders and the fsync before the
 /// commit waits for the last piece only (a 50 MB output: measured with `bench/render-file.sh`).
 struct Writeback {
-    file: NamedTempFile,
+    file: Temp,
     written: u64,
     started: u64,
+}
+
+/// A staged file: on Linux an anonymous one (`O_TMPFILE`) in the target's folder, which has no
+/// name until its commit, so a SIGKILL leaves nothing behind; where the file system cannot
+/// make one, a named `0600` file `.NAME.XXXXXX.tmp` beside the target.
+enum Temp {
+    Anonymous { file: std::fs::File, dir: PathBuf },
+    Named(NamedTempFile),
+}
+
+impl Temp {
+    fn file(&self) -> &std::fs::File {
+        match self {
+            Self::Anonymous { file, .. } => file,
+            Self::Named(temp) => temp.as_file(),
+        }
+    }
+
+    /// A staged file in `dir` for `target`.
+    fn new(dir: &Path, target: &Path) -> std::io::Result<Self> {
+        #[cfg(target_os = "linux")]
+        if let Some(file) = anonymous(dir)? {
+            return Ok(Self::Anonymous {
+                file,
+                dir: dir.to_path_buf(),
+            });
+        }
+        // tempfile creates the file 0600: it holds secrets until it is the target.
+        let temp = tempfile::Builder::new()
+            .prefix(&staged_prefix(target))
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
+        register(temp.path());
+        Ok(Self::Named(temp))
+    }
+
+    /// Puts the file at `target`: an anonymous one is given a staged name first (for the
+    /// instant between the two calls), then renamed.
+    fn persist(self, target: &Path) -> std::io::Result<()> {
+        match self {
+            Self::Named(temp) => {
+                let path = temp.path().to_path_buf();
+                let persisted = temp.persist(target);
+                unregister(&path);
+                persisted.map(drop).map_err(|e| e.error)
+            }
+            Self::Anonymous { file, dir } => {
+                use std::os::fd::AsRawFd;
+                let proc_path =
+                    std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
+                        .expect("no NUL in a number");
+                for attempt in 0u32.. {
+                    let name = dir.join(format!(
+                        "{}{:x}{attempt}.tmp",
+                        staged_prefix(target),
+                        std::process::id()
+                    ));
+                    let c_name = std::ffi::CString::new(name.as_os_str().as_encoded_bytes())
+                        .map_err(std::io::Error::other)?;
+                    register(&name);
+                    // SAFETY: both paths are NUL-terminated strings that outlive the call;
+                    // linkat only adds a name to the open file.
+                    let linked = unsafe {
+                        libc::linkat(
+                            libc::AT_FDCWD,
+                            proc_path.as_ptr(),
+                            libc::AT_FDCWD,
+                            c_name.as_ptr(),
+                            libc::AT_SYMLINK_FOLLOW,
+                        )
+                    };
+                    if linked != 0 {
+                        unregister(&name);
+                        let error = std::io::Error::last_os_error();
+                        if error.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 {
+                            continue;
+                        }
+                        return Err(error);
+                    }
+                    let renamed = std::fs::rename(&name, target);
+                    if renamed.is_err() {
+                        let _ = std::fs::remove_file(&name);
+                    }
+                    unregister(&name);
+                    return renamed;
+                }
+                unreachable!("the loop returns")
+            }
+        }
+    }
+}
+
+/// The name a staged file starts with: `.NAME.`.
+fn staged_prefix(target: &Path) -> String {
+    format!(
+        ".{}.",
+        target.file_name().unwrap_or_default().to_string_lossy()
+    )
+}
+
+/// An anonymous `0600` file in `dir`, or `None` where the file system has no `O_TMPFILE`.
+#[cfg(target_os = "linux")]
+fn anonymous(dir: &Path) -> std::io::Result<Option<std::fs::File>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_TMPFILE)
+        .mode(0o600)
+        .open(dir)
+    {
+        Ok(file) => Ok(Some(file)),
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL | libc::ENOENT)
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 impl Writeback {
@@ -92,7 +237,7 @@ impl Writeback {
 
 impl Write for Writeback {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.file.write(buf)?;
+        let n = self.file.file().write(buf)?;
         self.written += n as u64;
         #[cfg(target_os = "linux")]
         if self.written - self.started >= Self::STEP {
@@ -102,7 +247,7 @@ impl Write for Writeback {
             // (the fsync before the commit still syncs everything).
             unsafe {
                 libc::sync_file_range(
-                    self.file.as_file().as_raw_fd(),
+                    self.file.file().as_raw_fd(),
                     self.started as libc::off64_t,
                     (self.written - self.started) as libc::off64_t,
                     libc::SYNC_FILE_RANGE_WRITE,
@@ -114,7 +259,7 @@ impl Write for Writeback {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
+        self.file.file().flush()
     }
 }
 
@@ -154,7 +299,7 @@ impl Staging {
     /// Syncs what was written: ready to commit.
     pub(crate) fn finish(self) -> Result<Staged, Error> {
         if let Kind::File { temp, .. } = &self.kind {
-            temp.file.as_file().sync_all().map_err(|source| Error::Io {
+            temp.file.file().sync_all().map_err(|source| Error::Io {
                 path: self.target.clone(),
                 source,
             })?;
@@ -233,17 +378,8 @@ fn open(target: &Path, modes: Modes) -> Result<Staging, Error> {
                 m.permissions().mode() & 0o777
             })
     });
-    // tempfile creates the file 0600: it holds secrets until it is the target.
-    let temp = tempfile::Builder::new()
-        .prefix(&format!(
-            ".{}.",
-            target.file_name().unwrap_or_default().to_string_lossy()
-        ))
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(io)?;
-    register(temp.path());
-    let ours = temp.as_file().metadata().map_err(io)?;
+    let temp = Temp::new(&dir, &target).map_err(io)?;
+    let ours = temp.file().metadata().map_err(io)?;
     let owner = existing
         .as_ref()
         .map(|m| (m.uid(), m.gid()))
@@ -298,19 +434,16 @@ impl Staged {
         if let Some((uid, gid)) = owner {
             // Only root may give a file away; anyone else's output is theirs, as a plain
             // write by them would be.
-            match std::os::unix::fs::fchown(temp.as_file(), Some(uid), Some(gid)) {
+            match std::os::unix::fs::fchown(temp.file(), Some(uid), Some(gid)) {
                 Err(e) if e.kind() != std::io::ErrorKind::PermissionDenied => return Err(io(e)),
                 _ => {}
             }
         }
         // After chown, which clears setuid bits, and the umask never narrows it.
-        temp.as_file()
+        temp.file()
             .set_permissions(Permissions::from_mode(mode))
             .map_err(io)?;
-        let path = temp.path().to_path_buf();
-        let persisted = temp.persist(&target);
-        unregister(&path);
-        persisted.map_err(|e| io(e.error))?;
+        temp.persist(&target).map_err(io)?;
         if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
             && let Ok(dir) = std::fs::File::open(dir)
         {
