@@ -360,14 +360,20 @@ impl Short {
     }
 
     fn hold(&self, haystack: &[u8]) -> usize {
-        let len = haystack.len();
-        (len.saturating_sub(self.longest.saturating_sub(1))..len)
-            .find(|&at| match &self.engine {
-                Engine::Dfa(dfa) => begins(dfa, &haystack[at..]),
-                Engine::Nfa(nfa) => begins(nfa, &haystack[at..]),
-            })
-            .unwrap_or(len)
+        hold_by(haystack, self.longest, |tail| match &self.engine {
+            Engine::Dfa(dfa) => begins(dfa, tail),
+            Engine::Nfa(nfa) => begins(nfa, tail),
+        })
     }
+}
+
+/// Where the first tail of `haystack` that `begins` a longer pattern starts, or its end: only the
+/// tails shorter than the `longest` pattern are asked, since no longer one can begin another.
+fn hold_by(haystack: &[u8], longest: usize, begins: impl Fn(&[u8]) -> bool) -> usize {
+    let len = haystack.len();
+    (len.saturating_sub(longest.saturating_sub(1))..len)
+        .find(|&at| begins(&haystack[at..]))
+        .unwrap_or(len)
 }
 
 /// Whether `tail` is the start of a longer pattern of `automaton`.
@@ -442,6 +448,12 @@ impl TileIndex {
         }
     }
 
+    /// Whether `key` may be a window of a tile: `false` is certain.
+    fn may_hold(&self, key: u64) -> bool {
+        let bit = Self::bit(key);
+        self.filter[bit / 64] & (1 << (bit % 64)) != 0
+    }
+
     fn bit(key: u64) -> usize {
         (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FILTER_BITS)) as usize
     }
@@ -451,8 +463,7 @@ impl TileIndex {
         let mut at = 0;
         while at + WINDOW <= len {
             let key = key(&haystack[at..at + WINDOW]);
-            let bit = Self::bit(key);
-            if self.filter[bit / 64] & (1 << (bit % 64)) != 0 {
+            if self.may_hold(key) {
                 for &(tile, offset) in self.windows.get(&key).into_iter().flatten() {
                     let (text, widens) = &self.tiles[tile as usize];
                     let Some(start) = at.checked_sub(usize::from(offset)) else {
@@ -469,10 +480,7 @@ impl TileIndex {
     }
 
     fn hold(&self, haystack: &[u8]) -> usize {
-        let len = haystack.len();
-        (len.saturating_sub(self.longest - 1)..len)
-            .find(|&at| self.begins(&haystack[at..]))
-            .unwrap_or(len)
+        hold_by(haystack, self.longest, |tail| self.begins(tail))
     }
 
     /// Whether `tail` is the start of a longer tile.
@@ -1005,5 +1013,49 @@ mod tests {
         };
         assert!(matches!(engine(&few), Engine::Dfa(_)));
         assert!(matches!(engine(&many), Engine::Nfa(_)));
+    }
+
+    #[test]
+    fn a_whole_pattern_at_the_end_is_not_held_unless_a_longer_one_begins_with_it() {
+        let short = |patterns: &[&str]| {
+            let items: Vec<(&[u8], bool)> =
+                patterns.iter().map(|p| (p.as_bytes(), false)).collect();
+            Short::new(&items)
+        };
+        assert_eq!(short(&["abc", "zzzzzz"]).hold(b"xxabc"), 5);
+        assert_eq!(short(&["abc", "abcdef"]).hold(b"xxabc"), 2);
+    }
+
+    #[test]
+    fn only_tails_shorter_than_the_longest_pattern_are_asked() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        let at = hold_by(b"0123456789", 4, |tail| {
+            asked.borrow_mut().push(tail.len());
+            false
+        });
+        assert_eq!(at, 10);
+        assert_eq!(asked.into_inner(), [3, 2, 1]);
+        assert_eq!(hold_by(b"0123456789", 4, |tail| tail.len() <= 2), 8);
+    }
+
+    #[test]
+    fn the_tile_filter_passes_every_window_and_few_others() {
+        let value: String = (0..300u32)
+            .map(|i| char::from(b'a' + (i.wrapping_mul(2_654_435_761) >> 27) as u8 % 26))
+            .collect();
+        let index = TileIndex::new(&[(value.as_bytes(), false)]);
+        assert!(index.tiles.len() > 5);
+        for (tile, _) in &index.tiles {
+            for window in tile.windows(WINDOW) {
+                assert!(index.may_hold(key(window)));
+            }
+        }
+        let passed = (0..10_000u64)
+            .filter(|i| index.may_hold(i.wrapping_mul(0x2545_F491_4F6C_DD1D)))
+            .count();
+        assert!(
+            passed < 100,
+            "{passed} of 10000 other windows passed the filter"
+        );
     }
 }
