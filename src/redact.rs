@@ -1058,4 +1058,21 @@ mod tests {
             "{passed} of 10000 other windows passed the filter"
         );
     }
+
+    #[test]
+    fn a_tail_begins_a_tile_only_as_its_proper_prefix() {
+        let tile = b"0123456789abcdefghijklmnopqrstuvwxyzABCD";
+        let index = TileIndex::new(&[(&tile[..], false)]);
+        assert!(index.begins(&tile[..3]));
+        assert!(index.begins(&tile[..20]));
+        assert!(
+            !index.begins(&tile[..]),
+            "the whole tile is found, not held"
+        );
+        assert!(
+            !index.begins(b"01234567xxxxxxxxxxxx"),
+            "same first window, other text"
+        );
+        assert!(!index.begins(b"012x"));
+    }
 }
