@@ -570,3 +570,54 @@ fn tag_patches_custom_metadata_keeping_other_entries_and_the_value() {
             .ends_with("0 secrets tagged; 2 already tagged; 1 failed\n")
     );
 }
+
+/// A response cut mid-body or a proxy's 502 among many reads is retried, as the AWS SDK retries:
+/// the render succeeds, and only the faulted reads are made again.
+#[test]
+fn reads_cut_short_or_answered_by_a_failing_proxy_are_retried() {
+    let Some((address, token)) = bao::server() else {
+        return;
+    };
+    let bao = Bao::new(&address, &token);
+    let kv = format!("kv-{}", bao::unique("retry"));
+    bao.mount_kv(&kv, 2);
+    let mut template = String::new();
+    for p in 0..20 {
+        let data: serde_json::Map<String, serde_json::Value> =
+            [("k".to_owned(), format!("{CANARY}-{p}").into())]
+                .into_iter()
+                .collect();
+        bao.put(&kv, &format!("app/s{p}"), data.into());
+        template.push_str(&format!("p{p}: {{{{workato:vault:k:{kv}/app/s{p}}}}}\n"));
+    }
+    for fault in [Fault::CutEvery(5), Fault::BadGatewayEvery(5)] {
+        let proxy = Proxy::start(&address, fault);
+        let output = cli(&proxy.url, Some(&token))
+            .env("RUST_LOG", "debug")
+            .args(["render", "--as", "yaml", "--concurrency", "1"])
+            .write_stdin(template.clone())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{fault:?}: {output:?}");
+        assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 20);
+        assert_clean("stderr", &output.stderr, &[&token]);
+        assert!(String::from_utf8_lossy(&output.stderr).contains("vault: retrying in"));
+        let reads = proxy.count_where(|c| c.starts_with(&format!("GET /v1/{kv}/data/")));
+        assert!(
+            (21..=30).contains(&reads),
+            "{fault:?}: {reads} reads for 20 secrets"
+        );
+    }
+    // A 403 is an answer that will not change: one attempt.
+    let proxy = Proxy::start(&address, Fault::None);
+    let output = cli(&proxy.url, Some("not-a-token"))
+        .args(["render", "--as", "yaml"])
+        .write_stdin(format!("a: {{{{workato:vault:k:{kv}/app/s0}}}}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        proxy.count_where(|c| c.starts_with(&format!("GET /v1/{kv}/data/"))),
+        1
+    );
+}

@@ -259,12 +259,14 @@ impl VaultProvider {
         } = &s.auth
         {
             let (role_id, secret_id) = (role_id.get()?, secret_id.get()?);
-            let auth = vaultrs::auth::approle::login(
-                &client,
-                mount,
-                role_id.expose_secret(),
-                secret_id.expose_secret(),
-            )
+            let auth = retried(|| {
+                vaultrs::auth::approle::login(
+                    &client,
+                    mount,
+                    role_id.expose_secret(),
+                    secret_id.expose_secret(),
+                )
+            })
             .await
             .map_err(|e| match status(&e) {
                 Some(400) => ProviderError::AuthFailed {
@@ -302,12 +304,16 @@ impl VaultProvider {
     async fn read(&self, secret: &VaultPath) -> Fetched {
         let client = self.client().await?;
         let (mount, path) = self.split(&secret.path);
-        let read = match secret.version {
-            Some(version) => {
-                vaultrs::kv2::read_version::<serde_json::Value>(client, mount, path, version).await
+        let read = retried(|| async {
+            match secret.version {
+                Some(version) => {
+                    vaultrs::kv2::read_version::<serde_json::Value>(client, mount, path, version)
+                        .await
+                }
+                None => vaultrs::kv2::read::<serde_json::Value>(client, mount, path).await,
             }
-            None => vaultrs::kv2::read::<serde_json::Value>(client, mount, path).await,
-        };
+        })
+        .await;
         match read {
             Ok(serde_json::Value::Object(data)) => {
                 // The value leaves vaultrs as JSON; keep it only as a secret string from here.
@@ -358,7 +364,8 @@ impl VaultProvider {
                 };
             }
         }
-        let Ok(metadata) = vaultrs::kv2::read_metadata(client, mount, path).await else {
+        let Ok(metadata) = retried(|| vaultrs::kv2::read_metadata(client, mount, path)).await
+        else {
             return ProviderError::NotFound;
         };
         let version = version.unwrap_or(metadata.current_version);
@@ -375,7 +382,7 @@ impl VaultProvider {
     async fn describe_path(&self, secret: &VaultPath) -> Result<Metadata, ProviderError> {
         let client = self.client().await?;
         let (mount, path) = self.split(&secret.path);
-        let metadata = match vaultrs::kv2::read_metadata(client, mount, path).await {
+        let metadata = match retried(|| vaultrs::kv2::read_metadata(client, mount, path)).await {
             Ok(metadata) => metadata,
             Err(e) if status(&e) == Some(404) => {
                 return Err(self
@@ -545,6 +552,55 @@ impl rustify::Endpoint for MountInfoRequest {
 
 /// The HTTP status of a server's error answer. vaultrs makes an `APIError` of it only when the
 /// body holds Vault's `errors` list; a KV v2 404 for a deleted version has none.
+/// Attempts of one Vault request: the first and up to two retries, as the AWS SDK's standard
+/// mode makes (`README.md` §Reliability).
+const ATTEMPTS: usize = 3;
+
+/// `call`, retried with jittered exponential backoff (200 ms, then 400 ms, at most 5 s) while it
+/// fails in a way another attempt may cure ([`transient`]); the caller's `--timeout` bounds it
+/// all.
+async fn retried<T, F, Fut>(call: F) -> Result<T, ClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ClientError>>,
+{
+    use backon::Retryable;
+    let policy = backon::ExponentialBuilder::default()
+        .with_min_delay(std::time::Duration::from_millis(200))
+        .with_max_delay(std::time::Duration::from_secs(5))
+        .with_max_times(ATTEMPTS - 1)
+        .with_jitter();
+    call.retry(policy)
+        .sleep(tokio::time::sleep)
+        .when(transient)
+        .notify(|error, after| {
+            tracing::debug!(
+                "vault: retrying in {} ms: {}",
+                after.as_millis(),
+                client_error(error)
+            );
+        })
+        .await
+}
+
+/// Whether another attempt may succeed: a connection refused, reset or cut mid-answer, an
+/// answer that does not parse, 429 and 5xx (but 501); never another 4xx, which will not change.
+fn transient(error: &ClientError) -> bool {
+    use rustify::errors::ClientError as Http;
+    match (status(error), error) {
+        (Some(code), _) => code == 429 || ((500..600).contains(&code) && code != 501),
+        (None, ClientError::RestClientError { source }) => matches!(
+            source,
+            Http::RequestError { .. }
+                | Http::ResponseError { .. }
+                | Http::ResponseParseError { .. }
+                | Http::ResponseConversionError { .. }
+        ),
+        (None, ClientError::JsonParseError { .. } | ClientError::ResponseEmptyError) => true,
+        (None, _) => false,
+    }
+}
+
 fn status(error: &ClientError) -> Option<u16> {
     match error {
         ClientError::APIError { code, .. } => Some(*code),

@@ -27,6 +27,11 @@ pub enum Fault {
     DropAfter(usize),
     /// Never answer.
     Stall,
+    /// Forward every request, but cut every Nth answer in the middle and close the connection
+    /// (a load balancer that drops a connection mid-body).
+    CutEvery(usize),
+    /// Answer every Nth request with a proxy's HTML 502 page; forward the rest.
+    BadGatewayEvery(usize),
 }
 
 pub struct Proxy {
@@ -109,6 +114,16 @@ fn serve(
             Fault::Throttle(first) if n < first => {
                 return aws_error(&mut client, "ThrottlingException", &operation);
             }
+            Fault::BadGatewayEvery(every) if n % every == every - 1 => {
+                let body = "<html><body><h1>502 Bad Gateway</h1></body></html>\n";
+                return client.write_all(
+                    format!(
+                        "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+            }
             _ => {}
         }
         // One request per upstream connection: asked to close, the server marks the end of the
@@ -117,6 +132,14 @@ fn serve(
         server.write_all(&close_after(&request))?;
         let mut response = Vec::new();
         server.read_to_end(&mut response)?;
+        if let Fault::CutEvery(every) = fault
+            && n % every == every - 1
+        {
+            // The head and half the body, then the connection closes.
+            let body = find(&response, b"\r\n\r\n").map_or(0, |i| i + 4);
+            let cut = body + (response.len() - body) / 2;
+            return client.write_all(&response[..cut]);
+        }
         client.write_all(&response)?;
         if contains(&response, b"onnection: close") {
             return Ok(());
