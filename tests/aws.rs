@@ -412,6 +412,14 @@ fn a_refused_connection_is_named() {
 }
 
 #[test]
+fn an_answer_from_something_else_says_what_came_back() {
+    fails_in_time(
+        Fault::BadGatewayEvery(1),
+        "error: the store refused the request: HTTP 502: not a Secrets Manager answer (text/html)",
+    );
+}
+
+#[test]
 fn a_stalled_server_fails_within_the_timeout() {
     fails_in_time(Fault::Stall, "error: timed out");
 }

@@ -621,3 +621,37 @@ fn reads_cut_short_or_answered_by_a_failing_proxy_are_retried() {
         1
     );
 }
+
+/// A wrong AppRole mount fails the login, and the message says so, naming the mount: it is not
+/// a policy problem on the secrets.
+#[test]
+fn a_wrong_approle_mount_is_named_as_a_login_failure() {
+    let Some((address, token)) = bao::server() else {
+        return;
+    };
+    let bao = Bao::new(&address, &token);
+    let u = bao::unique("wrongmount");
+    let kv = format!("kv-{u}");
+    bao.mount_kv(&kv, 2);
+    let mut role = bao.approle(
+        &u,
+        &format!("path \"{kv}/data/*\" {{ capabilities = [\"read\"] }}"),
+    );
+    role.mount = format!("no-such-{u}");
+    let dir = tempfile::tempdir().unwrap();
+    approle_config(dir.path(), &role, &role.secret_id, "");
+    let output = cli(&address, None)
+        .current_dir(dir.path())
+        .args(["render", "--as", "yaml", "--config", "config.yaml"])
+        .write_stdin(format!("a: {{{{workato:vault:k:{kv}/app}}}}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("AppRole login at `auth/no-such-{u}` failed")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("access denied"), "{stderr}");
+    assert_clean("stderr", &output.stderr, &[&role.secret_id, &token]);
+}

@@ -333,16 +333,22 @@ fn value_of(
 
 /// Formats an SDK error ourselves, from `Display` only: `Debug` (and `DisplayErrorContext`,
 /// which appends it) carries raw responses and backtraces.
-fn sdk_error<E, R>(error: &SdkError<E, R>) -> ProviderError
+fn sdk_error<E>(
+    error: &SdkError<E, aws_sdk_secretsmanager::config::http::HttpResponse>,
+) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     match error {
         SdkError::ServiceError(context) => {
             let e = context.err();
-            service_error(e.code().unwrap_or("Unknown"), e.message().unwrap_or(""))
+            match e.code() {
+                Some(code) => service_error(code, e.message().unwrap_or("")),
+                // No error code: something else answered (a proxy's HTML page, garbage).
+                None => not_an_answer(context.raw()),
+            }
         }
+        SdkError::ResponseError(context) => not_an_answer(context.raw()),
         SdkError::TimeoutError(_) => ProviderError::TimedOut { seconds: None },
         SdkError::DispatchFailure(failure) if failure.is_timeout() => {
             ProviderError::TimedOut { seconds: None }
@@ -353,6 +359,20 @@ where
         _ => ProviderError::Unreachable {
             message: super::causes(error),
         },
+    }
+}
+
+/// An answer Secrets Manager did not give: its status and content type.
+fn not_an_answer(raw: &aws_sdk_secretsmanager::config::http::HttpResponse) -> ProviderError {
+    let content_type = raw
+        .headers()
+        .get("content-type")
+        .unwrap_or("no content type");
+    ProviderError::Service {
+        code: format!("HTTP {}", raw.status().as_u16()),
+        message: format!(
+            "not a Secrets Manager answer ({content_type}); a proxy or load balancer may have answered"
+        ),
     }
 }
 

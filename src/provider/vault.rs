@@ -274,6 +274,13 @@ impl VaultProvider {
                         "AppRole login at `auth/{mount}` refused the role_id and secret_id"
                     ),
                 },
+                // No such auth mount, or a path the login may not use: the login failed, not a
+                // policy on the secrets.
+                Some(code @ 403..=405) => ProviderError::AuthFailed {
+                    message: format!(
+                        "AppRole login at `auth/{mount}` failed ({code}): is `{mount}` the mount of the AppRole auth method (vault.approle.mount)?"
+                    ),
+                },
                 _ => client_error(&e),
             })?;
             let token = SecretString::from(auth.client_token);
