@@ -280,8 +280,44 @@ fn a_denied_batch_call_falls_back_to_one_call_per_secret_once() {
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     assert_clean("stderr", &output.stderr);
-    assert_eq!(proxy.count("BatchGetSecretValue"), 1);
+    // The three batches go out at once; each denied one falls back, and none goes out after.
+    assert!((1..=3).contains(&proxy.count("BatchGetSecretValue")));
     assert_eq!(proxy.count("GetSecretValue"), 45);
+    proxy.reset();
+    let output = cli(&proxy.url)
+        .args(["render", "--as", "yaml", "--concurrency", "1"])
+        .write_stdin(many_secrets(&moto, &moto::prefix("deny-batch-1"), 45, 1))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        proxy.count("BatchGetSecretValue"),
+        1,
+        "one at a time: denied once"
+    );
+}
+
+/// Batch calls go out in parallel from the first one: nothing waits for a probe.
+#[test]
+fn batches_go_out_in_parallel_from_the_first_call() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let template = many_secrets(&moto, &moto::prefix("parallel"), 80, 1);
+    let proxy = Proxy::start(&endpoint, Fault::Delay(300));
+    let output = cli(&proxy.url)
+        .args(["render", "--as", "yaml", "--concurrency", "8"])
+        .write_stdin(template)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(proxy.count("BatchGetSecretValue"), 4);
+    assert_eq!(
+        proxy.peak_in_flight(),
+        4,
+        "the four batches of 20 were in flight at once"
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! AWS Secrets Manager through the official SDK: the default credential chain (or a named
 //! profile), a client per partition and region (the region comes from the ARN), the SDK's
-//! standard retry mode, and `BatchGetSecretValue` with up to 20 ids a call. Where IAM denies the
-//! batch call, the provider falls back to `GetSecretValue` per secret for the rest of the run.
+//! standard retry mode, and `BatchGetSecretValue` with up to 20 ids a call, in parallel from the
+//! first. Where IAM denies the batch call, the provider falls back to `GetSecretValue` per secret
+//! for the batches then in flight and the rest of the run.
 //!
 //! Nothing here is built until the first AWS secret is asked for, so offline lint and a render
 //! from the file store never probe for credentials.
@@ -50,12 +51,10 @@ pub struct AwsProvider {
     base: OnceCell<SdkConfig>,
     /// One client per `partition/region`.
     clients: Mutex<HashMap<String, Client>>,
-    /// Whether a batch call was answered yet: until then one batch call at a time goes out, so
-    /// a denial is learned once per run, not once per concurrent batch.
-    batch_known: AtomicBool,
-    /// Set once a batch call was denied: from then on, one `GetSecretValue` per secret.
+    /// Set once a batch call was denied: from then on, one `GetSecretValue` per secret. Batch
+    /// calls go out in parallel from the first: where IAM denies them, those already in flight
+    /// (at most `--concurrency`) are denied too and fall back alike.
     batch_denied: AtomicBool,
-    batch_probe: tokio::sync::Mutex<()>,
 }
 
 impl Settings {
@@ -79,9 +78,7 @@ impl AwsProvider {
             settings,
             base: OnceCell::new(),
             clients: Mutex::new(HashMap::new()),
-            batch_known: AtomicBool::new(false),
             batch_denied: AtomicBool::new(false),
-            batch_probe: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -128,27 +125,17 @@ impl AwsProvider {
 
     async fn fetch_batch(&self, arns: &[&Arn]) -> Vec<Fetched> {
         let client = self.client(arns[0]).await;
-        if arns.len() > 1 {
-            let _probe = match self.batch_known.load(Ordering::Acquire) {
-                true => None,
-                false => Some(self.batch_probe.lock().await),
-            };
-            if !self.batch_denied.load(Ordering::Acquire) {
-                let answer = batch_get(&client, arns).await;
-                match answer {
-                    Err(ProviderError::AccessDenied { .. }) => {
+        if arns.len() > 1 && !self.batch_denied.load(Ordering::Acquire) {
+            match batch_get(&client, arns).await {
+                Err(ProviderError::AccessDenied { .. }) => {
+                    if !self.batch_denied.swap(true, Ordering::AcqRel) {
                         tracing::debug!(
                             "BatchGetSecretValue denied; falling back to GetSecretValue per secret"
                         );
-                        self.batch_denied.store(true, Ordering::Release);
-                        self.batch_known.store(true, Ordering::Release);
                     }
-                    Ok(answers) => {
-                        self.batch_known.store(true, Ordering::Release);
-                        return answers;
-                    }
-                    Err(e) => return arns.iter().map(|_| Err(e.clone())).collect(),
                 }
+                Ok(answers) => return answers,
+                Err(e) => return arns.iter().map(|_| Err(e.clone())).collect(),
             }
         }
         let mut answers = Vec::with_capacity(arns.len());

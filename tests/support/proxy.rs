@@ -32,12 +32,16 @@ pub enum Fault {
     CutEvery(usize),
     /// Answer every Nth request with a proxy's HTML 502 page; forward the rest.
     BadGatewayEvery(usize),
+    /// Forward every request after this many milliseconds (a slow store).
+    Delay(u64),
 }
 
 pub struct Proxy {
     pub url: String,
     /// The `X-Amz-Target` operation of every request that reached the proxy, in order.
     calls: Arc<Mutex<Vec<String>>>,
+    /// Requests being served now, and the most at once.
+    in_flight: Arc<(AtomicUsize, AtomicUsize)>,
 }
 
 impl Proxy {
@@ -51,19 +55,30 @@ impl Proxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let calls = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
         {
-            let calls = calls.clone();
+            let (calls, in_flight) = (calls.clone(), in_flight.clone());
             std::thread::spawn(move || {
                 for client in listener.incoming() {
                     let Ok(client) = client else { continue };
                     let (calls, seen, upstream) = (calls.clone(), seen.clone(), upstream.clone());
+                    let in_flight = in_flight.clone();
                     std::thread::spawn(move || {
-                        let _ = serve(client, &upstream, fault, &calls, &seen);
+                        let _ = serve(client, &upstream, fault, &calls, &seen, &in_flight);
                     });
                 }
             });
         }
-        Self { url, calls }
+        Self {
+            url,
+            calls,
+            in_flight,
+        }
+    }
+
+    /// The most requests that were being served at once.
+    pub fn peak_in_flight(&self) -> usize {
+        self.in_flight.1.load(Ordering::SeqCst)
     }
 
     /// How many requests named `operation` (e.g. `BatchGetSecretValue`) arrived.
@@ -93,58 +108,86 @@ fn serve(
     fault: Fault,
     calls: &Mutex<Vec<String>>,
     seen: &AtomicUsize,
+    in_flight: &(AtomicUsize, AtomicUsize),
 ) -> std::io::Result<()> {
     loop {
         let Some((request, operation)) = read_request(&mut client)? else {
             return Ok(());
         };
-        calls.lock().unwrap().push(operation.clone());
-        let n = seen.fetch_add(1, Ordering::SeqCst);
-        match fault {
-            Fault::Drop => return Ok(()),
-            Fault::DropAfter(first) if n >= first => return Ok(()),
-            Fault::Stall => {
-                std::thread::sleep(Duration::from_secs(120));
-                return Ok(());
-            }
-            Fault::Answer(code) => return aws_error(&mut client, code, &operation),
-            Fault::DenyBatch if operation == "BatchGetSecretValue" => {
-                return aws_error(&mut client, "AccessDeniedException", &operation);
-            }
-            Fault::Throttle(first) if n < first => {
-                return aws_error(&mut client, "ThrottlingException", &operation);
-            }
-            Fault::BadGatewayEvery(every) if n % every == every - 1 => {
-                let body = "<html><body><h1>502 Bad Gateway</h1></body></html>\n";
-                return client.write_all(
-                    format!(
-                        "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    )
-                    .as_bytes(),
-                );
-            }
-            _ => {}
-        }
-        // One request per upstream connection: asked to close, the server marks the end of the
-        // answer by closing.
-        let mut server = TcpStream::connect(upstream)?;
-        server.write_all(&close_after(&request))?;
-        let mut response = Vec::new();
-        server.read_to_end(&mut response)?;
-        if let Fault::CutEvery(every) = fault
-            && n % every == every - 1
-        {
-            // The head and half the body, then the connection closes.
-            let body = find(&response, b"\r\n\r\n").map_or(0, |i| i + 4);
-            let cut = body + (response.len() - body) / 2;
-            return client.write_all(&response[..cut]);
-        }
-        client.write_all(&response)?;
-        if contains(&response, b"onnection: close") {
+        let now = in_flight.0.fetch_add(1, Ordering::SeqCst) + 1;
+        in_flight.1.fetch_max(now, Ordering::SeqCst);
+        let served = answer(
+            &mut client,
+            upstream,
+            fault,
+            calls,
+            seen,
+            request,
+            operation,
+        );
+        in_flight.0.fetch_sub(1, Ordering::SeqCst);
+        if !served? {
             return Ok(());
         }
     }
+}
+
+/// Answers one request; `Ok(false)` when the connection is done.
+fn answer(
+    client: &mut TcpStream,
+    upstream: &str,
+    fault: Fault,
+    calls: &Mutex<Vec<String>>,
+    seen: &AtomicUsize,
+    request: Vec<u8>,
+    operation: String,
+) -> std::io::Result<bool> {
+    calls.lock().unwrap().push(operation.clone());
+    let n = seen.fetch_add(1, Ordering::SeqCst);
+    let done = |written: std::io::Result<()>| written.map(|()| false);
+    match fault {
+        Fault::Drop => return Ok(false),
+        Fault::DropAfter(first) if n >= first => return Ok(false),
+        Fault::Stall => {
+            std::thread::sleep(Duration::from_secs(120));
+            return Ok(false);
+        }
+        Fault::Answer(code) => return done(aws_error(client, code, &operation)),
+        Fault::DenyBatch if operation == "BatchGetSecretValue" => {
+            return done(aws_error(client, "AccessDeniedException", &operation));
+        }
+        Fault::Throttle(first) if n < first => {
+            return done(aws_error(client, "ThrottlingException", &operation));
+        }
+        Fault::BadGatewayEvery(every) if n % every == every - 1 => {
+            let body = "<html><body><h1>502 Bad Gateway</h1></body></html>\n";
+            return done(client.write_all(
+                format!(
+                    "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            ));
+        }
+        Fault::Delay(ms) => std::thread::sleep(Duration::from_millis(ms)),
+        _ => {}
+    }
+    // One request per upstream connection: asked to close, the server marks the end of the
+    // answer by closing.
+    let mut server = TcpStream::connect(upstream)?;
+    server.write_all(&close_after(&request))?;
+    let mut response = Vec::new();
+    server.read_to_end(&mut response)?;
+    if let Fault::CutEvery(every) = fault
+        && n % every == every - 1
+    {
+        // The head and half the body, then the connection closes.
+        let body = find(&response, b"\r\n\r\n").map_or(0, |i| i + 4);
+        let cut = body + (response.len() - body) / 2;
+        return done(client.write_all(&response[..cut]));
+    }
+    client.write_all(&response)?;
+    Ok(!contains(&response, b"onnection: close"))
 }
 
 /// The request with `Connection: close` in place of any `Connection` header.
