@@ -282,7 +282,20 @@ impl From<FormatArg> for Format {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    // By the convention (bixense.com/clicolors), only a CLICOLOR_FORCE other than `0` forces
+    // colour; anstream takes any value. Still one thread here, so the environment is ours.
+    if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v == "0") {
+        // SAFETY: no other thread runs yet, so none reads the environment meanwhile.
+        unsafe { std::env::remove_var("CLICOLOR_FORCE") };
+    }
+    // `help --help`: clap would take `--help` for a subcommand's name.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "help")
+        && args[2..].iter().any(|a| a == "--help" || a == "-h")
+    {
+        args = vec![args[0].clone(), "--help".into()];
+    }
+    let cli = Cli::parse_from(args);
     let command = match cli.command {
         Commands::Lint(args) if args.list_rules => Command::ListRules,
         Commands::Lint(args) => Command::Lint(LintOptions {
@@ -342,11 +355,17 @@ fn main() {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let safe = tracing_subscriber::filter::filter_fn(secretmask::logs::allowed);
+    // Colour only on a terminal: a log file or CI artifact gets plain text.
+    let ansi = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::registry()
             .with(safe)
             .with(tracing_subscriber::EnvFilter::from_default_env())
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(ansi)
+                    .with_writer(std::io::stderr),
+            )
             .init();
     } else if cli.verbose {
         tracing_subscriber::registry()
@@ -356,6 +375,7 @@ fn main() {
                 tracing_subscriber::fmt::layer()
                     .without_time()
                     .with_target(false)
+                    .with_ansi(ansi)
                     .with_writer(std::io::stderr),
             )
             .init();

@@ -309,3 +309,49 @@ fn a_closed_output_is_a_failure() {
         );
     }
 }
+
+/// `help --help` is help, not a usage error; `CLICOLOR_FORCE=0` forces nothing (only another
+/// value does); log lines are plain text when stderr is not a terminal.
+#[test]
+fn clap_conventions_hold_for_help_colour_and_logs() {
+    let output = secretmask().args(["help", "--help"]).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Usage: secretmask"));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.yaml"), "a: {{workato:vault:k:kv/x/}}\n").unwrap();
+    let lint = |force: &str| {
+        secretmask()
+            .current_dir(dir.path())
+            .env_remove("NO_COLOR")
+            .env("CLICOLOR_FORCE", force)
+            .args(["lint", "a.yaml"])
+            .output()
+            .unwrap()
+    };
+    assert!(
+        !lint("0").stdout.contains(&0x1b),
+        "no colour with CLICOLOR_FORCE=0"
+    );
+    assert!(
+        lint("1").stdout.contains(&0x1b),
+        "colour with CLICOLOR_FORCE=1"
+    );
+
+    let output = secretmask()
+        .current_dir(dir.path())
+        .env_remove("NO_COLOR")
+        .env("RUST_LOG", "info")
+        .args(["render", "--as", "yaml", "--secrets-file", "/dev/null"])
+        .write_stdin("a: 1\n")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("INFO"),
+        "{output:?}"
+    );
+    assert!(
+        !output.stderr.contains(&0x1b),
+        "log lines in a file carry no colour codes"
+    );
+}
