@@ -120,9 +120,13 @@ impl From<StoreArgs> for StoreOptions {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    secretmask::config::parse_duration(text)
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("`{text}` is not a duration such as 30s or 2m"))
+    match secretmask::config::parse_duration(text) {
+        Some(duration) if duration.is_zero() => Err(format!(
+            "`{text}` would time out before the first request; give a duration above zero, such as 30s or 2m"
+        )),
+        Some(duration) => Ok(duration),
+        None => Err(format!("`{text}` is not a duration such as 30s or 2m")),
+    }
 }
 
 #[derive(clap::Args)]
@@ -162,9 +166,15 @@ enum EscapeArg {
 }
 
 fn parse_mode(text: &str) -> Result<u32, String> {
+    let octal = u32::from_str_radix(text, 8).ok();
     secretmask::config::Mode::parse(text)
         .map(|mode| mode.0)
-        .ok_or_else(|| format!("`{text}` is not an octal mode such as 0600"))
+        .ok_or_else(|| match octal {
+            Some(bits) if bits & 0o7000 != 0 && bits <= 0o7777 => format!(
+                "`{text}` sets the setuid, setgid or sticky bit, which no rendered file of secrets may have; give read, write and execute bits only, such as 0600 or 0640"
+            ),
+            _ => format!("`{text}` is not an octal mode of read, write and execute bits such as 0600"),
+        })
 }
 
 #[derive(clap::Args)]

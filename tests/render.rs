@@ -876,3 +876,50 @@ fn values_every_reader_takes_are_not_refused() {
         "{output:?}"
     );
 }
+
+/// All or nothing includes folders: `--out-dir` and the folders under it that a failed render
+/// created are gone again; a successful render keeps them.
+#[test]
+fn a_failed_render_leaves_no_folder_it_created() {
+    let dir = tempfile::tempdir().unwrap();
+    store(dir.path());
+    fs::create_dir_all(dir.path().join("in/sub")).unwrap();
+    fs::write(
+        dir.path().join("in/sub/a.yaml"),
+        "u: {{workato:vault:user:kv/app}}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("in/z.yaml"),
+        "u: {{workato:vault:nope:kv/app}}\n",
+    )
+    .unwrap();
+    let render = || {
+        secretmask()
+            .current_dir(dir.path())
+            .args([
+                "render",
+                "in",
+                "--out-dir",
+                "out/deep",
+                "--secrets-file",
+                "secrets.yaml",
+            ])
+            .output()
+            .unwrap()
+    };
+    let output = render();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(
+        !dir.path().join("out").exists(),
+        "the failed render created no folder"
+    );
+    fs::write(
+        dir.path().join("in/z.yaml"),
+        "u: {{workato:vault:user:kv/app}}\n",
+    )
+    .unwrap();
+    let output = render();
+    assert!(output.status.success(), "{output:?}");
+    assert!(dir.path().join("out/deep/sub/a.yaml").is_file());
+}

@@ -102,6 +102,7 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
     // into a spool (memory, then a temporary file when large), so a large output is never held
     // whole. Once anything fails nothing will be written, and the rest is rendered only to list
     // every failure; what was staged is removed when dropped.
+    let folders = output::NewFolders::guard();
     let mut staged = Vec::new();
     let mut to_stdout = Vec::new();
     for (j, ((job, plan), placement)) in jobs.iter_mut().zip(&plans).zip(placements).enumerate() {
@@ -175,6 +176,7 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
         file.commit()?;
     }
     drop(commit);
+    folders.kept();
     // stdout last, once every file is in place.
     let mut stdout = std::io::stdout().lock();
     for mut spool in to_stdout {
@@ -298,6 +300,12 @@ fn render_jobs(options: &RenderOptions) -> Result<Vec<Job>, Error> {
                     (None, None) => None,
                 };
                 let (format, why) = choose_format(options, target.as_deref(), None);
+                if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                    // A filter waiting silently on a terminal looks hung.
+                    super::report_warning(
+                        "reading the template from the terminal: type or paste it and end with Ctrl-D, or name a file (`secretmask render app.yaml.tpl`)",
+                    );
+                }
                 jobs.push(Job {
                     name: "<stdin>".into(),
                     bytes: input::read_stdin(options.max_file_size)?,

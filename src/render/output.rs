@@ -60,10 +60,65 @@ pub(crate) fn clean_up_on_signals() {
                 for path in staged.iter() {
                     let _ = std::fs::remove_file(path);
                 }
+                let created = CREATED
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                for dir in created.iter().rev() {
+                    let _ = std::fs::remove_dir(dir);
+                }
                 std::process::exit(128 + signal);
             }
         });
     });
+}
+
+/// Folders a render created for its outputs, outermost first: removed again if it fails.
+static CREATED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// `dir` and its missing ancestors, each one created recorded.
+fn create_dirs(dir: &Path) -> std::io::Result<()> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .collect();
+    std::fs::create_dir_all(dir)?;
+    let mut created = CREATED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    created.extend(missing.into_iter().rev().map(Path::to_path_buf));
+    Ok(())
+}
+
+/// Removes the folders a failed render created (all or nothing includes folders); drop it
+/// [`kept`](NewFolders::kept) once the outputs are in place.
+pub(crate) struct NewFolders {
+    kept: bool,
+}
+
+impl NewFolders {
+    pub(crate) fn guard() -> Self {
+        Self { kept: false }
+    }
+
+    /// The render succeeded: its folders stay.
+    pub(crate) fn kept(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for NewFolders {
+    fn drop(&mut self) {
+        let mut created = CREATED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let created = std::mem::take(&mut *created);
+        if !self.kept {
+            // Innermost first; a folder something else put a file in is left.
+            for dir in created.iter().rev() {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
 }
 
 fn register(path: &Path) {
@@ -370,7 +425,7 @@ fn open(target: &Path, modes: Modes) -> Result<Staging, Error> {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&dir).map_err(io)?;
+    create_dirs(&dir).map_err(io)?;
     let mode = modes.every.unwrap_or_else(|| {
         existing
             .as_ref()
