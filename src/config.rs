@@ -639,6 +639,10 @@ pub fn trust(path: &Path) -> Result<(PathBuf, String), ConfigError> {
             .into(),
     })?;
     let (canonical, bytes) = read_once(path)?;
+    // A file the next render would refuse is not trusted as it is.
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| FileSyntax::whole(path, "not UTF-8 text"))?;
+    parse(text).map_err(|at| FileSyntax::at(path, at))?;
     let now = fingerprint(canonical, &bytes);
     let mut list = trusted_list(&file)?;
     list.retain(|t| t.path != now.path);
@@ -657,6 +661,16 @@ pub fn trust(path: &Path) -> Result<(PathBuf, String), ConfigError> {
     std::io::Write::write_all(&mut temp, text.as_bytes()).map_err(write_error)?;
     temp.persist(&file).map_err(|e| write_error(e.error))?;
     Ok((file.clone(), now.sha256))
+}
+
+/// Whether the configuration a command would read (`explicit`, else the nearest
+/// `.secretmask.yaml` from `start` up) is a valid one, without asking whether it is trusted:
+/// offline lint reads no setting, but a broken file is an error wherever it is found.
+pub fn validate(explicit: Option<&Path>, start: &Path) -> Result<(), ConfigError> {
+    match explicit.map(Path::to_path_buf).or_else(|| discover(start)) {
+        Some(path) => read(&path).map(drop),
+        None => Ok(()),
+    }
 }
 
 /// The nearest `.secretmask.yaml` in `start` or an ancestor.

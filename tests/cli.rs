@@ -355,3 +355,33 @@ fn clap_conventions_hold_for_help_colour_and_logs() {
         "log lines in a file carry no colour codes"
     );
 }
+
+/// A broken configuration is an error wherever it is read: offline lint (which uses no setting)
+/// and `trust` (which would record a file the next render refuses) stop at its line.
+#[test]
+fn a_broken_config_fails_offline_lint_and_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".secretmask.yaml"),
+        "vault:\n  adress: https://v\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("a.yaml"), "a: 1\n").unwrap();
+    let xdg = dir.path().join("xdg");
+    for args in [&["lint", "a.yaml"][..], &["trust"]] {
+        let output = secretmask()
+            .current_dir(dir.path())
+            .env("XDG_CONFIG_HOME", &xdg)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(".secretmask.yaml:2:"), "{args:?}: {stderr}");
+        assert!(stderr.contains("adress"), "{args:?}: {stderr}");
+    }
+    assert!(
+        !xdg.join("secretmask/trusted.yaml").exists(),
+        "nothing was trusted"
+    );
+}

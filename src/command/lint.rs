@@ -46,6 +46,9 @@ pub(super) fn run(options: &LintOptions) -> Result<i32, Error> {
     } else {
         Keep::Findings
     };
+    if options.online.is_none() {
+        crate::config::validate(None, &super::current_dir()?)?;
+    }
     let mut outcome =
         lint::files::lint_inputs(&inputs, &options.stdin_name, keep, options.max_file_size);
     if let Some(online) = &options.online {
