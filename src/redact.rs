@@ -247,6 +247,7 @@ impl std::fmt::Debug for Patterns {
 
 /// One view's search: every occurrence of its patterns, overlapping ones included, as
 /// (start, end, widens): `widens` for base64.
+#[derive(Clone)]
 struct Matcher {
     short: Option<Short>,
     tiles: Option<TileIndex>,
@@ -295,11 +296,13 @@ impl Matcher {
 }
 
 /// The automaton for patterns shorter than a tile: a DFA while it stays small.
+#[derive(Clone)]
 enum Engine {
     Dfa(DFA),
     Nfa(NFA),
 }
 
+#[derive(Clone)]
 struct Short {
     engine: Engine,
     widens: Vec<bool>,
@@ -400,6 +403,7 @@ fn key(bytes: &[u8]) -> u64 {
 }
 
 /// Long patterns as tiles, found by probing the stream every [`STRIDE`] bytes.
+#[derive(Clone)]
 struct TileIndex {
     tiles: Vec<(Vec<u8>, bool)>,
     /// Every window of every tile: the tiles and where in them it is.
@@ -504,6 +508,7 @@ impl TileIndex {
 
 /// A filter over one stream: feed it what was read, write what it returns. It holds back only
 /// the tail that could still be the start of a value, so output flows as it is written.
+#[derive(Clone)]
 pub struct Redactor {
     plain: Matcher,
     wrapped: Matcher,
@@ -756,9 +761,14 @@ mod tests {
 
     /// `text` fed in every split into two reads gives `expected`.
     fn redact_at_every_cut(values: &[&str], text: &str, expected: &str) {
-        for cut in 0..=text.len() {
+        let built = Redactor::new(Patterns::new(values.iter().copied()));
+        for cut in (0..=text.len()).filter(|&cut| text.is_char_boundary(cut)) {
             let (a, b) = text.split_at(cut);
-            assert_eq!(redact(values, &[a, b]), expected, "cut at {cut}");
+            let mut redactor = built.clone();
+            let mut out = redactor.feed(a.as_bytes());
+            out.extend(redactor.feed(b.as_bytes()));
+            out.extend(redactor.finish());
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "cut at {cut}");
         }
         let bytes: Vec<String> = text.chars().map(String::from).collect();
         let chunks: Vec<&str> = bytes.iter().map(String::as_str).collect();
@@ -928,7 +938,7 @@ mod tests {
         let mut redactor = Redactor::new(Patterns::new(["abcdefgh"]));
         let chunk = "abcdefgh".repeat(64 * 1024);
         let mut out = Vec::new();
-        for _ in 0..40 {
+        for _ in 0..4 {
             out.extend(redactor.feed(chunk.as_bytes()));
         }
         assert!(redactor.pending.len() <= HOLD_AT_MOST + chunk.len());
