@@ -460,11 +460,25 @@ impl Loaded {
 pub enum ConfigError {
     /// A discovered, untrusted file sets what only a trusted one may.
     #[error(
-        "{}: `{setting}` {why}, and this file was found by walking up from the working directory, not named; if you trust it, run `secretmask trust {}` (a changed file must be trusted again), or pass --config",
+        "{}: `{setting}` {why}, and this file was found by walking up from the working directory, not named; if you trust it, run `secretmask trust {}`, or pass --config",
         path.display(),
         path.display()
     )]
     Untrusted {
+        /// The file.
+        path: PathBuf,
+        /// The setting, as `section.key`.
+        setting: &'static str,
+        /// Why it needs trust.
+        why: &'static str,
+    },
+    /// A discovered file that was trusted, but has changed since.
+    #[error(
+        "{}: `{setting}` {why}, and this file changed since it was trusted (trust covers a file's content as it was); read what changed, then run `secretmask trust {}` to trust it as it is now, or pass --config",
+        path.display(),
+        path.display()
+    )]
+    ChangedSinceTrusted {
         /// The file.
         path: PathBuf,
         /// The setting, as `section.key`.
@@ -546,14 +560,13 @@ fn check_untrusted(path: &Path, config: &Config, now: &Trusted) -> Result<(), Co
     let Some(first) = config.restricted().next() else {
         return Ok(());
     };
-    if is_trusted(now)? {
-        return Ok(());
+    let path = path.to_path_buf();
+    let (setting, why) = (first.name, first.why);
+    match trust_of(now)? {
+        Trust::Trusted => Ok(()),
+        Trust::Changed => Err(ConfigError::ChangedSinceTrusted { path, setting, why }),
+        Trust::Never => Err(ConfigError::Untrusted { path, setting, why }),
     }
-    Err(ConfigError::Untrusted {
-        path: path.to_path_buf(),
-        setting: first.name,
-        why: first.why,
-    })
 }
 
 /// The file's canonical path and bytes, read once.
@@ -623,12 +636,31 @@ fn fingerprint(canonical: PathBuf, bytes: &[u8]) -> Trusted {
     }
 }
 
+/// Whether a file was trusted as it is now.
+enum Trust {
+    Trusted,
+    /// Trusted with other content.
+    Changed,
+    Never,
+}
+
+fn trust_of(now: &Trusted) -> Result<Trust, ConfigError> {
+    let Some(file) = trust_file() else {
+        return Ok(Trust::Never);
+    };
+    let list = trusted_list(&file)?;
+    Ok(if list.contains(now) {
+        Trust::Trusted
+    } else if list.iter().any(|t| t.path == now.path) {
+        Trust::Changed
+    } else {
+        Trust::Never
+    })
+}
+
 /// Whether a file with this fingerprint was trusted.
 fn is_trusted(now: &Trusted) -> Result<bool, ConfigError> {
-    let Some(file) = trust_file() else {
-        return Ok(false);
-    };
-    Ok(trusted_list(&file)?.contains(now))
+    Ok(matches!(trust_of(now)?, Trust::Trusted))
 }
 
 /// Records `path`, as it is now, as trusted; returns the trust file and the digest recorded.

@@ -79,18 +79,38 @@ impl std::fmt::Debug for Resolved {
     }
 }
 
+/// Why a source gave no variables.
+#[derive(Debug)]
+pub(crate) enum Failed {
+    /// Its masks failed, or its template cannot take values.
+    Render(RenderError),
+    /// An env file's line cannot be read, with no mask at fault: where and why.
+    Line { offset: usize, message: String },
+}
+
+impl Failed {
+    fn unread(offset: usize, message: &str) -> Self {
+        Self::Line {
+            offset,
+            message: format!(
+                "{message}; every line of an env file is read by dotenvy to set the command's variables, masked or not"
+            ),
+        }
+    }
+}
+
 /// Resolves every source with `resolver`: all of them, or every failure with the index of its
 /// source (no variable is half-resolved).
 pub(crate) async fn resolve(
     sources: &[Source],
     resolver: &Resolver,
-) -> Result<Resolved, Vec<(usize, RenderError)>> {
+) -> Result<Resolved, Vec<(usize, Failed)>> {
     let plans: Vec<Plan> = sources.iter().map(Source::plan).collect();
-    let mut failures: Vec<(usize, RenderError)> = plans
+    let mut failures: Vec<(usize, Failed)> = plans
         .iter()
         .enumerate()
         .filter(|(_, plan)| !plan.problems.is_empty())
-        .map(|(i, plan)| (i, RenderError::Masks(plan.problems.clone())))
+        .map(|(i, plan)| (i, Failed::Render(RenderError::Masks(plan.problems.clone()))))
         .collect();
     let masks: Vec<&Mask> = plans.iter().flat_map(Plan::masks).collect();
     let mut values = resolver.resolve(&masks).await.into_iter();
@@ -116,7 +136,7 @@ pub(crate) async fn resolve(
             })
             .collect();
         if !nul.is_empty() {
-            failures.push((i, RenderError::Masks(nul)));
+            failures.push((i, Failed::Render(RenderError::Masks(nul))));
             continue;
         }
         let escape = match source.origin {
@@ -125,8 +145,16 @@ pub(crate) async fn resolve(
         };
         let rendered = match render::render_plan(&mut source.bytes.clone(), plan, &these, escape) {
             Ok(rendered) => rendered,
+            // An env file's line that dotenvy cannot read, whether a mask is on it or not: no
+            // `--as` applies here, every line sets a variable.
+            Err(RenderError::Syntax {
+                offset, message, ..
+            }) => {
+                failures.push((i, Failed::unread(offset, &message)));
+                continue;
+            }
             Err(error) => {
-                failures.push((i, error));
+                failures.push((i, Failed::Render(error)));
                 continue;
             }
         };
@@ -140,20 +168,18 @@ pub(crate) async fn resolve(
                         .into_iter()
                         .map(|(name, value)| (name.into(), value.into())),
                 ),
-                // The line, never its text: it may hold a value.
-                Err(Unread::Line(line)) => failures.push((
+                // The place, never the line's text: it may hold a value.
+                Err(Unread::Line(at)) => failures.push((
                     i,
-                    RenderError::Syntax {
-                        offset: render::format::line_offset(&source.bytes, line),
-                        format: Format::Env,
-                        message: "dotenvy cannot read this line".into(),
-                    },
+                    Failed::unread(
+                        render::format::line_offset(&source.bytes, at.line) + at.column,
+                        &at.to_string(),
+                    ),
                 )),
                 Err(Unread::Shadowed { name, line }) => failures.push((
                     i,
-                    RenderError::Syntax {
+                    Failed::Line {
                         offset: render::format::line_offset(&source.bytes, line),
-                        format: Format::Env,
                         message: format!(
                             "this file expands `${name}`, which an earlier --env-file sets over secretmask's own environment; dotenvy expands from the latter, so the command would get another value than it sees: write the value here, or set it in the same file"
                         ),
@@ -173,8 +199,8 @@ pub(crate) async fn resolve(
 /// Why a rendered dotenv file cannot give its variables.
 #[derive(Debug)]
 enum Unread {
-    /// dotenvy cannot read this 0-based line.
-    Line(usize),
+    /// dotenvy cannot read this line.
+    Line(render::format::dotenv::Unreadable),
     /// The file expands a variable that an earlier `--env-file` set over one of secretmask's
     /// own environment, on this 0-based line: dotenvy would take secretmask's.
     Shadowed { name: String, line: usize },
@@ -231,8 +257,10 @@ fn expanded(doc: &[u8], set: &[(OsString, OsString)]) -> Result<Vec<(String, Str
     }
     let mut text = header;
     text.extend_from_slice(doc);
-    let pairs = render::format::dotenv::read(&text)
-        .map_err(|line| Unread::Line(line.saturating_sub(stand_ins)))?;
+    let pairs = render::format::dotenv::read(&text).map_err(|mut at| {
+        at.line = at.line.saturating_sub(stand_ins);
+        Unread::Line(at)
+    })?;
     Ok(pairs
         .into_iter()
         .skip(stand_ins)
@@ -282,7 +310,7 @@ mod tests {
             .unwrap()
     }
 
-    fn run(sources: &[Source]) -> Result<Resolved, Vec<(usize, RenderError)>> {
+    fn run(sources: &[Source]) -> Result<Resolved, Vec<(usize, Failed)>> {
         tokio::runtime::Runtime::new()
             .unwrap()
             .block_on(resolve(sources, &resolver()))
@@ -343,6 +371,21 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_line_without_a_mask_is_placed_and_explained() {
+        let sources = [Source::env_file(
+            ".env".into(),
+            b"A=1\nC=\"x $HOME\"\n".to_vec(),
+        )];
+        let failures = run(&sources).unwrap_err();
+        let Failed::Line { offset, message } = &failures[0].1 else {
+            panic!("{failures:?}")
+        };
+        assert_eq!(*offset, 14);
+        assert!(message.contains("write `${NAME}`"), "{message}");
+        assert!(!message.contains("--as"), "{message}");
+    }
+
+    #[test]
     fn env_files_expand_against_the_resolved_environment() {
         let mut sources = Source::masked_variables([(
             "DB_PASSWORD".into(),
@@ -382,7 +425,7 @@ mod tests {
             .unwrap()
             .block_on(resolve(&sources, &resolver))
             .unwrap_err();
-        let RenderError::Masks(list) = &failures[0].1 else {
+        let Failed::Render(RenderError::Masks(list)) = &failures[0].1 else {
             panic!("{failures:?}")
         };
         assert_eq!(list[0].span.start, 1);

@@ -223,13 +223,9 @@ struct RunArgs {
     max_file_size: u64,
     #[command(flatten)]
     store: StoreArgs,
-    /// The command and its arguments, after `--`
-    #[arg(
-        value_name = "COMMAND",
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    /// The command and its arguments, after `--`. Options before the command are secretmask's:
+    /// a mistyped one is a usage error, not the command to run.
+    #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
     command: Vec<std::ffi::OsString>,
 }
 

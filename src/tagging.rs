@@ -36,13 +36,13 @@ pub(crate) async fn plan(
     secrets: &[SecretRef],
     required: &RequiredTags,
 ) -> Plan {
-    // In the order the masks first name them.
+    // In the order the masks first name them; versions of one Vault secret share its tags.
     let mut seen = std::collections::HashSet::new();
     let asked: Vec<SecretRef> = secrets
         .iter()
         .filter(|s| required.0.get(&s.store()).is_some_and(|t| !t.is_empty()))
-        .filter(|s| seen.insert(*s))
-        .cloned()
+        .map(SecretRef::tagged_as)
+        .filter(|s| seen.insert(s.clone()))
         .collect();
     let described = resolver.describe(&asked).await;
     let mut plan = Plan::default();

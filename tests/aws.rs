@@ -584,7 +584,7 @@ fn online_lint_checks_existence_deletion_keys_and_tags() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains(
-            "has tag `apono-connector-read=false`, but `apono-connector-read=true` is required"
+            "has tag `apono-connector-read=false`, but --profile apono requires `apono-connector-read=true`"
         ),
         "{stdout}"
     );

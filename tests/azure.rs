@@ -375,7 +375,7 @@ fn online_lint_reports_every_key_vault_rule_with_one_read_per_identifier() {
             id("early")
         ),
         format!(
-            "secret `{}` lacks the required tag `apono-connector-read=true`",
+            "secret `{}` lacks the tag `apono-connector-read=true` that lint.require_tags requires",
             id("plain")
         ),
         format!("secret `{}` is disabled", id("disabled")),

@@ -385,3 +385,70 @@ fn a_broken_config_fails_offline_lint_and_trust() {
         "nothing was trusted"
     );
 }
+
+/// Options before the command are secretmask's: a mistyped one is a usage error, while the
+/// command keeps every option of its own.
+#[test]
+fn a_mistyped_run_option_is_a_usage_error_not_the_command() {
+    let output = secretmask()
+        .args(["run", "--redcat", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unexpected argument '--redcat'") && stderr.contains("'--redact'"),
+        "{stderr}"
+    );
+    for args in [&["--", "sh", "-c", "exit 3"][..], &["sh", "-c", "exit 3"]] {
+        let output = secretmask().arg("run").args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(3), "{args:?}: {output:?}");
+    }
+}
+
+/// On the file store, `tag` says once that a secrets file holds no tags, counts a Vault
+/// secret's versions as the one secret whose tags they share, and claims nothing was tagged;
+/// `lint --online` says the required tags went unchecked.
+#[test]
+fn tags_on_the_file_store_are_explained_once_and_counted_per_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("secrets.yaml"),
+        "kv/app/db: {password: p}\nkv/app/other: {password: q}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("app.yaml"),
+        "a: {{workato:vault:password:kv/app/db?version=1}}\nb: {{workato:vault:password:kv/app/db}}\nc: {{workato:vault:password:kv/app/other}}\n",
+    )
+    .unwrap();
+    for dry_run in [true, false] {
+        let output = secretmask()
+            .current_dir(dir.path())
+            .args(["tag", "app.yaml", "--secrets-file", "secrets.yaml", "--yes"])
+            .args(["--tag", "team=payments"])
+            .args(dry_run.then_some("--dry-run"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("2 secrets are read from a secrets file, which holds no tags"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("the others were"), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    let output = secretmask()
+        .current_dir(dir.path())
+        .args(["lint", "app.yaml", "--online", "--profile", "apono"])
+        .args(["--secrets-file", "secrets.yaml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("required tags are not checked: a secrets file holds no tags")
+            && stderr.contains("--profile apono"),
+        "{stderr}"
+    );
+}

@@ -100,6 +100,24 @@ fn a_trusted_config_names_the_secrets_file_and_verbose_says_so() {
             && said.contains(".secretmask.yaml)"),
         "{said}"
     );
+    // Edited after it was trusted: the refusal says it changed, and how to trust it again.
+    fs::write(
+        project.path().join(".secretmask.yaml"),
+        "secrets_file: secrets.yaml\ncache: {ttl: 1m}\n",
+    )
+    .unwrap();
+    let output = render_mask(
+        secretmask()
+            .current_dir(project.path())
+            .env("XDG_CONFIG_HOME", &xdg),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let said = stderr(&output);
+    assert!(
+        said.contains("this file changed since it was trusted")
+            && said.contains("secretmask trust"),
+        "{said}"
+    );
 }
 
 /// A relative path resolves against the folder of the file that set it, after following

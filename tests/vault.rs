@@ -300,6 +300,24 @@ fn a_sealed_vault_is_named_and_an_unsealed_one_serves_again() {
 }
 
 #[test]
+fn no_address_is_guessed_the_message_says_how_to_set_one() {
+    let mut cmd = cli("", Some("canary-token-unset-address"));
+    let output = cmd
+        .env_remove("VAULT_ADDR")
+        .args(["render", "--as", "yaml"])
+        .write_stdin("a: {{workato:vault:k:secret/app}}\n")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no Vault address is set: export VAULT_ADDR"),
+        "{stderr}"
+    );
+    assert_clean("stderr", &output.stderr, &["canary-token-unset-address"]);
+}
+
+#[test]
 fn a_refused_connection_and_a_stall_fail_clearly() {
     let Some((address, token)) = bao::server() else {
         return;

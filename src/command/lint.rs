@@ -54,6 +54,18 @@ pub(super) fn run(options: &LintOptions) -> Result<i32, Error> {
     if let Some(online) = &options.online {
         let loaded = load_config(online.store.config.as_deref())?;
         let required = required_tags(&loaded, online.apono);
+        let file_store =
+            online.store.secrets_file.is_some() || loaded.config.secrets_file.is_some();
+        if file_store && required.0.values().any(|tags| !tags.is_empty()) {
+            super::report_warning(&format!(
+                "required tags are not checked: a secrets file holds no tags, so what {} requires can only be checked against the real stores (lint --online without a secrets file)",
+                if required.1 {
+                    "--profile apono"
+                } else {
+                    "lint.require_tags"
+                }
+            ));
+        }
         let resolver = resolver(&loaded, &online.store)?;
         let found = runtime()?.block_on(lint::online::check(&resolver, &outcome.masked, &required));
         outcome.diagnostics.extend(found);

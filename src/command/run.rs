@@ -88,14 +88,29 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
     }
 
     let resolved = runtime()?.block_on(environment::resolve(&sources, &resolver));
+    let mut lines = 0;
     let resolved = match resolved {
         Ok(resolved) if failures.is_empty() => resolved,
         result => {
             if let Err(list) = result {
-                failures.extend(
-                    list.iter()
-                        .flat_map(|(i, e)| LineFailure::all(e).into_iter().map(|f| (*i, f))),
-                );
+                for (i, failed) in list {
+                    match failed {
+                        environment::Failed::Render(error) => {
+                            failures.extend(LineFailure::all(&error).into_iter().map(|f| (i, f)))
+                        }
+                        environment::Failed::Line { offset, message } => {
+                            lines += 1;
+                            failures.push((
+                                i,
+                                LineFailure {
+                                    span: Span::new(offset, offset),
+                                    reason: message,
+                                    locator: None,
+                                },
+                            ));
+                        }
+                    }
+                }
             }
             failures.sort_by_key(|(i, _)| *i);
             let mut all: Vec<(&str, &[u8])> = sources
@@ -107,8 +122,23 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
                 &all,
                 &failures,
                 &format!(
-                    "{} failed; the command was not run",
-                    crate::diagnostic::plural(failures.len(), "mask")
+                    "{}; the command was not run",
+                    [
+                        (failures.len() > lines).then(|| {
+                            format!(
+                                "{} failed",
+                                crate::diagnostic::plural(failures.len() - lines, "mask")
+                            )
+                        }),
+                        (lines > 0).then(|| {
+                            let line = crate::diagnostic::plural(lines, "line");
+                            format!("{line} of the env files cannot be read")
+                        }),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", ")
                 ),
             );
             return Ok(EXIT_FINDINGS);

@@ -143,7 +143,7 @@ pub(super) fn run(options: &TagOptions) -> Result<i32, Error> {
     .map_err(Error::Output)?;
     stdout.flush().map_err(Error::Output)?;
     drop(stdout);
-    report_failures(&outcome.masked, &failures);
+    report_failures(&outcome.masked, &failures, options.dry_run, written);
     if malformed > 0 {
         super::report(&format!(
             "{} could not be read and were skipped: `secretmask lint` shows why",
@@ -178,15 +178,36 @@ fn confirm(count: usize) -> Result<bool, Error> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-/// Each failed secret, at the first mask that names it, as render lists its failures.
-fn report_failures(files: &[MaskedFile], failures: &[(SecretRef, ProviderError)]) {
+/// Each failed secret, at the first mask that names it, as render lists its failures; secrets
+/// read from a secrets file, which holds no tags, in one line.
+fn report_failures(
+    files: &[MaskedFile],
+    failures: &[(SecretRef, ProviderError)],
+    dry_run: bool,
+    written: usize,
+) {
+    let (tagless, failures): (Vec<_>, Vec<_>) = failures
+        .iter()
+        .partition(|(_, error)| matches!(error, ProviderError::NoTags));
+    if !tagless.is_empty() {
+        super::report(&format!(
+            "{} read from a secrets file, which holds no tags: run `secretmask tag` without a secrets file to tag them in their stores",
+            if tagless.len() == 1 {
+                "1 secret is".to_owned()
+            } else {
+                format!("{} secrets are", tagless.len())
+            }
+        ));
+    }
     if failures.is_empty() {
         return;
     }
-    let mut first: HashMap<&SecretRef, (usize, crate::source::Span)> = HashMap::new();
+    let mut first: HashMap<SecretRef, (usize, crate::source::Span)> = HashMap::new();
     for (i, file) in files.iter().enumerate() {
         for mask in &file.masks {
-            first.entry(&mask.secret).or_insert((i, mask.span));
+            first
+                .entry(mask.secret.tagged_as())
+                .or_insert((i, mask.span));
         }
     }
     let sources: Vec<(&str, &[u8])> = files
@@ -201,16 +222,29 @@ fn report_failures(files: &[MaskedFile], failures: &[(SecretRef, ProviderError)]
                 *file,
                 LineFailure {
                     span: *span,
-                    reason: format!("cannot tag the secret: {error}"),
+                    reason: if dry_run {
+                        format!("cannot read the secret's tags: {error}")
+                    } else {
+                        format!("cannot tag the secret: {error}")
+                    },
                     locator: Some(secret.to_string()),
                 },
             ))
         })
         .collect();
     lines.sort_by_key(|(file, failure)| (*file, failure.span.start));
-    let summary = format!(
-        "{} could not be tagged; the others were",
-        plural(failures.len(), "secret")
-    );
+    let summary = if dry_run {
+        format!(
+            "{} could not be read for tags",
+            plural(failures.len(), "secret")
+        )
+    } else if written == 0 {
+        format!("{} could not be tagged", plural(failures.len(), "secret"))
+    } else {
+        format!(
+            "{} could not be tagged; the others were",
+            plural(failures.len(), "secret")
+        )
+    };
     report_named(&sources, &lines, &summary);
 }

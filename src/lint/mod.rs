@@ -118,10 +118,10 @@ rules! {
         "use one of the secret's keys, or an empty key (`::`) for the whole secret";
     MISSING_REQUIRED_TAG = "SM029" "missing-required-tag" Error,
         "(online) The secret lacks a tag the configuration or --profile requires",
-        "tag the secret (`lint.require_tags` in .secretmask.yaml lists what is required)";
+        "run `secretmask tag` with the same files and options to add every required tag (or tag the secret in its store)";
     STORE_UNAVAILABLE = "SM030" "store-unavailable" Error,
         "(online) The store could not be asked: unreachable, throttled, timed out or without credentials",
-        "check the credentials and the network, then run the lint again";
+        "fix what the message names (address, credentials, network, mount), then run the lint again";
     VERSION_DELETED = "SM031" "version-deleted" Error,
         "(online) The Vault version the mask reads was deleted",
         "undelete the version (`vault kv undelete -versions=N`) or point the mask at a live one";

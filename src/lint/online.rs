@@ -20,9 +20,10 @@ use crate::source::LineIndex;
 /// The tag Apono's connector needs to read an AWS secret (seed 000).
 pub(crate) const APONO_TAG: (&str, &str) = ("apono-connector-read", "true");
 
-/// Tags every secret of a store must carry: store → tag → value.
+/// Tags every secret of a store must carry: store → tag → value; and whether `--profile apono`
+/// asked for Apono's (a finding says where a requirement came from).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct RequiredTags(pub BTreeMap<Store, BTreeMap<String, String>>);
+pub(crate) struct RequiredTags(pub BTreeMap<Store, BTreeMap<String, String>>, pub bool);
 
 impl RequiredTags {
     /// Adds `--profile apono`'s requirement.
@@ -31,7 +32,17 @@ impl RequiredTags {
             .entry(Store::Sm)
             .or_default()
             .insert(APONO_TAG.0.into(), APONO_TAG.1.into());
+        self.1 = true;
         self
+    }
+
+    /// What asks for `tag` of a secret in `store`, as a finding names it.
+    fn source(&self, store: Store, tag: &str) -> &'static str {
+        if self.1 && store == Store::Sm && tag == APONO_TAG.0 {
+            "--profile apono"
+        } else {
+            "lint.require_tags"
+        }
     }
 }
 
@@ -147,15 +158,17 @@ fn mask_findings(
                 Some(have) => findings.push(finding(
                     MISSING_REQUIRED_TAG,
                     format!(
-                        "secret `{}` has tag `{tag}={have}`, but `{tag}={value}` is required",
-                        mask.secret
+                        "secret `{}` has tag `{tag}={have}`, but {} requires `{tag}={value}`",
+                        mask.secret,
+                        required.source(mask.store(), tag)
                     ),
                 )),
                 None => findings.push(finding(
                     MISSING_REQUIRED_TAG,
                     format!(
-                        "secret `{}` lacks the required tag `{tag}={value}`",
-                        mask.secret
+                        "secret `{}` lacks the tag `{tag}={value}` that {} requires",
+                        mask.secret,
+                        required.source(mask.store(), tag)
                     ),
                 )),
             }

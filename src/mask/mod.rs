@@ -157,6 +157,20 @@ impl SecretRef {
         }
     }
 
+    /// The secret whose tags this locator's tags are. Vault keeps tags (custom metadata) per
+    /// secret, so `kv/app/db?version=1` is tagged as `kv/app/db`; a Key Vault version has tags
+    /// of its own.
+    pub fn tagged_as(&self) -> Self {
+        match self {
+            Self::Vault(path) if path.version.is_some() => Self::Vault(VaultPath {
+                text: path.path.clone(),
+                path: path.path.clone(),
+                version: None,
+            }),
+            _ => self.clone(),
+        }
+    }
+
     /// The locator as written in the mask.
     pub fn as_str(&self) -> &str {
         match self {

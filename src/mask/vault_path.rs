@@ -13,7 +13,7 @@ use super::*;
 /// A Vault KV v2 secret: `<mount>/<path>[?version=<n>]`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct VaultPath {
-    text: String,
+    pub(super) text: String,
     /// Mount and path, without the version query.
     pub path: String,
     /// `?version=N`; `None` is the latest.

@@ -50,6 +50,24 @@ pub enum FileStoreError {
     Invalid(#[from] FileSyntax),
 }
 
+/// What is wrong with a secrets file serde-saphyr refused, never quoting it: the parser's own
+/// message can quote the offending scalar, which may be a value.
+fn problem(text: &str, error: &serde_saphyr::Error) -> String {
+    // The scanner's messages name the construct, never its text ("unclosed quote").
+    let scanned = serde_saphyr::granit_parser::Parser::new_from_str(text).find_map(Result::err);
+    if let Some(scan) = scanned {
+        let message = scan.to_string();
+        let message = message
+            .split_once(" at char ")
+            .map_or(message.as_str(), |(head, _)| head);
+        return format!("not valid YAML: {message}");
+    }
+    if error.to_string().contains("non-finite float") {
+        return "a number too large for a JSON secret to hold: quote it to keep it as text".into();
+    }
+    "expected a mapping of locators to secrets (a mapping or a string each)".into()
+}
+
 impl FileStore {
     /// Reads `path` (a regular file of at most 64 MiB).
     pub fn load(path: &Path) -> Result<Self, FileStoreError> {
@@ -95,13 +113,7 @@ impl FileStore {
             } else {
                 serde_saphyr::from_str(text).map_err(|e| {
                     let (line, column) = crate::source::yaml_error_position(&e);
-                    // The parser's message can quote the offending scalar, which may be a value.
-                    (
-                        line,
-                        column,
-                        "expected a mapping of locators to secrets (a mapping or a string each)"
-                            .to_owned(),
-                    )
+                    (line, column, problem(text, &e))
                 })?
             };
         let mut secrets = BTreeMap::new();
@@ -220,5 +232,19 @@ kv/app: {user: u}
     #[test]
     fn flow_mappings_are_objects() {
         assert_eq!(fetch(Store::Vault, "kv/app").unwrap(), r#"{"user":"u"}"#);
+    }
+
+    #[test]
+    fn a_broken_file_names_the_problem_at_its_place_never_the_text() {
+        let error = |text| FileStore::parse(text).err().unwrap();
+        let (line, column, message) = error("kv/a:\n  password: \"canary-unclosed\n");
+        assert_eq!((line, column), (2, 13));
+        assert_eq!(message, "not valid YAML: unclosed quote");
+        let (line, column, message) = error("kv/a:\n  port: 1e400\n");
+        assert_eq!((line, column), (2, 9));
+        assert!(message.starts_with("a number too large"), "{message}");
+        assert!(!message.contains("1e400"));
+        let (_, _, message) = error("- canary-item\n");
+        assert!(message.starts_with("expected a mapping"), "{message}");
     }
 }

@@ -122,8 +122,9 @@ pub enum Auth {
 
 /// Where and as whom the provider talks to Vault.
 pub struct Settings {
-    /// The server's address.
-    pub address: String,
+    /// The server's address; `None` when neither the config nor `VAULT_ADDR` sets one (no
+    /// address is guessed: a read names how to set it).
+    pub address: Option<String>,
     /// An enterprise namespace.
     pub namespace: Option<String>,
     /// PEM files of CAs to trust besides the system's.
@@ -172,11 +173,7 @@ impl Settings {
             }
         };
         Self {
-            address: config
-                .address
-                .clone()
-                .or_else(|| env("VAULT_ADDR"))
-                .unwrap_or_else(|| "https://127.0.0.1:8200".into()),
+            address: config.address.clone().or_else(|| env("VAULT_ADDR")),
             namespace: config.namespace.clone().or_else(|| env("VAULT_NAMESPACE")),
             ca_files: config
                 .ca_file
@@ -217,6 +214,11 @@ impl VaultProvider {
 
     async fn login(&self) -> Result<VaultClient, ProviderError> {
         let s = &self.settings;
+        let Some(address) = &s.address else {
+            return Err(ProviderError::Unreachable {
+                message: "no Vault address is set: export VAULT_ADDR (as `vault` reads it), or set vault.address in .secretmask.yaml".into(),
+            });
+        };
         if let Some(namespace) = &s.namespace {
             check_setting(
                 "the Vault namespace (vault.namespace or VAULT_NAMESPACE)",
@@ -229,7 +231,7 @@ impl VaultProvider {
         }
         let mut builder = VaultClientSettingsBuilder::default();
         builder
-            .address(&s.address)
+            .address(address)
             .ca_certs(s.ca_files.iter().map(|p| p.display().to_string()).collect())
             .timeout(s.timeout);
         if let Some(namespace) = &s.namespace {
@@ -249,7 +251,7 @@ impl VaultProvider {
             }
         }
         let settings = builder.build().map_err(|e| ProviderError::Unreachable {
-            message: format!("Vault address `{}`: {e}", s.address),
+            message: format!("Vault address `{address}`: {e}"),
         })?;
         let mut client = VaultClient::new(settings).map_err(|e| client_error(&e))?;
         if let Auth::AppRole {
@@ -671,7 +673,7 @@ mod tests {
 
     fn provider(mounts: &[&str]) -> VaultProvider {
         VaultProvider::new(Settings {
-            address: "http://127.0.0.1:8200".into(),
+            address: Some("http://127.0.0.1:8200".into()),
             namespace: None,
             ca_files: Vec::new(),
             auth: Auth::Missing,

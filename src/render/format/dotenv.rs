@@ -51,9 +51,9 @@ impl Syntax for Dotenv {
     /// output.
     fn place(template: &mut [u8], masks: &[Span]) -> Result<Placed<Context>, TemplateSyntax> {
         let doc = with_placeholders(template, masks, |_| false);
-        read(&doc).map_err(|line| TemplateSyntax {
-            offset: super::line_offset(&doc, line),
-            message: "dotenvy cannot read this line".to_owned(),
+        read(&doc).map_err(|at| TemplateSyntax {
+            offset: super::line_offset(&doc, at.line) + at.column,
+            message: at.to_string(),
         })?;
         Ok(Placed {
             contexts: contexts(template, masks),
@@ -99,9 +99,9 @@ impl Syntax for Dotenv {
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {
         let doc = with_placeholders(template, &super::spans(slots), |_| false);
         let expected: Vec<(String, String)> = read(&doc)
-            .map_err(|line| TemplateSyntax {
-                offset: super::line_offset(&doc, line),
-                message: "dotenvy cannot read this line".to_owned(),
+            .map_err(|at| TemplateSyntax {
+                offset: super::line_offset(&doc, at.line) + at.column,
+                message: at.to_string(),
             })?
             .into_iter()
             .map(|(key, value)| (substitute_all(&key, slots), substitute_all(&value, slots)))
@@ -190,21 +190,106 @@ pub(crate) fn is_dotenv(doc: &[u8]) -> bool {
 
 /// The variables of a dotenv file as dotenvy reads them, or the 0-based line that does not
 /// parse.
-pub(crate) fn read(doc: &[u8]) -> Result<Vec<(String, String)>, usize> {
+pub(crate) fn read(doc: &[u8]) -> Result<Vec<(String, String)>, Unreadable> {
     let mut read = Vec::new();
     for item in dotenvy::from_read_iter(doc) {
         match item {
             Ok(pair) => read.push(pair),
-            Err(dotenvy::Error::LineParse(line, _)) => {
-                let first = line.lines().next().unwrap_or_default();
-                let at = String::from_utf8_lossy(doc)
-                    .lines()
-                    .position(|l| l.contains(first))
-                    .unwrap_or(0);
-                return Err(at);
+            Err(dotenvy::Error::LineParse(text, index)) => {
+                return Err(unreadable(doc, &text, index));
             }
-            Err(_) => return Err(0),
+            Err(_) => {
+                return Err(Unreadable {
+                    line: 0,
+                    column: 0,
+                    hint: "dotenvy cannot read this file as UTF-8 text",
+                });
+            }
         }
     }
     Ok(read)
+}
+
+/// A line dotenvy cannot read: where, and how to write it. Never the line's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Unreadable {
+    /// 0-based line.
+    pub line: usize,
+    /// 0-based byte column where dotenvy stopped.
+    pub column: usize,
+    /// What is wrong there and how to write it.
+    pub hint: &'static str,
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "dotenvy cannot read this line: {}", self.hint)
+    }
+}
+
+/// dotenvy's error gives the rest of the file from the line (or from its value) and the
+/// character where it stopped; this finds both in `doc` and says what is wrong there.
+fn unreadable(doc: &[u8], rest: &str, index: usize) -> Unreadable {
+    let doc = String::from_utf8_lossy(doc);
+    let first = rest.lines().next().unwrap_or_default();
+    let line = doc.lines().position(|l| l.ends_with(first)).unwrap_or(0);
+    let text = doc.lines().nth(line).unwrap_or_default();
+    let from = text.len() - first.len();
+    let column = from
+        + rest
+            .char_indices()
+            .nth(index)
+            .map_or(rest.len(), |(i, _)| i);
+    let before = &text[..column.min(text.len())];
+    let at = text[column.min(text.len())..].chars().next();
+    let value = text
+        .split_once('=')
+        .map_or("", |(_, value)| value.trim_start());
+    let name_before = before
+        .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        .ends_with('$');
+    let hint = if value.starts_with('"') && at == Some('"') && name_before {
+        // dotenvy 0.15 fails on `$NAME` right before the closing quote.
+        "it takes `$NAME` right before a closing double quote for an error: write `${NAME}`"
+    } else if value.starts_with(['"', '\'']) && at.is_none() {
+        "a quote is not closed: end the value with the quote it began with (a value spans lines only inside double quotes, up to the closing quote)"
+    } else if !value.starts_with(['"', '\''])
+        && (at.is_some_and(char::is_whitespace) || before.ends_with(char::is_whitespace))
+    {
+        "an unquoted value ends at white space: quote the value, as KEY='a b' (taken literally) or KEY=\"a b\" (with \\ escapes and $ expansion)"
+    } else if !text.contains('=') {
+        "a line is KEY=VALUE, `export KEY=VALUE`, a comment (#) or empty"
+    } else {
+        "write KEY=VALUE, quoting a value that holds spaces, quotes, `#`, `\\` or `$` ('…' takes everything literally)"
+    };
+    Unreadable { line, column, hint }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn why(doc: &str) -> (usize, usize, &'static str) {
+        let at = read(doc.as_bytes()).unwrap_err();
+        (at.line, at.column, at.hint)
+    }
+
+    #[test]
+    fn an_unreadable_line_is_placed_and_explained_without_its_text() {
+        let (line, column, hint) = why("A=1\nC=x y\n");
+        assert_eq!((line, column), (1, 4));
+        assert!(
+            hint.starts_with("an unquoted value ends at white space"),
+            "{hint}"
+        );
+        let (line, column, hint) = why("A=1\nC=\"x $HOME\"\n");
+        assert_eq!((line, column), (1, 10));
+        assert!(hint.contains("write `${NAME}`"), "{hint}");
+        let (line, _, hint) = why("A=1\nB=2\nJUSTAWORD\n");
+        assert_eq!(line, 2);
+        assert!(hint.starts_with("a line is KEY=VALUE"), "{hint}");
+        let (line, _, hint) = why("A=1\nC='open\n");
+        assert_eq!(line, 1);
+        assert!(hint.starts_with("a quote is not closed"), "{hint}");
+    }
 }
