@@ -59,8 +59,96 @@ enum Commands {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), as `secretmask man > secretmask.1`
-    Man,
+    /// Print a manual page (roff), as `secretmask man lint > secretmask-lint.1`, or write
+    /// every page into a folder
+    Man {
+        /// The page: a subcommand (`lint`, `render`, …) or its page's name
+        /// (`secretmask-lint`) [default: secretmask itself]
+        #[arg(value_name = "PAGE", conflicts_with = "out_dir")]
+        page: Option<String>,
+        /// Write every page (secretmask.1, secretmask-lint.1, …) into this folder
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+/// Every manual page, `secretmask.1` first and then one per subcommand, as (file name, roff).
+/// Non-ASCII characters are written as groff's `\[uXXXX]`, as preconv would, so `groff -ww`
+/// reads the page cleanly whatever its input encoding.
+fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    fn walk(cmd: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+        let man = clap_mangen::Man::new(cmd.clone())
+            .source(concat!("secretmask ", env!("CARGO_PKG_VERSION")));
+        let mut roff = Vec::new();
+        man.render(&mut roff)?;
+        let text = String::from_utf8_lossy(&roff);
+        let mut ascii = String::with_capacity(text.len());
+        for c in text.chars() {
+            if c.is_ascii() {
+                ascii.push(c);
+            } else {
+                ascii.push_str(&format!("\\[u{:04X}]", u32::from(c)));
+            }
+        }
+        pages.push((man.get_filename(), ascii.into_bytes()));
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            walk(sub, pages)?;
+        }
+        Ok(())
+    }
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut pages = Vec::new();
+    walk(&cmd, &mut pages)?;
+    Ok(pages)
+}
+
+/// `secretmask man`: one page to stdout, or all of them into a folder.
+fn man(page: Option<&str>, out_dir: Option<&std::path::Path>) -> i32 {
+    let pages = match man_pages() {
+        Ok(pages) => pages,
+        Err(e) => {
+            eprintln!("error: {}", secretmask::command::CommandError::Output(e));
+            return 2;
+        }
+    };
+    if let Some(dir) = out_dir {
+        let written = std::fs::create_dir_all(dir).and_then(|()| {
+            pages
+                .iter()
+                .try_for_each(|(name, roff)| std::fs::write(dir.join(name), roff))
+        });
+        return match written {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {}: {e}", dir.display());
+                2
+            }
+        };
+    }
+    let wanted = match page {
+        None => "secretmask.1".to_owned(),
+        Some(page) => {
+            let page = page.strip_suffix(".1").unwrap_or(page);
+            let page = page.strip_prefix("secretmask-").unwrap_or(page);
+            format!("secretmask-{page}.1")
+        }
+    };
+    match pages.iter().find(|(name, _)| *name == wanted) {
+        Some((_, roff)) => generated(|out| out.write_all(roff)),
+        None => {
+            let names: Vec<&str> = pages[1..]
+                .iter()
+                .filter_map(|(name, _)| name.strip_prefix("secretmask-")?.strip_suffix(".1"))
+                .collect();
+            eprintln!(
+                "error: no manual page `{}`: the pages are secretmask's own and {}",
+                page.unwrap_or_default(),
+                names.join(", ")
+            );
+            2
+        }
+    }
 }
 
 /// Writes what the command line itself generates from its definitions; exits like `run`.
@@ -352,9 +440,9 @@ fn main() {
             clap_complete::generate(shell, &mut Cli::command(), "secretmask", &mut script);
             out.write_all(&script)
         })),
-        Commands::Man => std::process::exit(generated(|out| {
-            clap_mangen::Man::new(Cli::command()).render(out)
-        })),
+        Commands::Man { page, out_dir } => {
+            std::process::exit(man(page.as_deref(), out_dir.as_deref()))
+        }
     };
     // Logs go to stderr and only when asked for; no value is ever logged, and no credential:
     // the SDKs' own fine levels are capped below any RUST_LOG (`secretmask::logs`).

@@ -221,22 +221,69 @@ fn readme_lists_every_rule() {
     );
 }
 
-/// `doc/secretmask.1` is the page `secretmask man` prints, kept current (`SNAPSHOTS=overwrite`
-/// writes it), and renders without a warning under man's own check.
+/// `doc/` holds every page `secretmask man --out-dir` writes, secretmask's own and one per
+/// subcommand with its options, kept current (`SNAPSHOTS=overwrite` writes them); `secretmask
+/// man PAGE` prints the same; each renders without a warning under man's and groff's checks.
 #[test]
-fn the_man_page_is_current_and_renders_without_warnings() {
-    let output = secretmask().arg("man").output().unwrap();
-    assert!(output.status.success());
-    let page = root().join("doc/secretmask.1");
-    crate::support::assert_matches_file(&page, &String::from_utf8(output.stdout).unwrap());
-    let checked = std::process::Command::new("man")
-        .env("MANWIDTH", "80")
-        .args(["--warnings", "-E", "UTF-8", "-l", "-Tutf8", "-Z"])
-        .arg(&page)
+fn every_man_page_is_current_and_renders_without_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = secretmask()
+        .args(["man", "--out-dir"])
+        .arg(dir.path())
         .output()
         .unwrap();
-    assert!(checked.status.success(), "{checked:?}");
-    assert_eq!(String::from_utf8_lossy(&checked.stderr), "");
+    assert!(output.status.success(), "{output:?}");
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "secretmask-completions.1",
+            "secretmask-lint.1",
+            "secretmask-man.1",
+            "secretmask-render.1",
+            "secretmask-run.1",
+            "secretmask-tag.1",
+            "secretmask-trust.1",
+            "secretmask.1"
+        ]
+    );
+    for name in &names {
+        let written = fs::read_to_string(dir.path().join(name)).unwrap();
+        let page = root().join("doc").join(name);
+        crate::support::assert_matches_file(&page, &written);
+        let printed = secretmask()
+            .arg("man")
+            .args(name.strip_suffix(".1").filter(|n| *n != "secretmask"))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&printed.stdout), written, "{name}");
+        let checked = std::process::Command::new("man")
+            .env("MANWIDTH", "80")
+            .args(["--warnings", "-E", "UTF-8", "-l", "-Tutf8", "-Z"])
+            .arg(&page)
+            .output()
+            .unwrap();
+        assert!(checked.status.success(), "{checked:?}");
+        assert_eq!(String::from_utf8_lossy(&checked.stderr), "", "{name}");
+        let groff = std::process::Command::new("groff")
+            .args(["-ww", "-man", "-Tutf8"])
+            .arg(&page)
+            .output()
+            .unwrap();
+        assert!(groff.status.success(), "{groff:?}");
+        assert_eq!(String::from_utf8_lossy(&groff.stderr), "", "{name}");
+    }
+    // A subcommand's page documents its options.
+    let lint = fs::read_to_string(root().join("doc/secretmask-lint.1")).unwrap();
+    for option in ["online", "profile", "deny\\-warnings", "max\\-file\\-size"] {
+        assert!(lint.contains(option), "no {option} in secretmask-lint.1");
+    }
+    let unknown = secretmask().args(["man", "nope"]).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
 }
 
 /// bash loads the completion script and completes `secretmask re` to `render`.
