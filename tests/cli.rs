@@ -499,3 +499,45 @@ fn tags_on_the_file_store_are_explained_once_and_counted_per_secret() {
         "{stderr}"
     );
 }
+
+/// A report written into the tree it lints (the README's CI examples) is not a finding of the
+/// next lint: rule texts and messages hold no mask, in any format a CI keeps as a file.
+#[test]
+fn reports_written_into_the_tree_do_not_trigger_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("app.yaml"),
+        "a: \"{{workato:smx:k:arn}}\"\nb: \"{{ workato:sm:k:x}}\"\nc: <<workato:vault::kv/a>>\nd: {{workato:vault:k:kv/a>>\n",
+    )
+    .unwrap();
+    for (format, report) in [
+        ("sarif", "secretmask.sarif"),
+        ("gitlab", "gl-code-quality-report.json"),
+        ("json", "secretmask.jsonl"),
+        ("github", "secretmask.log"),
+    ] {
+        for round in 0..2 {
+            let output = secretmask()
+                .current_dir(dir.path())
+                .args(["lint", "--format", format, "."])
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(1), "{format}: {output:?}");
+            if round == 1 {
+                // The second run finds what the first did: nothing in the first's report.
+                let text = String::from_utf8_lossy(&output.stdout);
+                assert!(
+                    !text.contains(report),
+                    "{format} flags its own report:\n{text}"
+                );
+            }
+            fs::write(dir.path().join(report), &output.stdout).unwrap();
+        }
+        let output = secretmask()
+            .current_dir(dir.path())
+            .args(["lint", report])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{format}: {output:?}");
+    }
+}

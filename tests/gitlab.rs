@@ -106,6 +106,15 @@ fn the_readme_gitlab_job_fails_on_a_broken_mask_with_a_code_quality_report() {
     assert_eq!(issue["location"]["lines"]["begin"], 2);
     assert!(issue["description"].as_str().unwrap().contains("SM005"));
     assert_eq!(issue["fingerprint"].as_str().unwrap().len(), 32);
+    // The report stays in the tree: the next lint there finds the mask again, not the report.
+    let again = crate::support::secretmask()
+        .current_dir(project.path())
+        .args(["lint", "--format", "json", "."])
+        .output()
+        .unwrap();
+    let found = String::from_utf8_lossy(&again.stdout);
+    assert!(found.contains("\"app.yaml\""), "{found}");
+    assert!(!found.contains("gl-code-quality-report"), "{found}");
 }
 
 #[test]

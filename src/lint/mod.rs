@@ -40,7 +40,7 @@ rules! {
         "close `{{` with `}}` and `<<` with `>>`";
     WHITESPACE_AFTER_OPENER = "SM003" "whitespace-after-opener" Error,
         "Whitespace between the opener and `workato:`",
-        "write the opener and `workato:` together: `{{workato:…}}`";
+        "write `workato:` right after the opener, with no space between";
     WHITESPACE_IN_MASK = "SM004" "whitespace-in-mask" Error,
         "Whitespace inside a mask",
         "a mask holds no whitespace; a key may hold it escaped with `\\`";
