@@ -1107,3 +1107,54 @@ fn numbers_keep_the_secret_s_digits() {
         "{\"big\": 12345678901234567890123, \"text\": \"12345678901234567890123\", \"exp\": 1e2, \"zero\": -0}\n"
     );
 }
+
+/// Each credential mistake has one message, the same for every mask of every region, naming
+/// the profile or the chain and the fix; never the SDK's internals.
+#[test]
+fn each_credential_mistake_is_named_with_its_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = dir.path().join("aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(aws.join("config"), "[profile deploy]\nregion = us-east-1\n").unwrap();
+    std::fs::write(
+        dir.path().join("mistyped.yaml"),
+        "aws:\n  profile: deplyo\n",
+    )
+    .unwrap();
+    let template = "a: {{workato:sm:k:arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf}}\nb: {{workato:sm:k:arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-AbCdEf}}\nc: {{workato:sm:k:arn:aws:secretsmanager:us-west-2:123456789012:secret:db-AbCdEf}}\n";
+    let mistyped =
+        "AWS profile `deplyo` (aws.profile) is not defined in ~/.aws/config or ~/.aws/credentials";
+    for (config_file, args, expected) in [
+        // A mistyped profile, with files that define another.
+        (
+            Some(aws.join("config")),
+            &["--config", "mistyped.yaml"][..],
+            mistyped,
+        ),
+        // The same mistake with no AWS files at all.
+        (None, &["--config", "mistyped.yaml"], mistyped),
+        // No credentials anywhere.
+        (None, &[], "the default AWS chain found none"),
+    ] {
+        let mut cmd = secretmask();
+        if let Some(file) = &config_file {
+            cmd.env("AWS_CONFIG_FILE", file);
+        }
+        let output = cmd
+            .current_dir(dir.path())
+            .args(["render", "--as", "yaml"])
+            .args(args)
+            .write_stdin(template)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.contains(": error: ")).collect();
+        assert_eq!(errors.len(), 3, "{stderr}");
+        for line in errors {
+            assert!(line.contains(expected), "{line}");
+        }
+        assert!(!stderr.contains("dispatch failure"), "{stderr}");
+        assert!(!stderr.contains("already taken"), "{stderr}");
+    }
+}

@@ -49,6 +49,11 @@ pub struct AwsProvider {
     settings: Settings,
     /// The shared configuration (credentials, retries, timeouts), loaded on first use.
     base: OnceCell<SdkConfig>,
+    /// Why credentials could not be had, worked out once at the first call that failed for
+    /// want of them: every such call of the run then gives the one message that names the
+    /// cause (the SDK's own errors differ from call to call, and name neither the profile nor
+    /// the fix). Calls that succeed never ask the chain a second time.
+    credentials: OnceCell<Result<(), ProviderError>>,
     /// One client per `partition/region`.
     clients: Mutex<HashMap<String, Client>>,
     /// Set once a batch call was denied: from then on, one `GetSecretValue` per secret. Batch
@@ -77,6 +82,7 @@ impl AwsProvider {
         Self {
             settings,
             base: OnceCell::new(),
+            credentials: OnceCell::new(),
             clients: Mutex::new(HashMap::new()),
             batch_denied: AtomicBool::new(false),
         }
@@ -123,6 +129,31 @@ impl AwsProvider {
             .clone()
     }
 
+    /// A failure for want of credentials, as the one message of its cause.
+    async fn explained(&self, error: ProviderError) -> ProviderError {
+        if !matches!(error, ProviderError::Credentials { .. }) {
+            return error;
+        }
+        let Some(base) = self.base.get() else {
+            return error;
+        };
+        match self
+            .credentials
+            .get_or_init(|| check_credentials(base, self.settings.profile.as_deref()))
+            .await
+        {
+            Err(cause) => cause.clone(),
+            Ok(()) => error,
+        }
+    }
+
+    async fn explain<T>(&self, result: Result<T, ProviderError>) -> Result<T, ProviderError> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(error) => Err(self.explained(error).await),
+        }
+    }
+
     async fn fetch_batch(&self, arns: &[&Arn]) -> Vec<Fetched> {
         let client = self.client(arns[0]).await;
         if arns.len() > 1 && !self.batch_denied.load(Ordering::Acquire) {
@@ -135,12 +166,15 @@ impl AwsProvider {
                     }
                 }
                 Ok(answers) => return answers,
-                Err(e) => return arns.iter().map(|_| Err(e.clone())).collect(),
+                Err(e) => {
+                    let e = self.explained(e).await;
+                    return arns.iter().map(|_| Err(e.clone())).collect();
+                }
             }
         }
         let mut answers = Vec::with_capacity(arns.len());
         for arn in arns {
-            answers.push(get_one(&client, arn).await);
+            answers.push(self.explain(get_one(&client, arn).await).await);
         }
         answers
     }
@@ -180,12 +214,16 @@ impl Provider for AwsProvider {
                 return Err(ProviderError::no_provider(secret));
             };
             let client = self.client(arn).await;
-            let output = client
-                .describe_secret()
-                .secret_id(arn.as_str())
-                .send()
-                .await
-                .map_err(|e| sdk_error(&e))?;
+            let output = self
+                .explain(
+                    client
+                        .describe_secret()
+                        .secret_id(arn.as_str())
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error(&e)),
+                )
+                .await?;
             let tags = output
                 .tags
                 .unwrap_or_default()
@@ -226,7 +264,8 @@ impl Provider for AwsProvider {
                     )
                 },
             );
-            request.send().await.map_err(|e| sdk_error(&e))?;
+            self.explain(request.send().await.map_err(|e| sdk_error(&e)))
+                .await?;
             Ok(())
         })
     }
@@ -347,6 +386,66 @@ where
             message: super::causes(error),
         },
     }
+}
+
+/// Asks the chain for credentials again, after a call failed for want of them. A named profile that no shared file defines is named
+/// as such (the SDK would otherwise go on to instance metadata and say nothing of it); a chain
+/// that finds nothing says where it looked.
+async fn check_credentials(base: &SdkConfig, profile: Option<&str>) -> Result<(), ProviderError> {
+    use aws_credential_types::provider::ProvideCredentials;
+    let Some(chain) = base.credentials_provider() else {
+        return Ok(());
+    };
+    let profile = profile.map(|p| (p.to_owned(), "aws.profile")).or_else(|| {
+        std::env::var("AWS_PROFILE")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .map(|p| (p, "AWS_PROFILE"))
+    });
+    let answer = chain.provide_credentials().await;
+    let Err(error) = answer else {
+        return Ok(());
+    };
+    if let Some((name, from)) = &profile {
+        let files = aws_config::profile::load(
+            &aws_types::os_shim_internal::Fs::real(),
+            &aws_types::os_shim_internal::Env::real(),
+            &Default::default(),
+            None,
+        )
+        .await;
+        let defined = files
+            .as_ref()
+            .is_ok_and(|set| set.get_profile(name).is_some());
+        if !defined {
+            let known: Vec<&str> = files
+                .as_ref()
+                .map(|set| set.profiles().collect())
+                .unwrap_or_default();
+            return Err(ProviderError::Credentials {
+                message: format!(
+                    "AWS profile `{name}` ({from}) is not defined in ~/.aws/config or ~/.aws/credentials (or AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE){}: correct the name, or create it with `aws configure --profile {name}`",
+                    if known.is_empty() {
+                        " — they define no profile".to_owned()
+                    } else {
+                        format!(", which define {}", known.join(", "))
+                    }
+                ),
+            });
+        }
+    }
+    let message = match (&error, &profile) {
+        (CredentialsError::CredentialsNotLoaded(_), None) => "the default AWS chain found none: it looked at AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the default profile of ~/.aws/config and ~/.aws/credentials, web identity, the container and instance metadata; set one of them (`aws configure`, AWS_PROFILE, or aws.profile in .secretmask.yaml)".to_owned(),
+        (_, Some((name, from))) => format!(
+            "the credentials of AWS profile `{name}` ({from}) could not be loaded: {}; check the profile (`aws configure list --profile {name}`, or `aws sso login --profile {name}` for SSO)",
+            super::causes(&error)
+        ),
+        (_, None) => format!(
+            "the default credential chain failed: {}; check `aws configure list`",
+            super::causes(&error)
+        ),
+    };
+    Err(ProviderError::Credentials { message })
 }
 
 /// An answer Secrets Manager did not give: its status and content type.
