@@ -517,6 +517,7 @@ pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Loaded, ConfigError
     let user = match user_config_dir().map(|d| d.join("config.yaml")) {
         Some(path) if path.is_file() => {
             let user = read(&path)?.0;
+            tracing::info!("config: read {} (the user's own)", path.display());
             if user.secrets_file.is_some() {
                 secrets_file_from = Some(path);
             }
@@ -529,6 +530,10 @@ pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Loaded, ConfigError
         None => (discover(start), false),
     };
     let Some(path) = path else {
+        tracing::info!(
+            "config: no .secretmask.yaml in {} or a folder above it",
+            start.display()
+        );
         return Ok(Loaded {
             tags_to_write: user.lint.require_tags.clone(),
             config: user,
@@ -541,6 +546,17 @@ pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Loaded, ConfigError
     if !is_explicit {
         check_untrusted(&path, &project, &trusted)?;
     }
+    tracing::info!(
+        "config: read {} ({})",
+        path.display(),
+        if is_explicit {
+            "--config"
+        } else if is_trusted(&trusted)? {
+            "found by walking up; trusted"
+        } else {
+            "found by walking up; not trusted, so it sets nothing that needs trust"
+        }
+    );
     if is_explicit || (!project.lint.require_tags.is_empty() && is_trusted(&trusted)?) {
         tags_to_write.extend(project.lint.require_tags.clone());
     }

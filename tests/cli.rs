@@ -541,3 +541,46 @@ fn reports_written_into_the_tree_do_not_trigger_findings() {
         assert_eq!(output.status.code(), Some(0), "{format}: {output:?}");
     }
 }
+
+/// `--verbose` tells the story, one line per decision: which configuration files were read,
+/// the format each output got, and which store and credential each store uses; never a
+/// credential.
+#[test]
+fn verbose_says_what_was_chosen_and_never_a_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("app.yaml"),
+        "a: {{workato:vault:k:kv/a}}\nb: {{workato:sm:k:arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf}}\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join(".secretmask.yaml"), "cache: {ttl: 1m}\n").unwrap();
+    let output = secretmask()
+        .current_dir(dir.path())
+        .env("VAULT_ADDR", "http://127.0.0.1:9")
+        .env("VAULT_TOKEN", "canary-vault-token-verbose")
+        .env("AWS_ACCESS_KEY_ID", "AKIACANARYVERBOSE")
+        .env("AWS_SECRET_ACCESS_KEY", "canary-aws-secret-verbose")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .args(["--verbose", "render", "app.yaml", "--timeout", "5s"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&output.stderr);
+    for line in [
+        "config: read ",
+        ".secretmask.yaml (found by walking up; not trusted",
+        "render app.yaml: as yaml (from the input's name)",
+        "vault: http://127.0.0.1:9, token from VAULT_TOKEN",
+        "aws: credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        "endpoint http://127.0.0.1:9 (AWS_ENDPOINT_URL)",
+    ] {
+        assert!(said.contains(line), "no `{line}` in:\n{said}");
+    }
+    for secret in [
+        "canary-vault-token-verbose",
+        "AKIACANARYVERBOSE",
+        "canary-aws-secret-verbose",
+    ] {
+        assert!(!said.contains(secret), "{secret} in:\n{said}");
+    }
+}

@@ -76,6 +76,32 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Which credentials and endpoint the chain will use, as `--verbose` says it: the chain's
+    /// own order (the environment's keys first, then the profile), never a credential.
+    fn story(&self) -> String {
+        let env = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let credentials = if self.credentials.is_some() {
+            "credentials given by the caller".to_owned()
+        } else if env("AWS_ACCESS_KEY_ID").is_some() {
+            "credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the chain's first choice)"
+                .to_owned()
+        } else if let Some(profile) = &self.profile {
+            format!("credentials of profile `{profile}` (aws.profile)")
+        } else if let Some(profile) = env("AWS_PROFILE") {
+            format!("credentials of profile `{profile}` (AWS_PROFILE)")
+        } else {
+            "credentials from the default chain (the default profile, SSO, web identity, container or instance role)".to_owned()
+        };
+        let endpoint = match (&self.endpoint_url, env("AWS_ENDPOINT_URL")) {
+            (Some(url), _) => format!("; endpoint {url} (aws.endpoint_url)"),
+            (None, Some(url)) => format!("; endpoint {url} (AWS_ENDPOINT_URL)"),
+            (None, None) => "; each region's own endpoint".to_owned(),
+        };
+        credentials + &endpoint
+    }
+}
+
 impl AwsProvider {
     /// A provider that builds its clients on first use.
     pub fn new(settings: Settings) -> Self {
@@ -94,6 +120,7 @@ impl AwsProvider {
             .get_or_init(|| async {
                 // Each client takes its region from the ARN; naming one here keeps the loader
                 // from probing instance metadata for a default region.
+                tracing::info!("aws: {}", self.settings.story());
                 let mut loader = aws_config::defaults(BehaviorVersion::latest())
                     .region(Region::new("us-east-1"))
                     .retry_config(RetryConfig::standard());

@@ -33,6 +33,14 @@ pub enum Credential {
 const CREDENTIAL_FILE_LIMIT: u64 = 64 * 1024;
 
 impl Credential {
+    /// Where it comes from, for `--verbose`: a variable's name or a file's path.
+    fn source(&self) -> String {
+        match self {
+            Self::Value(_, name) => (*name).to_owned(),
+            Self::File(path) => path.display().to_string(),
+        }
+    }
+
     /// The credential, checked to be one line of header-safe text: a control character would
     /// make an invalid HTTP header (and vaultrs panics on one). Messages name where it came
     /// from, never the text.
@@ -229,6 +237,26 @@ impl VaultProvider {
         if let Auth::AppRole { mount, .. } = &s.auth {
             check_setting("vault.approle.mount", mount, true)?;
         }
+        tracing::info!(
+            "vault: {address}{}, {}",
+            s.namespace
+                .as_deref()
+                .map(|n| format!(" namespace {n}"))
+                .unwrap_or_default(),
+            match &s.auth {
+                Auth::Token(token) => format!("token from {}", token.source()),
+                Auth::AppRole {
+                    mount,
+                    role_id,
+                    secret_id,
+                } => format!(
+                    "AppRole login at auth/{mount} (role_id from {}, secret_id from {})",
+                    role_id.source(),
+                    secret_id.source()
+                ),
+                Auth::Missing => "no token found".to_owned(),
+            }
+        );
         let mut builder = VaultClientSettingsBuilder::default();
         builder
             .address(address)
