@@ -50,6 +50,7 @@ mod error;
 mod finding;
 pub mod grammar;
 pub mod input;
+mod inventory;
 mod kubernetes;
 pub mod lint;
 pub mod logs;
@@ -61,7 +62,10 @@ pub mod resolve;
 pub mod source;
 mod tagging;
 
-pub use command::{Command, CommandError, LintOptions, RenderOptions, RunOptions, TagOptions, run};
+pub use command::{
+    Command, CommandError, InventoryFormat, InventoryOptions, LintOptions, RenderOptions,
+    RunOptions, TagOptions, run,
+};
 pub use error::Error;
 pub use grammar::MaskError;
 pub use mask::{Mask, SecretRef, Store};

@@ -47,6 +47,15 @@ enum Commands {
     /// written once, and only when it lacks a tag. Not all-or-nothing: a secret that fails is
     /// listed and the others are still tagged; the exit code is 1 if any failed.
     Tag(TagArgs),
+    /// List every secret the masks name, with every reference to it; with --online what each
+    /// store says about it (never a value).
+    ///
+    /// A secret is listed as its store identifies it: a Vault path without `?version=`, a Key
+    /// Vault identifier without its version, a partial ARN with the full ARN it matches. With
+    /// `--secret` only the references to those secrets are listed and the exit code is grep's:
+    /// 0 when some reference exists, 1 when none, 2 on an error (a broken mask or an unreadable
+    /// file could be a reference) — a gate before rotating or deleting a secret.
+    Inventory(InventoryArgs),
     /// Trust a discovered .secretmask.yaml to choose where credentials are sent
     Trust {
         /// The file [default: .secretmask.yaml here or in a parent folder]
@@ -296,6 +305,41 @@ struct LintArgs {
 }
 
 #[derive(clap::Args)]
+struct InventoryArgs {
+    /// Files or directories to scan, or `-` for stdin [default: the current directory]
+    #[arg(value_name = "PATH")]
+    paths: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = InventoryFormatArg::Text)]
+    format: InventoryFormatArg,
+    /// Only the references to this secret (repeatable): an ARN (partial or full), a Vault path
+    /// or a Key Vault identifier, with or without a version
+    #[arg(long = "secret", value_name = "LOCATOR")]
+    secrets: Vec<String>,
+    /// Also ask the stores what they hold about each secret: tags, dates, versions, rotation
+    #[arg(long)]
+    online: bool,
+    /// The name stdin is shown with
+    #[arg(long, value_name = "NAME", default_value = "<stdin>")]
+    stdin_filename: String,
+    /// The most one input may hold, as 256M, 64K or bytes
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    max_file_size: u64,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InventoryFormatArg {
+    /// A table per secret
+    Text,
+    /// One JSON document (schema in the README)
+    Json,
+    /// A header and one row per reference
+    Csv,
+}
+
+#[derive(clap::Args)]
 struct RunArgs {
     /// A dotenv template whose variables are resolved and set (repeatable)
     #[arg(long = "env-file", value_name = "FILE")]
@@ -431,6 +475,18 @@ fn main() {
             dry_run: args.dry_run,
             yes: args.yes,
             store: args.store.into(),
+            max_file_size: args.max_file_size,
+        }),
+        Commands::Inventory(args) => Command::Inventory(secretmask::InventoryOptions {
+            inputs: args.paths.iter().map(|p| Input::from_arg(p)).collect(),
+            format: match args.format {
+                InventoryFormatArg::Text => secretmask::InventoryFormat::Text,
+                InventoryFormatArg::Json => secretmask::InventoryFormat::Json,
+                InventoryFormatArg::Csv => secretmask::InventoryFormat::Csv,
+            },
+            secrets: args.secrets,
+            online: args.online.then(|| args.store.into()),
+            stdin_name: args.stdin_filename,
             max_file_size: args.max_file_size,
         }),
         Commands::Trust { file } => Command::Trust(file),

@@ -242,6 +242,7 @@ fn every_man_page_is_current_and_renders_without_warnings() {
         names,
         [
             "secretmask-completions.1",
+            "secretmask-inventory.1",
             "secretmask-lint.1",
             "secretmask-man.1",
             "secretmask-render.1",

@@ -10,6 +10,7 @@ mod formats;
 mod gitlab;
 mod hardening;
 mod integrations;
+mod inventory;
 mod precommit;
 mod props;
 mod readers;

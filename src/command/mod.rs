@@ -1,6 +1,7 @@
 //! The commands: each module turns its options into library calls and prints the outcome;
 //! this one runs a command, prints an error that stopped it and picks the exit code.
 
+mod inventory;
 mod lint;
 mod render;
 mod run;
@@ -10,6 +11,7 @@ mod trust;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use self::inventory::{InventoryFormat, InventoryOptions};
 pub use self::lint::{LintOptions, OnlineOptions};
 pub use self::render::RenderOptions;
 pub use self::run::RunOptions;
@@ -68,6 +70,8 @@ pub enum Command {
     Run(RunOptions),
     /// Add required tags to the secrets masks reference.
     Tag(TagOptions),
+    /// List the secrets the masks name.
+    Inventory(InventoryOptions),
     /// Trust a configuration file's endpoint settings; `None`: the one discovered from here.
     Trust(Option<PathBuf>),
 }
@@ -93,6 +97,7 @@ pub fn run(command: Command) -> i32 {
         Command::Render(options) => render::run(&options),
         Command::Run(options) => run::run(&options),
         Command::Tag(options) => tag::run(&options),
+        Command::Inventory(options) => inventory::run(&options),
         Command::Trust(path) => trust::run(path.as_deref()),
     };
     match result {

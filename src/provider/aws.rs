@@ -257,11 +257,30 @@ impl Provider for AwsProvider {
                 .into_iter()
                 .filter_map(|tag| Some((tag.key?, tag.value.unwrap_or_default())))
                 .collect::<BTreeMap<_, _>>();
+            let date = |d: Option<aws_smithy_types::DateTime>| {
+                d.and_then(|d| d.fmt(DateFormat::DateTime).ok())
+            };
+            let details = super::Details {
+                name: output.name.clone(),
+                arn: output.arn.clone(),
+                created: date(output.created_date),
+                updated: date(output.last_changed_date),
+                last_accessed: date(output.last_accessed_date),
+                rotation_enabled: output.rotation_enabled,
+                last_rotated: date(output.last_rotated_date),
+                next_rotation: date(output.next_rotation_date),
+                current_version: output.version_ids_to_stages.as_ref().and_then(|versions| {
+                    versions
+                        .iter()
+                        .find(|(_, stages)| stages.iter().any(|s| s == "AWSCURRENT"))
+                        .map(|(id, _)| id.clone())
+                }),
+                ..super::Details::default()
+            };
             Ok(Metadata {
                 tags: Some(tags),
-                deleted: output
-                    .deleted_date
-                    .map(|d| d.fmt(DateFormat::DateTime).unwrap_or_default()),
+                deleted: date(output.deleted_date),
+                details,
                 ..Metadata::default()
             }
             .into())

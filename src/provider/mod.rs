@@ -52,6 +52,53 @@ pub struct Metadata {
     pub expired: Option<String>,
     /// When the secret becomes valid, if that is still to come (Key Vault `nbf`).
     pub not_before: Option<String>,
+    /// What the inventory shows besides: never a value.
+    pub details: Details,
+}
+
+/// What a store says of a secret for `secretmask inventory`, each where the store has it; times
+/// as RFC 3339.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Details {
+    /// The secret's name (AWS `Name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The full ARN (AWS), for a mask that wrote a partial one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// When the secret was created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// When it last changed (AWS `LastChangedDate`, Vault `updated_time`, Key Vault `updated`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<String>,
+    /// When it was last read (AWS `LastAccessedDate`, a day's precision).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_accessed: Option<String>,
+    /// Whether rotation is on (AWS `RotationEnabled`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_enabled: Option<bool>,
+    /// When it was last rotated (AWS `LastRotatedDate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_rotated: Option<String>,
+    /// When it rotates next (AWS `NextRotationDate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_rotation: Option<String>,
+    /// The current version (Vault's number, Key Vault's id, AWS's `AWSCURRENT` version id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<String>,
+    /// Whether it is enabled (Key Vault).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// When it expires (Key Vault `exp`), past or future.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// Vault versions soft-deleted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deleted_versions: Vec<u64>,
+    /// Vault versions destroyed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub destroyed_versions: Vec<u64>,
 }
 
 impl Metadata {

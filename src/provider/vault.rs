@@ -437,12 +437,31 @@ impl VaultProvider {
             .unwrap_or_default()
             .into_iter()
             .collect();
+        let mut details = super::Details {
+            created: Some(metadata.created_time.clone()).filter(|t| !t.is_empty()),
+            updated: Some(metadata.updated_time.clone()).filter(|t| !t.is_empty()),
+            current_version: Some(metadata.current_version.to_string()),
+            ..super::Details::default()
+        };
+        for (number, each) in &metadata.versions {
+            let Ok(number) = number.parse::<u64>() else {
+                continue;
+            };
+            if each.destroyed {
+                details.destroyed_versions.push(number);
+            } else if !each.deletion_time.is_empty() {
+                details.deleted_versions.push(number);
+            }
+        }
+        details.deleted_versions.sort_unstable();
+        details.destroyed_versions.sort_unstable();
         Ok(Metadata {
             tags: Some(tags),
             version_deleted: (!state.destroyed && !state.deletion_time.is_empty())
                 .then(|| state.deletion_time.clone()),
             version_destroyed: state.destroyed,
             version: Some(version),
+            details,
             ..Metadata::default()
         })
     }

@@ -357,6 +357,18 @@ impl AzureProvider {
                 .map(timestamp)
                 .filter(|nbf| *nbf > now)
                 .map(rfc3339),
+            details: super::Details {
+                created: attributes.created.map(timestamp).map(rfc3339),
+                updated: attributes.updated.map(timestamp).map(rfc3339),
+                current_version: body
+                    .id
+                    .as_deref()
+                    .and_then(|id| id.rsplit('/').next())
+                    .map(str::to_owned),
+                enabled: attributes.enabled.or(Some(true)),
+                expires: attributes.exp.map(timestamp).map(rfc3339),
+                ..super::Details::default()
+            },
             ..Metadata::default()
         };
         let value = body

@@ -11,6 +11,8 @@ use serde::Deserialize;
 pub(super) struct WireSecret {
     #[serde(default, deserialize_with = "secret_string")]
     pub(super) value: Option<SecretString>,
+    /// `https://<vault>/secrets/<name>/<version>`.
+    pub(super) id: Option<String>,
     pub(super) attributes: Option<WireAttributes>,
     pub(super) tags: Option<BTreeMap<String, String>>,
 }
@@ -21,6 +23,8 @@ pub(super) struct WireAttributes {
     /// Unix seconds.
     pub(super) exp: Option<i64>,
     pub(super) nbf: Option<i64>,
+    pub(super) created: Option<i64>,
+    pub(super) updated: Option<i64>,
 }
 
 pub(super) fn secret_string<'de, D: serde::Deserializer<'de>>(

@@ -1,0 +1,282 @@
+//! `secretmask inventory`: every secret the masks of a tree name, as its store identifies it,
+//! with every reference to it; and the selection a rotation or deletion gates on.
+//!
+//! A secret is what its store keeps whole: a Vault path without `?version=`, a Key Vault
+//! identifier without its version, an ARN. A partial ARN joins the full ARN it matches, as AWS
+//! matches it; one that matches none stands alone.
+
+use std::collections::BTreeMap;
+
+use crate::lint::files::MaskedFile;
+use crate::mask::{KeyVaultId, SecretRef, VaultPath};
+use crate::source::LineIndex;
+
+/// One mask's place and what it asks of its secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Reference {
+    /// The file, as given on the command line or found by the walk.
+    pub path: String,
+    /// 1-based, as lint counts it.
+    pub line: usize,
+    /// 1-based, as lint counts it.
+    pub column: usize,
+    /// The key the mask selects; empty for the whole secret.
+    pub key: String,
+    /// The version the mask pins (Vault `?version=N`, a Key Vault version), if any.
+    pub version: Option<String>,
+    /// The locator as the mask writes it (a partial ARN stays partial here).
+    pub locator: String,
+}
+
+/// One secret and every reference to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// The secret as its store identifies it.
+    pub secret: SecretRef,
+    /// In the order of the files and their masks.
+    pub references: Vec<Reference>,
+}
+
+/// The secret a locator names, without the version pin: what its store keeps whole.
+pub(crate) fn identity(secret: &SecretRef) -> SecretRef {
+    match secret {
+        SecretRef::Vault(path) => SecretRef::Vault(
+            VaultPath::parse(&path.path).expect("a parsed path without its query parses"),
+        ),
+        SecretRef::Azure(id) if id.version.is_some() => SecretRef::Azure(
+            KeyVaultId::parse(&format!("{}/secrets/{}", id.vault_url(), id.name))
+                .expect("a parsed identifier without its version parses"),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The version a locator pins, as its store writes it.
+fn version(secret: &SecretRef) -> Option<String> {
+    match secret {
+        SecretRef::Vault(path) => path.version.map(|v| v.to_string()),
+        SecretRef::Azure(id) => id.version.clone(),
+        SecretRef::Aws(_) => None,
+    }
+}
+
+/// Whether `wanted` (a locator given to `--secret`) names `secret`: the same secret once
+/// versions are dropped, or an ARN that matches as AWS matches partial ARNs.
+pub(crate) fn names(wanted: &SecretRef, secret: &SecretRef) -> bool {
+    match (identity(wanted), secret) {
+        (SecretRef::Aws(a), SecretRef::Aws(b)) => a.matches(b),
+        (wanted, secret) => wanted == identity(secret),
+    }
+}
+
+/// Every secret the masks of `files` name, sorted by store and locator; each with its
+/// references in file order.
+pub(crate) fn collect(files: &[MaskedFile]) -> Vec<Entry> {
+    let mut by_secret: BTreeMap<SecretRef, Vec<Reference>> = BTreeMap::new();
+    for file in files {
+        let index = LineIndex::new(&file.bytes);
+        for mask in &file.masks {
+            let at = index.position(mask.span.start);
+            by_secret
+                .entry(identity(&mask.secret))
+                .or_default()
+                .push(Reference {
+                    path: file.path.clone(),
+                    line: at.line,
+                    column: at.column,
+                    key: mask.key.clone(),
+                    version: version(&mask.secret),
+                    locator: mask.secret.to_string(),
+                });
+        }
+    }
+    // A partial ARN joins the full ARN it matches, when exactly one does.
+    let partial: Vec<SecretRef> = by_secret
+        .keys()
+        .filter(|s| matches!(s, SecretRef::Aws(arn) if arn.is_partial()))
+        .cloned()
+        .collect();
+    for secret in partial {
+        let SecretRef::Aws(arn) = &secret else {
+            continue;
+        };
+        let full: Vec<&SecretRef> = by_secret
+            .keys()
+            .filter(
+                |s| matches!(s, SecretRef::Aws(other) if !other.is_partial() && arn.matches(other)),
+            )
+            .collect();
+        if let [full] = full[..] {
+            let full = full.clone();
+            let moved = by_secret.remove(&secret).unwrap_or_default();
+            by_secret.entry(full).or_default().extend(moved);
+        }
+    }
+    by_secret
+        .into_iter()
+        .map(|(secret, mut references)| {
+            // Files in the order given, then by place; a joined partial ARN among them.
+            let order: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+            references.sort_by_key(|r| (order.iter().position(|p| *p == r.path), r.line, r.column));
+            Entry { secret, references }
+        })
+        .collect()
+}
+
+/// The entries (and their references) that `wanted` names.
+pub(crate) fn select(entries: Vec<Entry>, wanted: &[SecretRef]) -> Vec<Entry> {
+    entries
+        .into_iter()
+        .filter_map(|mut entry| {
+            if wanted.iter().any(|w| names(w, &entry.secret)) {
+                return Some(entry);
+            }
+            // A partial ARN asked for may match only some references' locators.
+            entry.references.retain(|r| {
+                let Ok(secret) = SecretRef::parse(entry.secret.store(), &r.locator) else {
+                    return false;
+                };
+                wanted.iter().any(|w| names(w, &secret))
+            });
+            (!entry.references.is_empty()).then_some(entry)
+        })
+        .collect()
+}
+
+/// A locator given on the command line, its store known by its shape: an ARN, a Key Vault
+/// identifier, else a Vault path.
+pub(crate) fn parse_locator(text: &str) -> Result<SecretRef, String> {
+    let store = if text.starts_with("arn:") {
+        crate::mask::Store::Sm
+    } else if text.starts_with("https://") {
+        crate::mask::Store::Akv
+    } else {
+        crate::mask::Store::Vault
+    };
+    SecretRef::parse(store, text)
+        .map_err(|e| format!("`{text}` is not a {store} locator: {}", e.kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mask::Store;
+
+    fn file(path: &str, text: &str) -> MaskedFile {
+        let (_, masks) = crate::lint::check_all(text.as_bytes());
+        MaskedFile {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+            masks,
+        }
+    }
+
+    const FULL: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf";
+    const PARTIAL: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app";
+
+    #[test]
+    fn versions_join_their_secret_and_a_partial_arn_its_full_arn() {
+        let files = [
+            file(
+                "a.yaml",
+                &format!(
+                    "x: {{{{workato:vault:k:kv/app?version=2}}}}\ny: {{{{workato:vault:k:kv/app}}}}\nz: {{{{workato:sm:user:{PARTIAL}}}}}\n"
+                ),
+            ),
+            file(
+                "b.yaml",
+                &format!(
+                    "w: {{{{workato:sm:pass:{FULL}}}}}\nv: <<workato:akv::https://corp-kv.vault.azure.net/secrets/tok/0123456789abcdef0123456789abcdef>>\n"
+                ),
+            ),
+        ];
+        let entries = collect(&files);
+        let listed: Vec<(String, Vec<String>)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e.secret.to_string(),
+                    e.references
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "{}:{}:{} {} {}",
+                                r.path,
+                                r.line,
+                                r.column,
+                                r.key,
+                                r.version.as_deref().unwrap_or("-")
+                            )
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (
+                    FULL.to_owned(),
+                    vec![
+                        "a.yaml:3:4 user -".to_owned(),
+                        "b.yaml:1:4 pass -".to_owned()
+                    ]
+                ),
+                (
+                    "kv/app".to_owned(),
+                    vec!["a.yaml:1:4 k 2".to_owned(), "a.yaml:2:4 k -".to_owned()]
+                ),
+                (
+                    "https://corp-kv.vault.azure.net/secrets/tok".to_owned(),
+                    vec!["b.yaml:2:4  0123456789abcdef0123456789abcdef".to_owned()]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_partial_arn_matching_none_or_two_stands_alone() {
+        let other = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-XyZ123";
+        let files = [file(
+            "a.yaml",
+            &format!(
+                "a: {{{{workato:sm::{PARTIAL}}}}}\nb: {{{{workato:sm::{FULL}}}}}\nc: {{{{workato:sm::{other}}}}}\n"
+            ),
+        )];
+        let secrets: Vec<String> = collect(&files)
+            .iter()
+            .map(|e| e.secret.to_string())
+            .collect();
+        assert_eq!(secrets, [PARTIAL, FULL, other]);
+    }
+
+    #[test]
+    fn a_selection_matches_versions_and_partial_arns() {
+        let files = [file(
+            "a.yaml",
+            &format!(
+                "a: {{{{workato:vault:k:kv/app?version=3}}}}\nb: {{{{workato:sm::{FULL}}}}}\nc: {{{{workato:vault:k:kv/other}}}}\n"
+            ),
+        )];
+        let pick = |locators: &[&str]| -> Vec<String> {
+            let wanted: Vec<SecretRef> =
+                locators.iter().map(|l| parse_locator(l).unwrap()).collect();
+            select(collect(&files), &wanted)
+                .iter()
+                .map(|e| e.secret.to_string())
+                .collect()
+        };
+        assert_eq!(pick(&["kv/app"]), ["kv/app"]);
+        assert_eq!(pick(&["kv/app?version=1"]), ["kv/app"]);
+        assert_eq!(pick(&[PARTIAL]), [FULL]);
+        assert_eq!(pick(&["kv/gone"]), Vec::<String>::new());
+        assert_eq!(pick(&["kv/other", PARTIAL]), [FULL, "kv/other"]);
+        assert!(parse_locator("kv").is_err());
+        assert_eq!(
+            parse_locator("https://corp-kv.vault.azure.net/secrets/tok")
+                .unwrap()
+                .store(),
+            Store::Akv
+        );
+    }
+}
