@@ -119,6 +119,12 @@ pub struct LintConfig {
     /// Tags every secret of a store must carry, for `lint --online`: store → tag → value.
     #[serde(default)]
     pub require_tags: BTreeMap<Store, BTreeMap<String, String>>,
+    /// `lint --online` warns of a secret that expires within this (default 30 days).
+    #[serde(default)]
+    pub expires_within: Option<Period>,
+    /// `lint --online` warns of a secret not changed for longer than this (off by default).
+    #[serde(default)]
+    pub max_age: Option<Period>,
 }
 
 /// A setting a discovered file may set only once trusted: each declares itself here once,
@@ -272,7 +278,11 @@ impl Config {
                 ttl: over.cache.ttl.or(self.cache.ttl),
                 capacity: over.cache.capacity.or(self.cache.capacity),
             },
-            lint: LintConfig { require_tags },
+            lint: LintConfig {
+                require_tags,
+                expires_within: over.lint.expires_within.or(self.lint.expires_within),
+                max_age: over.lint.max_age.or(self.lint.max_age),
+            },
         }
     }
 }
@@ -393,6 +403,20 @@ impl<'de> Deserialize<'de> for Ttl {
             deserializer,
             |text| parse_duration(text).map(Self),
             "a duration such as \"5m\" or \"300s\"",
+        )
+    }
+}
+
+/// `lint.expires_within`, `lint.max_age`: a duration such as `"30d"` or `"1y"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period(pub std::time::Duration);
+
+impl<'de> Deserialize<'de> for Period {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        parsed(
+            deserializer,
+            |text| parse_duration(text).map(Self),
+            "a duration such as \"30d\" or \"1y\"",
         )
     }
 }

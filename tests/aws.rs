@@ -1158,3 +1158,58 @@ fn each_credential_mistake_is_named_with_its_fix() {
         assert!(!stderr.contains("already taken"), "{stderr}");
     }
 }
+
+/// `inventory --online` asks `DescribeSecret` once per distinct secret and never for a value:
+/// the full ARN of a partial one, tags, dates and the current version; no value at any level.
+#[test]
+fn inventory_online_describes_each_secret_once_and_fetches_no_value() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let p = moto::prefix("inventory");
+    let arn = moto.string(
+        "us-east-1",
+        &format!("{p}/db"),
+        &format!("{{\"password\": \"{CANARY}\"}}"),
+        &[("apono-connector-read", "true")],
+    );
+    let partial = &arn[..arn.len() - 7];
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!(
+            "a: {{{{workato:sm:password:{arn}}}}}\nb: {{{{workato:sm:password:{partial}}}}}\nc: {{{{workato:sm:password:{arn}}}}}\n"
+        ),
+    )
+    .unwrap();
+    let proxy = Proxy::start(&endpoint, Fault::None);
+    let output = cli(&proxy.url)
+        .current_dir(dir.path())
+        .env("RUST_LOG", "trace")
+        .args(["inventory", "--online", "--format", "json", "app.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_clean("stdout", &output.stdout);
+    assert_clean("stderr", &output.stderr);
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let secrets = document["secrets"].as_array().unwrap();
+    assert_eq!(secrets.len(), 1, "{document}");
+    assert_eq!(secrets[0]["secret"], arn);
+    assert_eq!(secrets[0]["references"].as_array().unwrap().len(), 3);
+    let metadata = &secrets[0]["metadata"];
+    assert_eq!(metadata["arn"], arn);
+    assert_eq!(metadata["name"], format!("{p}/db"));
+    assert_eq!(
+        metadata["tags"],
+        serde_json::json!({"apono-connector-read": "true"})
+    );
+    assert!(metadata["current_version"].as_str().is_some(), "{metadata}");
+    assert!(metadata["created"].as_str().is_some(), "{metadata}");
+    assert_eq!(proxy.count("DescribeSecret"), 1);
+    assert_eq!(
+        proxy.count("GetSecretValue") + proxy.count("BatchGetSecretValue"),
+        0
+    );
+}

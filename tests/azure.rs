@@ -926,3 +926,77 @@ fn tag_asks_on_a_terminal_and_writes_only_when_told_yes() {
         [("team".to_owned(), "payments".to_owned())].into()
     );
 }
+
+/// An expiry within `lint.expires_within` is a warning of online lint (an expiry after it is
+/// not), and `inventory --online` lists each secret's properties once, never the value.
+#[test]
+fn an_expiry_within_the_window_warns_and_inventory_lists_properties() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for (name, exp) in [("soon", now + 10 * 86_400), ("later", now + 90 * 86_400)] {
+        kv.set(
+            name,
+            Version {
+                exp: Some(exp),
+                tags: [("owner".to_owned(), "payments".to_owned())].into(),
+                ..Version::new(&format!("{CANARY}-{name}"))
+            },
+        );
+    }
+    let dir = project(&kv, "client-secret", "lint:\n  expires_within: 30d\n");
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!(
+            "a: <<workato:akv::{}>>\nb: <<workato:akv::{}>>\nc: <<workato:akv::{}>>\n",
+            id("soon"),
+            id("later"),
+            id("soon")
+        ),
+    )
+    .unwrap();
+    let output = cli(
+        &kv,
+        dir.path(),
+        &["lint", "app.yaml", "--online", "--format", "json"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_clean("stdout", &output.stdout);
+    assert_clean("stderr", &output.stderr);
+    assert_eq!(
+        findings(&output.stdout),
+        ["1:secret-expires-soon", "3:secret-expires-soon"]
+    );
+    let reads = kv.reads();
+    let output = cli(
+        &kv,
+        dir.path(),
+        &["inventory", "app.yaml", "--online", "--format", "json"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_clean("stdout", &output.stdout);
+    assert_clean("stderr", &output.stderr);
+    assert_eq!(
+        kv.reads() - reads,
+        2,
+        "one read per secret: {:#?}",
+        kv.seen()
+    );
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let secrets = document["secrets"].as_array().unwrap();
+    assert_eq!(secrets.len(), 2);
+    let soon = secrets.iter().find(|s| s["secret"] == id("soon")).unwrap();
+    assert_eq!(soon["references"].as_array().unwrap().len(), 2);
+    let metadata = &soon["metadata"];
+    assert_eq!(metadata["enabled"], true);
+    assert_eq!(metadata["tags"], serde_json::json!({"owner": "payments"}));
+    assert!(metadata["expires"].as_str().is_some(), "{metadata}");
+    assert!(metadata["updated"].as_str().is_some(), "{metadata}");
+    assert_eq!(metadata["current_version"].as_str().map(str::len), Some(32));
+}

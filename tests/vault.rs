@@ -673,3 +673,104 @@ fn a_wrong_approle_mount_is_named_as_a_login_failure() {
     assert!(!stderr.contains("access denied"), "{stderr}");
     assert_clean("stderr", &output.stderr, &[&role.secret_id, &token]);
 }
+
+/// `inventory --online` reads each path's metadata once, never its data, and lists the current
+/// version, deleted and destroyed versions and custom metadata; never a value or the token.
+#[test]
+fn inventory_online_reads_metadata_once_per_secret_and_never_a_value() {
+    let Some((address, token)) = bao::server() else {
+        return;
+    };
+    let bao = Bao::new(&address, &token);
+    let kv = format!("kv-{}", bao::unique("inventory"));
+    bao.mount_kv(&kv, 2);
+    for _ in 0..3 {
+        bao.put(&kv, "app/db", json!({"password": CANARY}));
+    }
+    bao.delete_version(&kv, "app/db", 1);
+    bao.destroy_version(&kv, "app/db", 2);
+    bao.custom_metadata(&kv, "app/db", &[("owner", "payments")]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!(
+            "a: {{{{workato:vault:password:{kv}/app/db}}}}\nb: {{{{workato:vault:password:{kv}/app/db?version=3}}}}\nc: {{{{workato:vault:password:{kv}/app/gone}}}}\n"
+        ),
+    )
+    .unwrap();
+    let proxy = Proxy::start(&address, Fault::None);
+    let output = cli(&proxy.url, Some(&token))
+        .current_dir(dir.path())
+        .env("RUST_LOG", "trace")
+        .args(["inventory", "--online", "--format", "json", "app.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_clean("stdout", &output.stdout, &[&token]);
+    assert_clean("stderr", &output.stderr, &[&token]);
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let secrets = document["secrets"].as_array().unwrap();
+    assert_eq!(secrets.len(), 2, "{document}");
+    let db = &secrets[0];
+    assert_eq!(db["secret"], format!("{kv}/app/db"));
+    assert_eq!(db["references"].as_array().unwrap().len(), 2);
+    let metadata = &db["metadata"];
+    assert_eq!(metadata["current_version"], "3", "{metadata}");
+    assert_eq!(metadata["deleted_versions"], json!([1]));
+    assert_eq!(metadata["destroyed_versions"], json!([2]));
+    assert_eq!(metadata["tags"], json!({"owner": "payments"}));
+    assert!(
+        metadata["updated"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("20"))
+    );
+    assert!(secrets[1]["error"].as_str().is_some(), "{document}");
+    // One metadata read per distinct secret, no data read.
+    let reads = |part: &str| proxy.count_where(|call| call.contains(part));
+    assert_eq!(reads(&format!("/{kv}/metadata/app/db")), 1);
+    assert_eq!(reads(&format!("/{kv}/data/")), 0);
+}
+
+/// A pin behind the current version and, with `lint.max_age`, a secret unchanged for longer
+/// are warnings of online lint.
+#[test]
+fn online_lint_warns_of_a_stale_pin_and_an_old_secret() {
+    let Some((address, token)) = bao::server() else {
+        return;
+    };
+    let bao = Bao::new(&address, &token);
+    let kv = format!("kv-{}", bao::unique("drift"));
+    bao.mount_kv(&kv, 2);
+    for _ in 0..2 {
+        bao.put(&kv, "app/db", json!({"password": CANARY}));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!(
+            "a: {{{{workato:vault:password:{kv}/app/db?version=1}}}}\nb: {{{{workato:vault:password:{kv}/app/db?version=2}}}}\n"
+        ),
+    )
+    .unwrap();
+    let lint = |config: &str| {
+        std::fs::write(dir.path().join("config.yaml"), config).unwrap();
+        let output = cli(&address, Some(&token))
+            .current_dir(dir.path())
+            .args(["lint", "app.yaml", "--online", "--format", "json"])
+            .args(["--config", "config.yaml"])
+            .output()
+            .unwrap();
+        assert_clean("stdout", &output.stdout, &[&token]);
+        crate::support::findings(&output.stdout)
+    };
+    assert_eq!(lint(""), ["1:pinned-version-not-current"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(
+        lint("lint:\n  max_age: 1s\n"),
+        [
+            "1:pinned-version-not-current",
+            "1:secret-not-changed",
+            "2:secret-not-changed"
+        ]
+    );
+}

@@ -67,7 +67,13 @@ pub(super) fn run(options: &LintOptions) -> Result<i32, Error> {
             ));
         }
         let resolver = resolver(&loaded, &online.store)?;
-        let found = runtime()?.block_on(lint::online::check(&resolver, &outcome.masked, &required));
+        let drift = lint::online::Drift::from_config(&loaded.config.lint);
+        let found = runtime()?.block_on(lint::online::check(
+            &resolver,
+            &outcome.masked,
+            &required,
+            &drift,
+        ));
         outcome.diagnostics.extend(found);
         diagnostic::sort(&mut outcome.diagnostics);
     }

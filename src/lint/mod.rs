@@ -146,6 +146,15 @@ rules! {
     NEVER_RENDERS = "SM038" "never-renders" Error,
         "A mask where render refuses every value, by where it stands in its file's format: in shell backquotes, `$'…'`, `$((…))`, a parameter's name or an argument another shell runs as code (`sh -c`, `eval`, `ssh`), a JSON key outside quotes, a bare TOML key, an INI section name or key, an XML name or declaration, an HCL name or expression",
         "move the mask into a string value (a quoted string, element text, an attribute or a property value)";
+    SECRET_EXPIRES_SOON = "SM039" "secret-expires-soon" Warning,
+        "(online) The Key Vault secret expires (`exp`) within `lint.expires_within` (default 30 days): the next render after that fails",
+        "rotate the secret and set a new expiry (`az keyvault secret set-attributes --expires`), or set `lint.expires_within`";
+    PINNED_VERSION_NOT_CURRENT = "SM040" "pinned-version-not-current" Warning,
+        "(online) The mask pins a Vault version that is no longer the current one: it keeps reading the old value after a rotation",
+        "drop `?version=N` to read the current version, or pin the current one";
+    SECRET_NOT_CHANGED = "SM041" "secret-not-changed" Warning,
+        "(online) The secret has not changed for longer than `lint.max_age` (off unless set): it is due for rotation",
+        "rotate the secret, or raise `lint.max_age`";
 }
 
 /// The offline rules on one file's bytes. A file without `workato:` in any form costs a

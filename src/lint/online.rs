@@ -6,14 +6,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::{
-    ACCESS_DENIED, Finding, KEY_MISSING, MISSING_REQUIRED_TAG, Rule, SECRET_DISABLED,
-    SECRET_EXPIRED, SECRET_NOT_FOUND, SECRET_NOT_YET_VALID, SECRET_SCHEDULED_FOR_DELETION,
-    STORE_UNAVAILABLE, VERSION_DELETED, VERSION_DESTROYED,
+    ACCESS_DENIED, Finding, KEY_MISSING, MISSING_REQUIRED_TAG, PINNED_VERSION_NOT_CURRENT, Rule,
+    SECRET_DISABLED, SECRET_EXPIRED, SECRET_EXPIRES_SOON, SECRET_NOT_CHANGED, SECRET_NOT_FOUND,
+    SECRET_NOT_YET_VALID, SECRET_SCHEDULED_FOR_DELETION, STORE_UNAVAILABLE, VERSION_DELETED,
+    VERSION_DESTROYED,
 };
 use crate::finding::Diagnostic;
 use crate::lint::files::MaskedFile;
 use crate::mask::{Mask, SecretRef, Store};
-use crate::provider::{Described, ProviderError, SecretValue};
+use crate::provider::{Described, Metadata, ProviderError, SecretValue};
 use crate::resolve::{ResolveError, Resolver, select};
 use crate::source::LineIndex;
 
@@ -46,11 +47,36 @@ impl RequiredTags {
     }
 }
 
+/// When online lint warns of drift: an expiry this close, a secret unchanged this long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Drift {
+    /// `lint.expires_within`.
+    pub expires_within: std::time::Duration,
+    /// `lint.max_age`; `None` is off.
+    pub max_age: Option<std::time::Duration>,
+    /// Now, as the checks see it.
+    pub now: std::time::SystemTime,
+}
+
+impl Drift {
+    /// `lint.expires_within` (default 30 days) and `lint.max_age` (off) of a configuration.
+    pub(crate) fn from_config(lint: &crate::config::LintConfig) -> Self {
+        Self {
+            expires_within: lint
+                .expires_within
+                .map_or(std::time::Duration::from_secs(30 * 24 * 3600), |p| p.0),
+            max_age: lint.max_age.map(|p| p.0),
+            now: std::time::SystemTime::now(),
+        }
+    }
+}
+
 /// The online findings of every masked file.
 pub(crate) async fn check(
     resolver: &Resolver,
     files: &[MaskedFile],
     required: &RequiredTags,
+    drift: &Drift,
 ) -> Vec<Diagnostic> {
     let mut refs: Vec<SecretRef> = files
         .iter()
@@ -79,7 +105,10 @@ pub(crate) async fn check(
     for file in files {
         let index = LineIndex::new(&file.bytes);
         for mask in &file.masks {
-            let findings = mask_findings(mask, &described, &values, required);
+            let mut findings = mask_findings(mask, &described, &values, required);
+            if let Ok(d) = &described[&mask.secret] {
+                findings.extend(drift_findings(mask, &d.metadata, drift));
+            }
             diagnostics.extend(
                 findings
                     .into_iter()
@@ -191,6 +220,59 @@ fn mask_findings(
     findings
 }
 
+/// Warnings of what will break or is due: an expiry within `expires_within`, a pinned Vault
+/// version that is not the current one, a secret unchanged for longer than `max_age`.
+fn drift_findings(mask: &Mask, metadata: &Metadata, drift: &Drift) -> Vec<Finding> {
+    let finding = |rule: &'static Rule, message: String| Finding {
+        rule,
+        span: mask.span,
+        message,
+    };
+    let when = |text: &Option<String>| {
+        text.as_deref()
+            .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+    };
+    let mut findings = Vec::new();
+    let details = &metadata.details;
+    if metadata.expired.is_none()
+        && let (Some(expires), Some(text)) = (when(&details.expires), &details.expires)
+        && expires > drift.now
+        && expires.duration_since(drift.now).unwrap_or_default() <= drift.expires_within
+    {
+        findings.push(finding(
+            SECRET_EXPIRES_SOON,
+            format!("secret `{}` expires on {text}", mask.secret),
+        ));
+    }
+    if let (SecretRef::Vault(path), Some(current)) = (&*mask.secret, &details.current_version)
+        && let Some(pinned) = path.version
+        && pinned.to_string() != *current
+        && metadata.is_live()
+    {
+        findings.push(finding(
+            PINNED_VERSION_NOT_CURRENT,
+            format!(
+                "the mask pins version {pinned} of secret `{}`, whose current version is {current}",
+                path.path
+            ),
+        ));
+    }
+    if let (Some(max_age), Some(updated), Some(text)) =
+        (drift.max_age, when(&details.updated), &details.updated)
+        && drift.now.duration_since(updated).unwrap_or_default() > max_age
+    {
+        findings.push(finding(
+            SECRET_NOT_CHANGED,
+            format!(
+                "secret `{}` last changed on {text}, longer ago than lint.max_age ({})",
+                mask.secret,
+                humantime::format_duration(max_age)
+            ),
+        ));
+    }
+    findings
+}
+
 fn key_message(mask: &Mask, error: &ResolveError) -> String {
     format!("secret `{}`: {error}", mask.secret)
 }
@@ -242,5 +324,78 @@ fn provider_finding(mask: &Mask, error: &ProviderError) -> Finding {
         rule,
         span: mask.span,
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::Details;
+    use std::time::Duration;
+
+    const DAY: Duration = Duration::from_secs(24 * 3600);
+
+    fn rules(mask: &str, details: Details, max_age: Option<Duration>) -> Vec<&'static str> {
+        let mask = Mask::parse(mask).unwrap();
+        let metadata = Metadata {
+            details,
+            ..Metadata::default()
+        };
+        let drift = Drift {
+            expires_within: 30 * DAY,
+            max_age,
+            now: humantime::parse_rfc3339("2026-12-01T00:00:00Z").unwrap(),
+        };
+        drift_findings(&mask, &metadata, &drift)
+            .iter()
+            .map(|f| f.rule.name)
+            .collect()
+    }
+
+    const AKV: &str = "<<workato:akv::https://corp-kv.vault.azure.net/secrets/tok>>";
+
+    #[test]
+    fn an_expiry_within_the_window_is_a_warning_and_one_after_it_is_not() {
+        let expires = |at: &str| Details {
+            expires: Some(at.into()),
+            ..Details::default()
+        };
+        assert_eq!(
+            rules(AKV, expires("2026-12-31T00:00:00Z"), None),
+            ["secret-expires-soon"]
+        );
+        assert!(rules(AKV, expires("2027-01-01T00:00:01Z"), None).is_empty());
+        // Already expired is SM034's error, not this warning.
+        assert!(rules(AKV, expires("2026-11-30T00:00:00Z"), None).is_empty());
+    }
+
+    #[test]
+    fn a_pinned_vault_version_behind_the_current_one_is_a_warning() {
+        let current = |v: &str| Details {
+            current_version: Some(v.into()),
+            ..Details::default()
+        };
+        let pinned = "{{workato:vault:k:kv/app?version=2}}";
+        assert_eq!(
+            rules(pinned, current("3"), None),
+            ["pinned-version-not-current"]
+        );
+        assert!(rules(pinned, current("2"), None).is_empty());
+        assert!(rules("{{workato:vault:k:kv/app}}", current("3"), None).is_empty());
+    }
+
+    #[test]
+    fn an_old_secret_is_a_warning_only_with_max_age() {
+        let updated = Details {
+            updated: Some("2025-06-01T00:00:00.123456Z".into()),
+            ..Details::default()
+        };
+        let mask = "{{workato:vault:k:kv/app}}";
+        assert!(rules(mask, updated.clone(), None).is_empty());
+        assert_eq!(
+            rules(mask, updated.clone(), Some(365 * DAY)),
+            ["secret-not-changed"]
+        );
+        assert!(rules(mask, updated, Some(600 * DAY)).is_empty());
     }
 }
