@@ -252,8 +252,32 @@ struct RenderArgs {
     /// The most one input may hold, as 256M, 64K or bytes
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
     max_file_size: u64,
+    /// After the first render, check every secret's version each --interval and render again
+    /// when one changed (all or nothing, atomic); a failed re-render keeps the last good
+    /// outputs. Ends on SIGINT or SIGTERM (exit 130 or 143)
+    #[arg(long)]
+    watch: bool,
+    /// How often --watch checks the secrets' versions
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, requires = "watch")]
+    interval: Duration,
+    /// A further random delay up to this before each check, so many watchers spread out
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_splay, requires = "watch")]
+    splay: Duration,
+    /// A shell command run (sh -c) after each re-render that replaced an output, such as a
+    /// reload; its failure is reported, not fatal
+    #[arg(long, value_name = "COMMAND", requires = "watch")]
+    on_change: Option<String>,
+    /// The longest --on-change may run before it is killed
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, requires = "on_change")]
+    on_change_timeout: Duration,
     #[command(flatten)]
     store: StoreArgs,
+}
+
+/// `--splay`: any duration, zero included.
+fn parse_splay(text: &str) -> Result<Duration, String> {
+    secretmask::config::parse_duration(text)
+        .ok_or_else(|| format!("`{text}` is not a duration such as 30s or 2m"))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -460,6 +484,12 @@ fn main() {
             mode: args.mode,
             store: args.store.into(),
             max_file_size: args.max_file_size,
+            watch: args.watch.then_some(secretmask::WatchOptions {
+                interval: args.interval,
+                splay: args.splay,
+                on_change: args.on_change,
+                on_change_timeout: args.on_change_timeout,
+            }),
         }),
         Commands::Run(args) => Command::Run(secretmask::RunOptions {
             env_files: args.env_files,

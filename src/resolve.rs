@@ -341,6 +341,25 @@ impl Resolver {
         futures::future::join_all(calls).await.into_iter().collect()
     }
 
+    /// Each secret's fingerprint: what identifies its current version without its value (see
+    /// [`Provider::fingerprint`](crate::provider::Provider::fingerprint)), `concurrency` calls
+    /// at a time within the deadline. A service polls this and [`refresh`](Self::refresh)es
+    /// the secrets whose fingerprint changed.
+    pub async fn fingerprints(
+        &self,
+        refs: &[SecretRef],
+    ) -> HashMap<SecretRef, Result<String, ProviderError>> {
+        let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
+        let calls = refs.iter().map(|secret| async move {
+            let call = async {
+                let _permit = self.permits.acquire().await.expect("never closed");
+                self.providers.get(secret.store()).fingerprint(secret).await
+            };
+            (secret.clone(), self.by(deadline, call).await)
+        });
+        futures::future::join_all(calls).await.into_iter().collect()
+    }
+
     /// Adds `tags` to one secret through its store (`secretmask tag`), within the concurrency
     /// and the deadline; nothing is cached. `current` is what `describe` found.
     pub async fn tag(

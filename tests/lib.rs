@@ -19,3 +19,4 @@ mod run;
 mod sarif;
 mod support;
 mod vault;
+mod watch;

@@ -7,6 +7,7 @@ mod render;
 mod run;
 mod tag;
 mod trust;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,6 +17,7 @@ pub use self::lint::{LintOptions, OnlineOptions};
 pub use self::render::RenderOptions;
 pub use self::run::RunOptions;
 pub use self::tag::TagOptions;
+pub use self::watch::WatchOptions;
 use crate::config::{self, Loaded};
 use crate::diagnostic;
 use crate::finding::Severity;
@@ -174,6 +176,22 @@ fn resolver(loaded: &Loaded, options: &StoreOptions) -> Result<Resolver, Error> 
     let settings = resolve::Options {
         concurrency: options.concurrency.max(1),
         timeout: options.timeout,
+        ..resolve::Options::from_config(&loaded.config)
+    };
+    Ok(Resolver::from_config(
+        loaded,
+        options.secrets_file.as_deref(),
+        &settings,
+    )?)
+}
+
+/// A resolver for `render --watch`: values are kept until their secret's fingerprint changes
+/// (then refreshed), not for the cache's TTL, so an unchanged secret is never fetched again.
+fn resolver_for_watch(loaded: &Loaded, options: &StoreOptions) -> Result<Resolver, Error> {
+    let settings = resolve::Options {
+        concurrency: options.concurrency.max(1),
+        timeout: options.timeout,
+        ttl: Duration::from_secs(100 * 365 * 24 * 3600),
         ..resolve::Options::from_config(&loaded.config)
     };
     Ok(Resolver::from_config(

@@ -35,18 +35,20 @@ pub struct RenderOptions {
     pub store: StoreOptions,
     /// The most one input may hold (`--max-file-size`).
     pub max_file_size: u64,
+    /// `--watch`: render again whenever a secret changes.
+    pub watch: Option<super::watch::WatchOptions>,
 }
 
 /// One template and where its rendering goes.
-struct Job {
+pub(super) struct Job {
     /// How the template is named in messages.
-    name: String,
-    bytes: Vec<u8>,
+    pub(super) name: String,
+    pub(super) bytes: Vec<u8>,
     /// `None`: stdout.
-    target: Option<PathBuf>,
+    pub(super) target: Option<PathBuf>,
     /// `None`: no name says it (stdin, a device or a FIFO, to stdout or a device), so the
     /// content tells once scanned.
-    format: Option<Format>,
+    pub(super) format: Option<Format>,
     /// What chose the format, for `--verbose`.
     why: &'static str,
 }
@@ -54,8 +56,42 @@ struct Job {
 pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
     let loaded = load_config(options.store.config.as_deref())?;
     let mut jobs = render_jobs(options)?;
-    let resolver = resolver(&loaded, &options.store)?;
+    let Some(watch) = &options.watch else {
+        let resolver = resolver(&loaded, &options.store)?;
+        return Ok(render_all(options, &loaded, &mut jobs, &resolver, None)?.code());
+    };
+    super::watch::run(options, watch, &loaded, &mut jobs)
+}
 
+/// What one render of every job came to.
+pub(super) enum Rendered {
+    /// Every output written (or checked); the digest of each file output, in job order.
+    Written(Vec<[u8; 32]>),
+    /// A re-render whose every output is what the last one wrote: nothing was replaced.
+    Unchanged,
+    /// Failures were listed on stderr and nothing was written.
+    Failed,
+}
+
+impl Rendered {
+    pub(super) fn code(&self) -> i32 {
+        match self {
+            Self::Written(_) | Self::Unchanged => EXIT_CLEAN,
+            Self::Failed => EXIT_FINDINGS,
+        }
+    }
+}
+
+/// Renders every job: every mask of every input resolved, escaped and checked before any
+/// output is committed. With `previous` (a watch's re-render), outputs identical to the last
+/// render's are not replaced.
+pub(super) fn render_all(
+    options: &RenderOptions,
+    loaded: &crate::config::Loaded,
+    jobs: &mut [Job],
+    resolver: &Resolver,
+    previous: Option<&[[u8; 32]]>,
+) -> Result<Rendered, Error> {
     // Every mask of every input is resolved before anything is written.
     let plans: Vec<Plan> = jobs
         .iter()
@@ -104,6 +140,7 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
     // every failure; what was staged is removed when dropped.
     let folders = output::NewFolders::guard();
     let mut staged = Vec::new();
+    let mut digests = Vec::new();
     let mut to_stdout = Vec::new();
     for (j, ((job, plan), placement)) in jobs.iter_mut().zip(&plans).zip(placements).enumerate() {
         let values: Vec<_> = values.by_ref().take(plan.len()).collect();
@@ -115,11 +152,13 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
             (_, false) => render(&mut job.bytes, &mut std::io::sink()).map_err(Error::Output),
             (Some(target), true) => {
                 let mut staging = output::Staging::open(target, modes)?;
+                let mut hashing = Hashing::new(staging.writer());
                 let rendered =
-                    render(&mut job.bytes, staging.writer()).map_err(|source| Error::Io {
+                    render(&mut job.bytes, &mut hashing).map_err(|source| Error::Io {
                         path: target.clone(),
                         source,
                     })?;
+                digests.push(hashing.digest());
                 if rendered.is_ok() {
                     staged.push(staging.finish()?);
                 }
@@ -137,8 +176,12 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
         }
     }
     if !failures.is_empty() {
-        report_failures(&jobs, &failures);
-        return Ok(EXIT_FINDINGS);
+        report_failures(jobs, &failures);
+        return Ok(Rendered::Failed);
+    }
+    if previous.is_some_and(|last| last == digests.as_slice()) && to_stdout.is_empty() {
+        // Staged files are removed as they drop: the targets keep their content and times.
+        return Ok(Rendered::Unchanged);
     }
     if options.check {
         let distinct = Resolver::distinct(&all);
@@ -152,7 +195,7 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
             plural(jobs.len(), "file")
         )
         .map_err(Error::Output)?;
-        return Ok(EXIT_CLEAN);
+        return Ok(Rendered::Written(digests));
     }
     let chosen = modes.every.or(modes.new);
     if let Some(mode) = chosen.filter(|m| config::Mode(*m).lets_others_write()) {
@@ -187,7 +230,41 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
             .map_err(Error::Output)?;
     }
     stdout.flush().map_err(Error::Output)?;
-    Ok(EXIT_CLEAN)
+    Ok(Rendered::Written(digests))
+}
+
+/// A writer that keeps the SHA-256 of what went through it: a watch compares outputs by it.
+struct Hashing<W> {
+    inner: W,
+    hasher: sha2::Sha256,
+}
+
+impl<W: Write> Hashing<W> {
+    fn new(inner: W) -> Self {
+        use sha2::Digest;
+        Self {
+            inner,
+            hasher: sha2::Sha256::new(),
+        }
+    }
+
+    fn digest(self) -> [u8; 32] {
+        use sha2::Digest;
+        self.hasher.finalize().into()
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let written = self.inner.write(bytes)?;
+        self.hasher.update(&bytes[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// A stdout output stays in memory up to this size, then goes to an unnamed temporary file.

@@ -26,6 +26,14 @@ const SIZE_LIMIT: u64 = 64 << 20;
 
 /// Secrets from a local YAML file, keyed by locator: no network, for tests and local work.
 pub struct FileStore {
+    /// The file, when read from one: read again by [`Provider::fingerprint`], so a watch sees
+    /// it change.
+    path: Option<PathBuf>,
+    tables: std::sync::RwLock<Tables>,
+}
+
+/// What the file holds.
+struct Tables {
     /// By locator text as written in the file.
     secrets: BTreeMap<String, SecretString>,
     /// The ARNs among the keys, for partial-ARN matching.
@@ -101,7 +109,9 @@ impl FileStore {
                 (at.line as u64, at.column as u64, "not UTF-8 text".into()),
             )
         })?;
-        Ok(Self::parse(&text).map_err(|at| FileSyntax::at(path, at))?)
+        let mut store = Self::parse(&text).map_err(|at| FileSyntax::at(path, at))?;
+        store.path = Some(path.to_path_buf());
+        Ok(store)
     }
 
     /// Parses the file. A secret is a mapping (a JSON-object secret) or a string; the error
@@ -137,9 +147,22 @@ impl FileStore {
             .keys()
             .filter_map(|k| Arn::parse(k).ok().map(|arn| (arn, k.clone())))
             .collect();
-        Ok(Self { secrets, arns })
+        Ok(Self {
+            path: None,
+            tables: std::sync::RwLock::new(Tables { secrets, arns }),
+        })
     }
 
+    fn lookup(&self, secret: &SecretRef) -> Result<SecretString, ProviderError> {
+        self.tables
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .lookup(secret)
+            .cloned()
+    }
+}
+
+impl Tables {
     fn lookup(&self, secret: &SecretRef) -> Result<&SecretString, ProviderError> {
         if let Some(found) = self.secrets.get(secret.as_str()) {
             return Ok(found);
@@ -166,7 +189,28 @@ impl FileStore {
 impl FileStore {
     /// The secret `secret` names, as a value.
     pub fn get(&self, secret: &SecretRef) -> Result<SecretValue, ProviderError> {
-        self.lookup(secret).map(|s| SecretValue::Text(s.clone()))
+        self.lookup(secret).map(SecretValue::Text)
+    }
+
+    /// Reads the file again, if the store was read from one; on a failure the last good
+    /// content stays.
+    fn reload(&self) -> Result<(), ProviderError> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let fresh = Self::load(path).map_err(|e| ProviderError::Service {
+            code: "SecretsFile".into(),
+            message: e.to_string(),
+        })?;
+        let tables = fresh
+            .tables
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *self
+            .tables
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = tables;
+        Ok(())
     }
 }
 
@@ -181,6 +225,22 @@ impl Provider for FileStore {
         secret: &'a SecretRef,
     ) -> BoxFuture<'a, Result<Described, ProviderError>> {
         Box::pin(async move { self.lookup(secret).map(|_| Metadata::default().into()) })
+    }
+
+    /// The file is read again, and the secret's fingerprint is a digest of its content: the
+    /// file has no versions.
+    fn fingerprint<'a>(
+        &'a self,
+        secret: &'a SecretRef,
+    ) -> BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(async move {
+            use secrecy::ExposeSecret;
+            use sha2::Digest;
+            self.reload()?;
+            let value = self.lookup(secret)?;
+            let digest = sha2::Sha256::digest(value.expose_secret().as_bytes());
+            Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+        })
     }
 }
 

@@ -342,6 +342,26 @@ pub trait Provider: Send + Sync {
         secret: &'a SecretRef,
     ) -> BoxFuture<'a, Result<Described, ProviderError>>;
 
+    /// What identifies the secret's current content without its value, for a watch to tell a
+    /// new version: AWS the `AWSCURRENT` version id, Vault KV v2 the current version, Key
+    /// Vault the current version id (each from `describe`).
+    fn fingerprint<'a>(
+        &'a self,
+        secret: &'a SecretRef,
+    ) -> BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(async move {
+            let described = self.describe(secret).await?;
+            described
+                .metadata
+                .details
+                .current_version
+                .ok_or_else(|| ProviderError::Service {
+                    code: "NoVersion".into(),
+                    message: "the store gave no current version for the secret".into(),
+                })
+        })
+    }
+
     /// Adds `tags` to a secret, keeping its other tags and never writing its value. `current`
     /// is what `describe` found, for a store whose update replaces every tag (Key Vault).
     fn tag<'a>(
