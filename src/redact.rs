@@ -586,9 +586,8 @@ impl Redactor {
             } else {
                 Range::new(start, stop)
             };
-            if to < joined.text.len() {
-                range.reach = range.end.max(joined.original(to));
-            }
+            // A match that ends at a left-out line break reaches over it, to touch what follows.
+            range.reach = range.end.max(joined.original(to));
             ranges.push(range);
         }
         if !end {
@@ -603,20 +602,21 @@ impl Redactor {
         let mut cut = hold;
         let held = merged
             .last()
-            .filter(|r| !end && r.start < hold && (r.end > hold || r.widening));
+            .filter(|r| !end && (r.end > hold || r.widening));
         if let Some(last) = held {
             if len - last.start > HOLD_AT_MOST {
                 // A run of touching matches longer than anything worth holding: what is known
                 // of it is written as one `<redacted>`, which the rest of it continues.
             } else {
-                cut = last.start;
+                // A match that starts past the hold point waits for it anyway.
+                cut = cut.min(last.start);
             }
         }
         let mut out = Vec::with_capacity(cut);
         let mut cursor = 0;
         for range in merged.iter().filter(|r| r.start < cut) {
             out.extend_from_slice(&self.pending[cursor..range.start]);
-            if !(range.start == 0 && self.continued) && range.end > range.start {
+            if !(range.start == 0 && self.continued) {
                 out.extend_from_slice(REDACTED);
             }
             cursor = range.end.min(cut);
@@ -1084,5 +1084,59 @@ mod tests {
             "same first window, other text"
         );
         assert!(!index.begins(b"012x"));
+    }
+
+    /// Output of one feed (before `finish`), then of the whole.
+    fn fed_then_finished(values: &[&str], text: &str) -> (String, String) {
+        let mut redactor = Redactor::new(Patterns::new(values.iter().copied()));
+        let fed = redactor.feed(text.as_bytes());
+        let mut all = fed.clone();
+        all.extend(redactor.finish());
+        (
+            String::from_utf8(fed).unwrap(),
+            String::from_utf8(all).unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_base64_match_still_widening_is_held_whichever_match_ends_with_it() {
+        // `Zm9vYmFy` is base64 of `foobar` and a value of its own: a plain match and a base64
+        // match end together at the end of the stream, and the base64 one may still widen.
+        let values = ["foobar", "Zm9vYmFy"];
+        // The same start: the plain match sorts first.
+        assert_eq!(
+            fed_then_finished(&values, " Zm9vYmFy"),
+            (" ".to_owned(), " <redacted>".to_owned())
+        );
+        // The base64 match widened left over `x`: it sorts first.
+        assert_eq!(
+            fed_then_finished(&values, " xZm9vYmFy"),
+            (" ".to_owned(), " <redacted>".to_owned())
+        );
+    }
+
+    #[test]
+    fn base64_values_touching_over_a_line_break_are_one_redaction() {
+        // 48 bytes: their base64 is one 64-column line, and two of them two whole lines.
+        let value = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL";
+        let twice = base64::engine::general_purpose::STANDARD.encode(format!("{value}{value}"));
+        let wrapped = format!("{}\n{}\n", &twice[..64], &twice[64..]);
+        assert_eq!(redact(&[value], &[&wrapped]), "<redacted>\n");
+    }
+
+    #[test]
+    fn a_run_is_held_up_to_the_limit_and_written_past_it() {
+        // Overlapping matches of `abab` in `abab…ab`: the run may still grow, so it is held.
+        let mut redactor = Redactor::new(Patterns::new(["abab"]));
+        // Exactly the limit after a prefix that no value begins with: held, the prefix written.
+        let run = "ab".repeat(HOLD_AT_MOST / 2);
+        let mut out = redactor.feed(format!("xy{run}").as_bytes());
+        assert_eq!(String::from_utf8_lossy(&out), "xy");
+        // Past the limit: what is known is written as one `<redacted>`, which the rest continues.
+        out.extend(redactor.feed(b"ab"));
+        assert_eq!(String::from_utf8_lossy(&out), "xy<redacted>");
+        out.extend(redactor.feed(b"abab!"));
+        out.extend(redactor.finish());
+        assert_eq!(String::from_utf8_lossy(&out), "xy<redacted>!");
     }
 }
