@@ -394,20 +394,10 @@ impl<'de> Deserialize<'de> for HttpsUrl {
 }
 
 /// `cache.ttl`: a duration such as `"5m"` or `"300s"`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ttl(pub std::time::Duration);
+pub type Ttl = Period;
 
-impl<'de> Deserialize<'de> for Ttl {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        parsed(
-            deserializer,
-            |text| parse_duration(text).map(Self),
-            "a duration such as \"5m\" or \"300s\"",
-        )
-    }
-}
-
-/// `lint.expires_within`, `lint.max_age`: a duration such as `"30d"` or `"1y"`.
+/// A duration in the configuration (`cache.ttl`, `lint.expires_within`, `lint.max_age`), such as
+/// `"5m"`, `"30d"` or `"1y"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Period(pub std::time::Duration);
 
@@ -416,7 +406,7 @@ impl<'de> Deserialize<'de> for Period {
         parsed(
             deserializer,
             |text| parse_duration(text).map(Self),
-            "a duration such as \"30d\" or \"1y\"",
+            "a duration such as \"5m\", \"300s\" or \"30d\"",
         )
     }
 }

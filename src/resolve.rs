@@ -330,11 +330,26 @@ impl Resolver {
         &self,
         refs: &[SecretRef],
     ) -> HashMap<SecretRef, Result<Described, ProviderError>> {
+        self.each(refs, |provider, secret| provider.describe(secret))
+            .await
+    }
+
+    /// `ask` for each secret of `refs` of its store's provider, `concurrency` calls at a time,
+    /// all within the deadline.
+    async fn each<'a, T>(
+        &'a self,
+        refs: &'a [SecretRef],
+        ask: impl Fn(
+            &'a dyn crate::provider::Provider,
+            &'a SecretRef,
+        ) -> futures::future::BoxFuture<'a, Result<T, ProviderError>>,
+    ) -> HashMap<SecretRef, Result<T, ProviderError>> {
         let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
+        let ask = &ask;
         let calls = refs.iter().map(|secret| async move {
             let call = async {
                 let _permit = self.permits.acquire().await.expect("never closed");
-                self.providers.get(secret.store()).describe(secret).await
+                ask(self.providers.get(secret.store()).as_ref(), secret).await
             };
             (secret.clone(), self.by(deadline, call).await)
         });
@@ -349,15 +364,8 @@ impl Resolver {
         &self,
         refs: &[SecretRef],
     ) -> HashMap<SecretRef, Result<String, ProviderError>> {
-        let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
-        let calls = refs.iter().map(|secret| async move {
-            let call = async {
-                let _permit = self.permits.acquire().await.expect("never closed");
-                self.providers.get(secret.store()).fingerprint(secret).await
-            };
-            (secret.clone(), self.by(deadline, call).await)
-        });
-        futures::future::join_all(calls).await.into_iter().collect()
+        self.each(refs, |provider, secret| provider.fingerprint(secret))
+            .await
     }
 
     /// Adds `tags` to one secret through its store (`secretmask tag`), within the concurrency

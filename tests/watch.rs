@@ -47,33 +47,22 @@ fn a_watch_renders_each_change_keeps_the_last_good_output_and_stops_cleanly() {
     )
     .unwrap();
     // A key the first version lacks: the first render fails and exits as render does.
-    let first = secretmask_process()
-        .current_dir(dir.path())
-        .args(["render", "app.yaml.tpl", "-o", "app.yaml"])
-        .args([
-            "--secrets-file",
-            "secrets.yaml",
-            "--watch",
-            "--interval",
-            "1s",
-        ])
-        .output()
-        .unwrap();
+    let watching = || {
+        let mut command = secretmask_process();
+        command
+            .current_dir(dir.path())
+            .args(["render", "app.yaml.tpl", "-o", "app.yaml"])
+            .args(["--secrets-file", "secrets.yaml", "--watch"])
+            .args(["--interval", "1s"]);
+        command
+    };
+    let first = watching().output().unwrap();
     assert_eq!(first.status.code(), Some(1));
     assert!(!output.exists());
 
     fs::write(&secrets, "kv/app/db: {password: first, port: 5432}\n").unwrap();
     let mut watch = Killed(
-        secretmask_process()
-            .current_dir(dir.path())
-            .args(["render", "app.yaml.tpl", "-o", "app.yaml"])
-            .args([
-                "--secrets-file",
-                "secrets.yaml",
-                "--watch",
-                "--interval",
-                "1s",
-            ])
+        watching()
             .args(["--on-change", "echo changed >> changes.log"])
             .stderr(std::process::Stdio::piped())
             .spawn()
