@@ -55,7 +55,7 @@ impl Source {
         }
     }
 
-    fn plan(&self) -> Plan {
+    pub(crate) fn plan(&self) -> Plan {
         let format = match self.origin {
             Origin::Variable(_) => Format::Text,
             Origin::EnvFile => Format::Env,

@@ -64,7 +64,7 @@ mod tagging;
 
 pub use command::{
     Command, CommandError, InventoryFormat, InventoryOptions, LintOptions, RenderOptions,
-    RunOptions, TagOptions, WatchOptions, run,
+    RunOptions, RunWatch, TagOptions, WatchOptions, run,
 };
 pub use error::Error;
 pub use grammar::MaskError;

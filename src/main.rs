@@ -377,6 +377,17 @@ struct RunArgs {
     /// The most one env file may hold, as 256M, 64K or bytes
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
     max_file_size: u64,
+    /// Check the versions of the secrets the command was given each --interval, and when one
+    /// changed and every value resolves again, restart the command with the new environment
+    /// (SIGTERM, --grace, SIGKILL); a failed refresh leaves it running
+    #[arg(long)]
+    watch: bool,
+    /// How often --watch checks the secrets' versions
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, requires = "watch")]
+    interval: Duration,
+    /// How long the command has to exit after SIGTERM before --watch kills it for a restart
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, requires = "watch")]
+    grace: Duration,
     #[command(flatten)]
     store: StoreArgs,
     /// The command and its arguments, after `--`. Options before the command are secretmask's:
@@ -497,6 +508,10 @@ fn main() {
             command: args.command,
             store: args.store.into(),
             max_file_size: args.max_file_size,
+            watch: args.watch.then_some(secretmask::RunWatch {
+                interval: args.interval,
+                grace: args.grace,
+            }),
         }),
         Commands::Tag(args) => Command::Tag(secretmask::TagOptions {
             inputs: args.paths.iter().map(|p| Input::from_arg(p)).collect(),

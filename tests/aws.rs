@@ -696,7 +696,7 @@ fn missing_credentials_are_named_without_a_metadata_probe() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("error: no credentials: ")
-            && stderr.contains("no providers in chain provided credentials"),
+            && stderr.contains("the default AWS chain found none"),
         "{stderr}"
     );
 }
@@ -950,8 +950,8 @@ fn tag_adds_what_apono_needs_to_each_secret_once_and_lists_what_fails() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
         stderr.starts_with(&format!(
-            "app.yaml:5:4: error: cannot tag the secret: secret not found\n    secret: {missing}\n"
-        )),
+            "app.yaml:5:4: error: cannot read the secret's tags: secret not found\n    secret: {missing}\n"
+        )) && stderr.contains("1 secret could not be read for tags"),
         "{stderr}"
     );
     assert_eq!(tags_now(), before);

@@ -514,7 +514,7 @@ fn auto_picks_a_managed_identity_from_the_app_service_environment() {
     assert_rendered_user(
         &output,
         Some(
-            " INFO render app.env.tpl: as env (from the input's name)\n INFO azure.credential auto: using managed-identity (a managed identity endpoint (IDENTITY_ENDPOINT or MSI_ENDPOINT) is set)\n",
+            " INFO config: read config.yaml (--config)\n INFO render app.env.tpl: as env (from the input's name)\n INFO azure.credential auto: using managed-identity (a managed identity endpoint (IDENTITY_ENDPOINT or MSI_ENDPOINT) is set)\n",
         ),
     );
     let seen = kv.seen();
@@ -650,9 +650,10 @@ fn auto_says_which_credential_it_picked_with_verbose() {
         .unwrap();
     assert_rendered_user(
         &output,
-        Some(
-            " INFO render app.env.tpl: as env (from the input's name)\n INFO azure.credential auto: using client-secret (AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are set)\n",
-        ),
+        Some(&format!(
+            " INFO config: read {} (--config)\n INFO render app.env.tpl: as env (from the input's name)\n INFO azure.credential auto: using client-secret (AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are set)\n",
+            dir.path().join("config.yaml").display()
+        )),
     );
 }
 

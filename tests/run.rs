@@ -474,3 +474,75 @@ fn signals_reach_the_command_with_and_without_redact() {
         assert_eq!(rest, "got TERM\n", "redact {redact}");
     }
 }
+
+/// `run --watch`: a rotation restarts the command with the new value (SIGTERM first), a
+/// refresh that fails leaves it running, with `--redact` the new value is redacted too, and a
+/// SIGTERM to secretmask ends both.
+#[test]
+fn a_watch_restarts_the_command_with_each_new_value() {
+    let dir = folder();
+    let secrets = dir.path().join("secrets.yaml");
+    let seen = dir.path().join("seen.log");
+    // Each start appends its value (base64, so the log holds no redaction marker) and a stop
+    // appends `stopped`.
+    let script = "trap 'echo stopped >> seen.log; exit 0' TERM; printf '%s\\n' \"$DB_PASSWORD\" | base64 >> seen.log; echo \"value: $DB_PASSWORD\"; while :; do sleep 0.1; done";
+    let mut watch = secretmask_process()
+        .current_dir(dir.path())
+        .env("DB_PASSWORD", MASK)
+        .args([
+            "run",
+            "--secrets-file",
+            "secrets.yaml",
+            "--redact",
+            "--watch",
+        ])
+        .args([
+            "--interval",
+            "1s",
+            "--grace",
+            "5s",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let read = || std::fs::read_to_string(&seen).unwrap_or_default();
+    let wait_for = |lines: usize| {
+        let started = std::time::Instant::now();
+        while read().lines().count() < lines && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        read()
+    };
+    let b64 = |v: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(format!("{v}\n"))
+    };
+    assert_eq!(wait_for(1), format!("{}\n", b64(PASSWORD)));
+    // A refresh that fails (the key is gone): the command keeps running.
+    std::fs::write(&secrets, "kv/app/db:\n  user: u\n").unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(read(), format!("{}\n", b64(PASSWORD)));
+    // A rotation: stopped with SIGTERM and started again with the new value.
+    std::fs::write(&secrets, "kv/app/db:\n  password: rotated-value\n").unwrap();
+    assert_eq!(
+        wait_for(3),
+        format!("{}\nstopped\n{}\n", b64(PASSWORD), b64("rotated-value"))
+    );
+    unsafe {
+        libc::kill(watch.id() as i32, libc::SIGTERM);
+    }
+    let status = watch.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "the command exits 0 on SIGTERM: {status:?}"
+    );
+    assert_eq!(read().lines().last(), Some("stopped"));
+    let mut out = String::new();
+    std::io::Read::read_to_string(watch.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert_eq!(out, "value: <redacted>\nvalue: <redacted>\n");
+}

@@ -15,7 +15,7 @@ use std::time::Duration;
 pub use self::inventory::{InventoryFormat, InventoryOptions};
 pub use self::lint::{LintOptions, OnlineOptions};
 pub use self::render::RenderOptions;
-pub use self::run::RunOptions;
+pub use self::run::{RunOptions, RunWatch};
 pub use self::tag::TagOptions;
 pub use self::watch::WatchOptions;
 use crate::config::{self, Loaded};

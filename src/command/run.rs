@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub store: StoreOptions,
     /// The most one env file may hold.
     pub max_file_size: u64,
+    /// `--watch`: restart the command when a secret it was given changes.
+    pub watch: Option<RunWatch>,
 }
 
 /// Exit codes of a command that could not be started, as shells and `env` use them.
@@ -57,7 +59,11 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
         return Err(Error::Usage("name the command to run after `--`".into()));
     };
     let loaded = load_config(options.store.config.as_deref())?;
-    let resolver = resolver(&loaded, &options.store)?;
+    let resolver = if options.watch.is_some() {
+        super::resolver_for_watch(&loaded, &options.store)?
+    } else {
+        resolver(&loaded, &options.store)?
+    };
     let mut sources = Source::masked_variables(std::env::vars_os());
     for path in &options.env_files {
         let bytes = input::read(path, options.max_file_size)?;
@@ -87,6 +93,12 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
         }
     }
 
+    // A watch's fingerprints are taken before the values: a rotation in between is seen at the
+    // first check (at worst one restart too many, never one too few).
+    let known = match options.watch {
+        Some(_) => runtime()?.block_on(resolver.fingerprints(&secrets_of(&sources))),
+        None => std::collections::HashMap::new(),
+    };
     let resolved = runtime()?.block_on(environment::resolve(&sources, &resolver));
     let mut lines = 0;
     let resolved = match resolved {
@@ -145,6 +157,17 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
         }
     };
 
+    if let Some(watch) = &options.watch {
+        return supervise_watching(
+            (program, args),
+            &sources,
+            &resolver,
+            resolved,
+            known,
+            options.redact,
+            watch,
+        );
+    }
     let mut command = std::process::Command::new(program);
     command
         .args(args)
@@ -316,4 +339,223 @@ fn cannot_start(program: &OsString, error: &std::io::Error) -> i32 {
         std::io::ErrorKind::NotFound => EXIT_NOT_FOUND,
         _ => EXIT_NOT_EXECUTABLE,
     }
+}
+
+/// `run --watch`: how often to check, and how a command is stopped for its restart.
+#[derive(Clone, Debug)]
+pub struct RunWatch {
+    /// Between two checks of the secrets' versions.
+    pub interval: std::time::Duration,
+    /// How long the command has after SIGTERM before SIGKILL.
+    pub grace: std::time::Duration,
+}
+
+/// `run --watch`: the command is supervised, never exec'd. Each interval the versions of the
+/// secrets it was given are checked; when one changed and every value resolves again, the
+/// command is stopped (SIGTERM, `grace`, SIGKILL) and started again with the new environment. A
+/// refresh that fails leaves the command running as it is. Signals another process sends go to
+/// the running command; SIGINT, SIGTERM, SIGHUP and SIGQUIT also end the watch, and secretmask
+/// exits as the command did.
+fn supervise_watching(
+    (program, args): (&OsString, &[OsString]),
+    sources: &[Source],
+    resolver: &crate::resolve::Resolver,
+    first: environment::Resolved,
+    mut known: std::collections::HashMap<
+        crate::mask::SecretRef,
+        Result<String, crate::provider::ProviderError>,
+    >,
+    redact: bool,
+    watch: &RunWatch,
+) -> Result<i32, Error> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+    use std::time::Instant;
+
+    let runtime = runtime()?;
+    let secrets = secrets_of(sources);
+    let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED).map_err(|source| Error::Io {
+        path: "signal handlers".into(),
+        source,
+    })?;
+    let signal_handle = signals.handle();
+    // The running command's pid (0 between two), and whether a signal asked us to stop.
+    let current = Arc::new(AtomicI32::new(0));
+    let stopping = Arc::new(AtomicBool::new(false));
+    let forwarder = {
+        let (current, stopping) = (current.clone(), stopping.clone());
+        std::thread::spawn(move || {
+            for origin in signals.forever() {
+                if [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT]
+                    .contains(&origin.signal)
+                {
+                    stopping.store(true, Ordering::SeqCst);
+                }
+                if origin.cause == Cause::Kernel {
+                    continue;
+                }
+                let pid = current.load(Ordering::SeqCst);
+                if pid > 0 {
+                    // SAFETY: `kill` only sends a signal; the command is reaped only after
+                    // `current` is cleared, so the pid is still its own.
+                    unsafe {
+                        libc::kill(pid, origin.signal);
+                    }
+                }
+            }
+        })
+    };
+    let mut variables = first.variables;
+    let mut values = first.values;
+    let status = 'run: loop {
+        let mut command = std::process::Command::new(program);
+        command
+            .args(args)
+            .envs(variables.iter().map(|(k, v)| (k, v)));
+        if redact {
+            command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        }
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(error) => {
+                signal_handle.close();
+                let _ = forwarder.join();
+                return Ok(cannot_start(program, &error));
+            }
+        };
+        let pid = child.id() as libc::pid_t;
+        current.store(pid, Ordering::SeqCst);
+        let pumps: Vec<_> = if redact {
+            let patterns = Patterns::new(environment::texts(&values));
+            vec![
+                pump(
+                    child.stdout.take().expect("piped"),
+                    std::io::stdout(),
+                    Redactor::new(patterns.clone()),
+                ),
+                pump(
+                    child.stderr.take().expect("piped"),
+                    std::io::stderr(),
+                    Redactor::new(patterns),
+                ),
+            ]
+        } else {
+            Vec::new()
+        };
+        let reap = |mut child: std::process::Child, pumps: Vec<std::thread::JoinHandle<()>>| {
+            current.store(0, Ordering::SeqCst);
+            let status = child.wait();
+            for pump in pumps {
+                let _ = pump.join();
+            }
+            status
+        };
+        let mut next_check = Instant::now() + watch.interval;
+        loop {
+            if has_exited(pid)? {
+                break 'run reap(child, pumps);
+            }
+            if stopping.load(Ordering::SeqCst) || Instant::now() < next_check {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                continue;
+            }
+            next_check = Instant::now() + watch.interval;
+            let now = runtime.block_on(resolver.fingerprints(&secrets));
+            let changed: Vec<&crate::mask::SecretRef> = secrets
+                .iter()
+                .filter(|s| {
+                    matches!((&now[*s], &known[*s]), (Ok(a), Ok(b)) if a != b)
+                        || matches!((&now[*s], &known[*s]), (Ok(_), Err(_)))
+                })
+                .collect();
+            if changed.is_empty() {
+                continue;
+            }
+            let refreshed = runtime.block_on(futures::future::join_all(
+                changed.iter().map(|s| resolver.refresh(s)),
+            ));
+            let again = if refreshed.iter().all(Result::is_ok) {
+                runtime
+                    .block_on(environment::resolve(sources, resolver))
+                    .ok()
+            } else {
+                None
+            };
+            let Some(again) = again else {
+                tracing::warn!(
+                    "run --watch: {} changed, but the new values could not all be resolved; the command keeps running with its environment",
+                    crate::diagnostic::plural(changed.len(), "secret")
+                );
+                continue;
+            };
+            known = now;
+            tracing::info!(
+                "run --watch: {} changed; restarting the command",
+                crate::diagnostic::plural(changed.len(), "secret")
+            );
+            // SAFETY: `kill` only sends a signal to the command, not yet reaped.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+            let deadline = Instant::now() + watch.grace;
+            while !has_exited(pid)? && Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            if !has_exited(pid)? {
+                // SAFETY: as above.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+            let _ = reap(child, pumps);
+            if stopping.load(Ordering::SeqCst) {
+                break 'run Ok(std::process::ExitStatus::from_raw(libc::SIGTERM));
+            }
+            variables = again.variables;
+            values.extend(again.values);
+            continue 'run;
+        }
+    };
+    signal_handle.close();
+    let _ = forwarder.join();
+    status
+        .map_err(|source| Error::Io {
+            path: program.into(),
+            source,
+        })
+        .and_then(finish)
+}
+
+/// Whether the command has exited, without reaping it (see `exited`).
+fn has_exited(pid: libc::pid_t) -> Result<bool, Error> {
+    // SAFETY: `waitid` writes only into `info`, which lives through the call.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let result = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOWAIT | libc::WNOHANG,
+        )
+    };
+    if result != 0 {
+        return Err(Error::Io {
+            path: "waitid".into(),
+            source: std::io::Error::last_os_error(),
+        });
+    }
+    // SAFETY: with WNOHANG, `si_pid` is 0 while no child has changed state.
+    Ok(unsafe { info.si_pid() } != 0)
+}
+
+/// The distinct secrets the sources' masks name.
+fn secrets_of(sources: &[Source]) -> Vec<crate::mask::SecretRef> {
+    let plans: Vec<Plan> = sources.iter().map(Source::plan).collect();
+    let mut all: Vec<_> = plans
+        .iter()
+        .flat_map(|p| p.masks().map(|m| crate::mask::SecretRef::clone(&m.secret)))
+        .collect();
+    all.sort();
+    all.dedup();
+    all
 }
