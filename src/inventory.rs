@@ -73,21 +73,25 @@ pub(crate) fn names(wanted: &SecretRef, secret: &SecretRef) -> bool {
 /// references in file order.
 pub(crate) fn collect(files: &[MaskedFile]) -> Vec<Entry> {
     let mut by_secret: BTreeMap<SecretRef, Vec<Reference>> = BTreeMap::new();
+    let mut identities: std::collections::HashMap<&SecretRef, SecretRef> =
+        std::collections::HashMap::new();
     for file in files {
         let index = LineIndex::new(&file.bytes);
         for mask in &file.masks {
             let at = index.position(mask.span.start);
-            by_secret
-                .entry(identity(&mask.secret))
-                .or_default()
-                .push(Reference {
-                    path: file.path.clone(),
-                    line: at.line,
-                    column: at.column,
-                    key: mask.key.clone(),
-                    version: version(&mask.secret),
-                    locator: mask.secret.to_string(),
-                });
+            // Masks of a scan share their secret's locator: each is reduced once.
+            let secret = identities
+                .entry(&*mask.secret)
+                .or_insert_with(|| identity(&mask.secret))
+                .clone();
+            by_secret.entry(secret).or_default().push(Reference {
+                path: file.path.clone(),
+                line: at.line,
+                column: at.column,
+                key: mask.key.clone(),
+                version: version(&mask.secret),
+                locator: mask.secret.to_string(),
+            });
         }
     }
     // A partial ARN joins the full ARN it matches, when exactly one does.
@@ -112,12 +116,16 @@ pub(crate) fn collect(files: &[MaskedFile]) -> Vec<Entry> {
             by_secret.entry(full).or_default().extend(moved);
         }
     }
+    // Files in the order given, then by place; a joined partial ARN among them.
+    let order: std::collections::HashMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path.as_str(), i))
+        .collect();
     by_secret
         .into_iter()
         .map(|(secret, mut references)| {
-            // Files in the order given, then by place; a joined partial ARN among them.
-            let order: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
-            references.sort_by_key(|r| (order.iter().position(|p| *p == r.path), r.line, r.column));
+            references.sort_by_key(|r| (order.get(r.path.as_str()).copied(), r.line, r.column));
             Entry { secret, references }
         })
         .collect()

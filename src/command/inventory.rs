@@ -108,7 +108,8 @@ pub(super) fn run(options: &InventoryOptions) -> Result<i32, Error> {
         .filter(|d| matches!(d, Some(Err(_))))
         .count();
 
-    let mut stdout = anstream::stdout().lock();
+    // Buffered: stdout flushes at each line, and a JSON inventory has many.
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout().lock());
     match options.format {
         InventoryFormat::Text => text(&mut stdout, &entries, &described),
         InventoryFormat::Json => json(&mut stdout, &entries, &described),

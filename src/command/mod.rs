@@ -206,14 +206,26 @@ pub(crate) struct LineFailure {
     pub(crate) span: Span,
     pub(crate) reason: String,
     pub(crate) locator: Option<String>,
+    /// A cause of the whole store (no credentials, a failed login): said in full once, and at
+    /// every other mask it fails as "the same as at …".
+    pub(crate) store_wide: bool,
 }
 
 impl LineFailure {
     pub(crate) fn of(failure: &Failure) -> Self {
+        use crate::provider::ProviderError;
+        use crate::render::MaskFailure;
+        use crate::resolve::ResolveError;
         Self {
             span: failure.span,
             reason: failure.failure.to_string(),
             locator: (!failure.locator.is_empty()).then(|| failure.locator.clone()),
+            store_wide: matches!(
+                failure.failure,
+                MaskFailure::Resolve(ResolveError::Provider(
+                    ProviderError::Credentials { .. } | ProviderError::AuthFailed { .. }
+                ))
+            ),
         }
     }
 
@@ -230,6 +242,7 @@ impl LineFailure {
                     "the template is not valid {format} (even with its masks replaced), so values cannot be escaped for it: {message}; render it with --as text or --escape none"
                 ),
                 locator: None,
+                store_wide: false,
             }],
         }
     }
@@ -244,15 +257,28 @@ pub(crate) fn report_named(
     let mut stderr = anstream::stderr().lock();
     // Each file is indexed once, however many of its masks failed.
     let mut indexes: BTreeMap<usize, LineIndex<'_>> = BTreeMap::new();
+    // Where each store-wide cause was said in full.
+    let mut said: BTreeMap<&str, String> = BTreeMap::new();
     for (j, failure) in failures {
         let index = indexes
             .entry(*j)
             .or_insert_with(|| LineIndex::new(sources[*j].1));
+        let at = index.position(failure.span.start);
+        let place = format!("{}:{}:{}", sources[*j].0, at.line, at.column);
+        let reason = match said.get(failure.reason.as_str()) {
+            Some(first) if failure.store_wide => format!("the same failure as at {first}"),
+            _ => {
+                if failure.store_wide {
+                    said.insert(&failure.reason, place);
+                }
+                failure.reason.clone()
+            }
+        };
         let _ = diagnostic::write_failure(
             &mut stderr,
             sources[*j].0,
-            index.position(failure.span.start),
-            &failure.reason,
+            at,
+            &reason,
             failure.locator.as_deref(),
         );
     }

@@ -87,6 +87,7 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
                     span: Span::new(at, at),
                     reason: "a mask in the command line is not resolved: `ps` shows every argument to every user; pass the value in an environment variable".into(),
                     locator: None,
+                    store_wide: false,
                 },
             ));
             named.push((format!("argv[{n}]"), bytes.to_vec()));
@@ -118,6 +119,7 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
                                     span: Span::new(offset, offset),
                                     reason: message,
                                     locator: None,
+                                    store_wide: false,
                                 },
                             ));
                         }

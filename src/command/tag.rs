@@ -228,6 +228,7 @@ fn report_failures(
                         format!("cannot tag the secret: {error}")
                     },
                     locator: Some(secret.to_string()),
+                    store_wide: false,
                 },
             ))
         })
