@@ -274,6 +274,25 @@ struct RenderArgs {
     store: StoreArgs,
 }
 
+/// `--reload-signal`: a signal a command may take as "read your configuration again".
+fn parse_signal(text: &str) -> Result<i32, String> {
+    let name = text.trim().to_ascii_uppercase();
+    let name = name.strip_prefix("SIG").unwrap_or(&name);
+    [
+        ("HUP", libc::SIGHUP),
+        ("INT", libc::SIGINT),
+        ("QUIT", libc::SIGQUIT),
+        ("TERM", libc::SIGTERM),
+        ("USR1", libc::SIGUSR1),
+        ("USR2", libc::SIGUSR2),
+        ("WINCH", libc::SIGWINCH),
+    ]
+    .iter()
+    .find(|(n, _)| *n == name)
+    .map(|(_, signal)| *signal)
+    .ok_or_else(|| format!("`{text}` is not one of HUP, INT, QUIT, TERM, USR1, USR2, WINCH"))
+}
+
 /// `--splay`: any duration, zero included.
 fn parse_splay(text: &str) -> Result<Duration, String> {
     secretmask::config::parse_duration(text)
@@ -388,6 +407,10 @@ struct RunArgs {
     /// How long the command has to exit after SIGTERM before --watch kills it for a restart
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, requires = "watch")]
     grace: Duration,
+    /// Send this signal (HUP, USR1, …) on a change instead of restarting, for a command that
+    /// reads its secrets again by itself: its environment keeps the values it started with
+    #[arg(long, value_name = "SIGNAL", value_parser = parse_signal, requires = "watch")]
+    reload_signal: Option<i32>,
     #[command(flatten)]
     store: StoreArgs,
     /// The command and its arguments, after `--`. Options before the command are secretmask's:
@@ -511,6 +534,7 @@ fn main() {
             watch: args.watch.then_some(secretmask::RunWatch {
                 interval: args.interval,
                 grace: args.grace,
+                reload_signal: args.reload_signal,
             }),
         }),
         Commands::Tag(args) => Command::Tag(secretmask::TagOptions {

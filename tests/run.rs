@@ -546,3 +546,55 @@ fn a_watch_restarts_the_command_with_each_new_value() {
     std::io::Read::read_to_string(watch.stdout.as_mut().unwrap(), &mut out).unwrap();
     assert_eq!(out, "value: <redacted>\nvalue: <redacted>\n");
 }
+
+/// `run --watch --reload-signal HUP`: on a change the command gets the signal and keeps
+/// running (its environment cannot change under it); it is never restarted.
+#[test]
+fn a_watch_with_a_reload_signal_signals_instead_of_restarting() {
+    let dir = folder();
+    let secrets = dir.path().join("secrets.yaml");
+    let seen = dir.path().join("seen.log");
+    let script =
+        "trap 'echo reload >> seen.log' HUP; echo start >> seen.log; while :; do sleep 0.1; done";
+    let mut watch = secretmask_process()
+        .current_dir(dir.path())
+        .env("DB_PASSWORD", MASK)
+        .args(["run", "--secrets-file", "secrets.yaml", "--watch"])
+        .args([
+            "--interval",
+            "1s",
+            "--reload-signal",
+            "HUP",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .spawn()
+        .unwrap();
+    let read = || std::fs::read_to_string(&seen).unwrap_or_default();
+    let started = std::time::Instant::now();
+    while read().is_empty() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::fs::write(&secrets, "kv/app/db:\n  password: rotated-value\n").unwrap();
+    let started = std::time::Instant::now();
+    while !read().contains("reload") && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Still running after the signal: no second start.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(watch.try_wait().unwrap().is_none());
+    // SIGTERM reaches the command, which dies of it; secretmask exits as it did.
+    unsafe {
+        libc::kill(watch.id() as i32, libc::SIGTERM);
+    }
+    let status = watch.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    assert_eq!(read(), "start\nreload\n");
+    let refused = secretmask()
+        .args(["run", "--watch", "--reload-signal", "KILL", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+}

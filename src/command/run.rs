@@ -350,6 +350,9 @@ pub struct RunWatch {
     pub interval: std::time::Duration,
     /// How long the command has after SIGTERM before SIGKILL.
     pub grace: std::time::Duration,
+    /// Send this signal instead of restarting (`--reload-signal`): for a command that reads its
+    /// secrets again by itself, since a running process's environment cannot change.
+    pub reload_signal: Option<i32>,
 }
 
 /// `run --watch`: the command is supervised, never exec'd. Each interval the versions of the
@@ -491,6 +494,20 @@ fn supervise_watching(
                 continue;
             };
             known = now;
+            if let Some(signal) = watch.reload_signal {
+                tracing::info!(
+                    "run --watch: {} changed; sending signal {signal} to the command",
+                    crate::diagnostic::plural(changed.len(), "secret")
+                );
+                // The new values are redacted from the output the command writes from now
+                // on, as it may have read them itself.
+                values.extend(again.values);
+                // SAFETY: `kill` only sends a signal to the command, not yet reaped.
+                unsafe {
+                    libc::kill(pid, signal);
+                }
+                continue;
+            }
             tracing::info!(
                 "run --watch: {} changed; restarting the command",
                 crate::diagnostic::plural(changed.len(), "secret")
