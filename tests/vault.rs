@@ -780,3 +780,69 @@ fn online_lint_warns_of_a_stale_pin_and_an_old_secret() {
         ]
     );
 }
+
+/// `render --watch` on OpenBao: a new KV version is rendered within two intervals; the checks
+/// read metadata only, and the change reads the data of the changed secret once.
+#[test]
+fn a_watch_renders_a_new_kv_version_reading_metadata_until_it_changes() {
+    let Some((address, token)) = bao::server() else {
+        return;
+    };
+    let bao = Bao::new(&address, &token);
+    let kv = format!("kv-{}", bao::unique("watch"));
+    bao.mount_kv(&kv, 2);
+    bao.put(&kv, "app/db", json!({"password": "first"}));
+    bao.put(&kv, "app/api", json!({"key": "steady"}));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml.tpl"),
+        format!(
+            "db: {{{{workato:vault:password:{kv}/app/db}}}}\napi: {{{{workato:vault:key:{kv}/app/api}}}}\n"
+        ),
+    )
+    .unwrap();
+    let proxy = Proxy::start(&address, Fault::None);
+    let mut watch = crate::support::secretmask_process()
+        .env("VAULT_ADDR", &proxy.url)
+        .env("VAULT_TOKEN", &token)
+        .env("HOME", "/nonexistent")
+        .current_dir(dir.path())
+        .args([
+            "render",
+            "app.yaml.tpl",
+            "-o",
+            "app.yaml",
+            "--watch",
+            "--interval",
+            "1s",
+        ])
+        .spawn()
+        .unwrap();
+    let output = dir.path().join("app.yaml");
+    let read = || std::fs::read_to_string(&output).unwrap_or_default();
+    let wait_for = |want: &str| {
+        let started = Instant::now();
+        while read() != want && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        read() == want
+    };
+    let first = wait_for("db: first\napi: steady\n");
+    std::thread::sleep(Duration::from_millis(300));
+    proxy.reset();
+    std::thread::sleep(Duration::from_millis(2200));
+    let checks = proxy.count_where(|call| call.contains("/metadata/"));
+    let data_reads = proxy.count_where(|call| call.contains("/data/"));
+    bao.put(&kv, "app/db", json!({"password": "second"}));
+    proxy.reset();
+    let rotated = wait_for("db: second\napi: steady\n");
+    std::thread::sleep(Duration::from_millis(300));
+    let db_reads = proxy.count_where(|call| call.contains("/data/app/db"));
+    let api_reads = proxy.count_where(|call| call.contains("/data/app/api"));
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(first && rotated, "{}", read());
+    assert!(checks >= 2, "{checks}");
+    assert_eq!(data_reads, 0);
+    assert_eq!((db_reads, api_reads), (1, 0));
+}
