@@ -58,7 +58,7 @@ pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
     let mut jobs = render_jobs(options)?;
     let Some(watch) = &options.watch else {
         let resolver = resolver(&loaded, &options.store)?;
-        return Ok(render_all(options, &loaded, &mut jobs, &resolver, None)?.code());
+        return Ok(render_all(options, &loaded, &mut jobs, &resolver, None, None)?.code());
     };
     super::watch::run(options, watch, &loaded, &mut jobs)
 }
@@ -90,6 +90,7 @@ pub(super) fn render_all(
     loaded: &crate::config::Loaded,
     jobs: &mut [Job],
     resolver: &Resolver,
+    shared: Option<&tokio::runtime::Runtime>,
     previous: Option<&[[u8; 32]]>,
 ) -> Result<Rendered, Error> {
     // Every mask of every input is resolved before anything is written.
@@ -108,11 +109,14 @@ pub(super) fn render_all(
     let all: Vec<&crate::Mask> = plans.iter().flat_map(Plan::masks).collect();
     // Where each mask stands is found while the stores answer: parsing a large template takes
     // as long as the stores do, and neither needs the other.
-    let runtime = if all.is_empty() {
+    // A watch's runtime, or one for this render: a store's clients keep their connections on
+    // the runtime they were first used on, so a watch uses one for every call.
+    let own = if all.is_empty() || shared.is_some() {
         None
     } else {
         Some(runtime()?)
     };
+    let runtime = shared.or(own.as_ref());
     let (values, placements) = std::thread::scope(|scope| {
         let placing = scope.spawn(|| {
             jobs.iter_mut()
@@ -120,9 +124,9 @@ pub(super) fn render_all(
                 .map(|(job, plan)| plan.place(&mut job.bytes, options.escape))
                 .collect::<Vec<_>>()
         });
-        let values = match &runtime {
-            Some(runtime) => runtime.block_on(resolver.resolve(&all)),
-            None => Vec::new(),
+        let values = match runtime {
+            Some(runtime) if !all.is_empty() => runtime.block_on(resolver.resolve(&all)),
+            _ => Vec::new(),
         };
         (values, placing.join().expect("placing does not panic"))
     });

@@ -96,11 +96,14 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
 
     // A watch's fingerprints are taken before the values: a rotation in between is seen at the
     // first check (at worst one restart too many, never one too few).
+    // One runtime for every call: a store's clients keep their connections on the runtime they
+    // were first used on.
+    let runtime = runtime()?;
     let known = match options.watch {
-        Some(_) => runtime()?.block_on(resolver.fingerprints(&secrets_of(&sources))),
+        Some(_) => runtime.block_on(resolver.fingerprints(&secrets_of(&sources))),
         None => std::collections::HashMap::new(),
     };
-    let resolved = runtime()?.block_on(environment::resolve(&sources, &resolver));
+    let resolved = runtime.block_on(environment::resolve(&sources, &resolver));
     let mut lines = 0;
     let resolved = match resolved {
         Ok(resolved) if failures.is_empty() => resolved,
@@ -163,7 +166,7 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
         return supervise_watching(
             (program, args),
             &sources,
-            &resolver,
+            (&resolver, &runtime),
             resolved,
             known,
             options.redact,
@@ -364,7 +367,7 @@ pub struct RunWatch {
 fn supervise_watching(
     (program, args): (&OsString, &[OsString]),
     sources: &[Source],
-    resolver: &crate::resolve::Resolver,
+    (resolver, runtime): (&crate::resolve::Resolver, &tokio::runtime::Runtime),
     first: environment::Resolved,
     mut known: std::collections::HashMap<
         crate::mask::SecretRef,
@@ -377,7 +380,6 @@ fn supervise_watching(
     use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
     use std::time::Instant;
 
-    let runtime = runtime()?;
     let secrets = secrets_of(sources);
     let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED).map_err(|source| Error::Io {
         path: "signal handlers".into(),

@@ -68,7 +68,7 @@ pub(super) fn run(
     // Fingerprints before the first render: a rotation between the two is seen at the next
     // check (at worst one render too many, never one too few).
     let mut known = runtime.block_on(resolver.fingerprints(&secrets));
-    let mut digests = match render_all(options, loaded, jobs, &resolver, None)? {
+    let mut digests = match render_all(options, loaded, jobs, &resolver, Some(&runtime), None)? {
         Rendered::Written(digests) => digests,
         other => return Ok(other.code()),
     };
@@ -108,7 +108,14 @@ pub(super) fn run(
             ));
             continue;
         }
-        match render_all(options, loaded, jobs, &resolver, Some(&digests))? {
+        match render_all(
+            options,
+            loaded,
+            jobs,
+            &resolver,
+            Some(&runtime),
+            Some(&digests),
+        )? {
             Rendered::Written(new) => {
                 digests = new;
                 known = now;
