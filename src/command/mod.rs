@@ -173,26 +173,33 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 }
 
 fn resolver(loaded: &Loaded, options: &StoreOptions) -> Result<Resolver, Error> {
-    let settings = resolve::Options {
-        concurrency: options.concurrency.max(1),
-        timeout: options.timeout,
-        ..resolve::Options::from_config(&loaded.config)
-    };
-    Ok(Resolver::from_config(
+    resolver_with(
         loaded,
-        options.secrets_file.as_deref(),
-        &settings,
-    )?)
+        options,
+        resolve::Options::from_config(&loaded.config),
+    )
 }
 
-/// A resolver for `render --watch`: values are kept until their secret's fingerprint changes
-/// (then refreshed), not for the cache's TTL, so an unchanged secret is never fetched again.
+/// A resolver for `--watch`: values are kept until their secret's fingerprint changes (then
+/// refreshed), not for the cache's TTL, so an unchanged secret is never fetched again.
 fn resolver_for_watch(loaded: &Loaded, options: &StoreOptions) -> Result<Resolver, Error> {
+    let forever = resolve::Options {
+        ttl: Duration::from_secs(100 * 365 * 24 * 3600),
+        ..resolve::Options::from_config(&loaded.config)
+    };
+    resolver_with(loaded, options, forever)
+}
+
+/// A resolver with `settings` and the command line's concurrency and timeout.
+fn resolver_with(
+    loaded: &Loaded,
+    options: &StoreOptions,
+    settings: resolve::Options,
+) -> Result<Resolver, Error> {
     let settings = resolve::Options {
         concurrency: options.concurrency.max(1),
         timeout: options.timeout,
-        ttl: Duration::from_secs(100 * 365 * 24 * 3600),
-        ..resolve::Options::from_config(&loaded.config)
+        ..settings
     };
     Ok(Resolver::from_config(
         loaded,

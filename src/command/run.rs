@@ -245,24 +245,32 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
 /// reused, so the signal forwarder can never hit another process.
 fn exited(pid: libc::pid_t) -> std::io::Result<()> {
     loop {
-        // SAFETY: `waitid` writes only into `info`, which lives through the call.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let result = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        if result == 0 {
-            return Ok(());
-        }
-        let error = std::io::Error::last_os_error();
-        if error.kind() != std::io::ErrorKind::Interrupted {
-            return Err(error);
+        match wait_unreaped(pid, 0) {
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other.map(|_| ()),
         }
     }
+}
+
+/// `waitid` for the command's exit with `WNOWAIT` (and `flags`, such as `WNOHANG`): whether it
+/// has exited, leaving it unreaped.
+fn wait_unreaped(pid: libc::pid_t, flags: libc::c_int) -> std::io::Result<bool> {
+    // SAFETY: `waitid` writes only into `info`, which lives through the call.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let result = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOWAIT | flags,
+        )
+    };
+    if result != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `si_pid` is set by a successful `waitid`; 0 while, under WNOHANG, no child has
+    // changed state.
+    Ok(unsafe { info.si_pid() } != 0)
 }
 
 /// secretmask's exit for the command's status.
@@ -369,10 +377,7 @@ fn supervise_watching(
     sources: &[Source],
     (resolver, runtime): (&crate::resolve::Resolver, &tokio::runtime::Runtime),
     first: environment::Resolved,
-    mut known: std::collections::HashMap<
-        crate::mask::SecretRef,
-        Result<String, crate::provider::ProviderError>,
-    >,
+    mut known: super::watch::Fingerprints,
     redact: bool,
     watch: &RunWatch,
 ) -> Result<i32, Error> {
@@ -468,13 +473,7 @@ fn supervise_watching(
             }
             next_check = Instant::now() + watch.interval;
             let now = runtime.block_on(resolver.fingerprints(&secrets));
-            let changed: Vec<&crate::mask::SecretRef> = secrets
-                .iter()
-                .filter(|s| {
-                    matches!((&now[*s], &known[*s]), (Ok(a), Ok(b)) if a != b)
-                        || matches!((&now[*s], &known[*s]), (Ok(_), Err(_)))
-                })
-                .collect();
+            let changed = super::watch::changed(&secrets, &now, &known);
             if changed.is_empty() {
                 continue;
             }
@@ -549,24 +548,10 @@ fn supervise_watching(
 
 /// Whether the command has exited, without reaping it (see `exited`).
 fn has_exited(pid: libc::pid_t) -> Result<bool, Error> {
-    // SAFETY: `waitid` writes only into `info`, which lives through the call.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let result = unsafe {
-        libc::waitid(
-            libc::P_PID,
-            pid as libc::id_t,
-            &mut info,
-            libc::WEXITED | libc::WNOWAIT | libc::WNOHANG,
-        )
-    };
-    if result != 0 {
-        return Err(Error::Io {
-            path: "waitid".into(),
-            source: std::io::Error::last_os_error(),
-        });
-    }
-    // SAFETY: with WNOHANG, `si_pid` is 0 while no child has changed state.
-    Ok(unsafe { info.si_pid() } != 0)
+    wait_unreaped(pid, libc::WNOHANG).map_err(|source| Error::Io {
+        path: "waitid".into(),
+        source,
+    })
 }
 
 /// The distinct secrets the sources' masks name.

@@ -82,14 +82,7 @@ pub(super) fn run(
         std::thread::sleep(watch.interval + splay(watch.splay));
         let now = runtime.block_on(resolver.fingerprints(&secrets));
         report_unchecked(&now, &mut unchecked);
-        let changed: Vec<&SecretRef> = secrets
-            .iter()
-            .filter(|s| match (&now[*s], &known[*s]) {
-                (Ok(now), Ok(before)) => now != before,
-                (Ok(_), Err(_)) => true,
-                (Err(_), _) => false,
-            })
-            .collect();
+        let changed = changed(&secrets, &now, &known);
         if changed.is_empty() {
             continue;
         }
@@ -131,11 +124,28 @@ pub(super) fn run(
     }
 }
 
+/// Each secret's fingerprint, or why it could not be had.
+pub(super) type Fingerprints = HashMap<SecretRef, Result<String, ProviderError>>;
+
+/// The secrets whose fingerprint is new since `known`: changed, or answered now where it
+/// could not be checked then. One that cannot be checked now has not changed.
+pub(super) fn changed<'a>(
+    secrets: &'a [SecretRef],
+    now: &Fingerprints,
+    known: &Fingerprints,
+) -> Vec<&'a SecretRef> {
+    secrets
+        .iter()
+        .filter(|s| match (&now[*s], &known[*s]) {
+            (Ok(now), Ok(before)) => now != before,
+            (Ok(_), Err(_)) => true,
+            (Err(_), _) => false,
+        })
+        .collect()
+}
+
 /// Says once per secret (until it answers again) that its check failed.
-fn report_unchecked(
-    now: &HashMap<SecretRef, Result<String, ProviderError>>,
-    unchecked: &mut HashMap<SecretRef, String>,
-) {
+fn report_unchecked(now: &Fingerprints, unchecked: &mut HashMap<SecretRef, String>) {
     for (secret, answer) in now {
         match answer {
             Ok(_) => {
