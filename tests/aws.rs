@@ -1268,13 +1268,8 @@ fn a_watch_checks_versions_by_metadata_and_fetches_only_what_rotated() {
     let mut watch = command.spawn().unwrap();
     let output = dir.path().join("app.yaml");
     let read = || std::fs::read_to_string(&output).unwrap_or_default();
-    let wait_for = |want: &str| {
-        let started = Instant::now();
-        while read() != want && started.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        read() == want
-    };
+    let wait_for =
+        |want: &str| crate::support::eventually(Duration::from_secs(10), || read() == want);
     let ok = wait_for("db: first\napi: steady\n");
     std::thread::sleep(Duration::from_millis(300));
     proxy.reset();

@@ -1036,13 +1036,8 @@ fn a_watch_renders_a_new_key_vault_version() {
         .unwrap();
     let output = dir.path().join("app.yaml");
     let read = || std::fs::read_to_string(&output).unwrap_or_default();
-    let wait_for = |want: &str| {
-        let started = Instant::now();
-        while read() != want && started.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        read() == want
-    };
+    let wait_for =
+        |want: &str| crate::support::eventually(Duration::from_secs(10), || read() == want);
     let first = wait_for("token: first-version\n");
     let modified = std::fs::metadata(&output).and_then(|m| m.modified()).ok();
     // Unchanged checks leave the file as it is.

@@ -233,11 +233,7 @@ fn every_man_page_is_current_and_renders_without_warnings() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
-    let mut names: Vec<String> = fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let names = crate::support::file_names(dir.path());
     assert_eq!(
         names,
         [

@@ -84,11 +84,7 @@ fn failed_render_leaves_target_untouched_and_prints_nothing() {
         assert_no_canary(&output);
         assert_eq!(fs::read_to_string(&target).unwrap(), "old: content\n");
         // Only the old target and the inputs: no temporary file left behind.
-        let mut names: Vec<String> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
+        let names = crate::support::file_names(dir.path());
         assert_eq!(names, ["app.yaml", "app.yaml.tpl", "secrets.yaml"]);
     }
 }

@@ -511,10 +511,7 @@ fn a_watch_restarts_the_command_with_each_new_value() {
         .unwrap();
     let read = || std::fs::read_to_string(&seen).unwrap_or_default();
     let wait_for = |lines: usize| {
-        let started = std::time::Instant::now();
-        while read().lines().count() < lines && started.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        crate::support::eventually(Duration::from_secs(10), || read().lines().count() >= lines);
         read()
     };
     let b64 = |v: &str| {
@@ -573,15 +570,9 @@ fn a_watch_with_a_reload_signal_signals_instead_of_restarting() {
         .spawn()
         .unwrap();
     let read = || std::fs::read_to_string(&seen).unwrap_or_default();
-    let started = std::time::Instant::now();
-    while read().is_empty() && started.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    crate::support::eventually(Duration::from_secs(10), || !read().is_empty());
     std::fs::write(&secrets, "kv/app/db:\n  password: rotated-value\n").unwrap();
-    let started = std::time::Instant::now();
-    while !read().contains("reload") && started.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    crate::support::eventually(Duration::from_secs(10), || read().contains("reload"));
     // Still running after the signal: no second start.
     std::thread::sleep(Duration::from_millis(1500));
     assert!(watch.try_wait().unwrap().is_none());

@@ -4,21 +4,9 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::secretmask_process;
-
-/// Waits up to `within` for `check`; whether it came true.
-fn eventually(within: Duration, check: impl Fn() -> bool) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < within {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    check()
-}
+use crate::support::{eventually, secretmask_process};
 
 /// A watch that is killed when the test ends, whatever the outcome.
 struct Killed(std::process::Child);
@@ -113,11 +101,7 @@ fn a_watch_renders_each_change_keeps_the_last_good_output_and_stops_cleanly() {
         assert!(!stderr.contains(value), "{value} in {stderr}");
     }
     // Nothing staged is left beside the output.
-    let mut names: Vec<String> = fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let names = crate::support::file_names(dir.path());
     assert_eq!(
         names,
         ["app.yaml", "app.yaml.tpl", "changes.log", "secrets.yaml"]

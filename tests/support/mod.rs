@@ -130,3 +130,25 @@ pub fn findings(stdout: &[u8]) -> Vec<String> {
         })
         .collect()
 }
+
+/// Waits up to `within` for `check`; whether it came true.
+pub fn eventually(within: std::time::Duration, check: impl Fn() -> bool) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < within {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    check()
+}
+
+/// The names in folder `dir`, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
