@@ -1,13 +1,11 @@
-"""Reads what the repository ships for Helm and Argo CD with PyYAML, checks each against the
-fields its consumer documents, and prints what the Rust test runs (as JSON).
+"""Reads what the repository ships for Argo CD with PyYAML, checks it against the fields Argo CD
+documents, and prints what the Rust test runs; reads rendered manifests as a YAML 1.1 reader
+(PyYAML, as Helm's and kubectl's YAML is) and prints them as JSON.
 
-    check.py helm-plugin PLUGIN_YAML           -> the command Helm 4 runs, as a JSON list
     check.py argocd CONFIGMAP PATCH            -> {"init": [...], "generate": [...]}
-    check.py secret-data STREAM SECRET KEY     -> the decoded value of one Secret data key
+    check.py documents STREAM                  -> every document of a YAML stream, as JSON
 """
-import base64
 import json
-import re
 import sys
 
 import yaml
@@ -15,30 +13,6 @@ import yaml
 
 def fail(message):
     sys.exit(f"check.py: {message}")
-
-
-def helm_plugin(path):
-    with open(path) as f:
-        plugin = yaml.safe_load(f)
-    # Helm 4's MetadataV1 (internal/plugin/metadata_v1.go) and its Validate().
-    known = {"apiVersion", "name", "type", "runtime", "version", "sourceURL", "config", "runtimeConfig"}
-    if set(plugin) - known:
-        fail(f"unknown plugin.yaml fields {set(plugin) - known}")
-    if plugin.get("apiVersion") != "v1":
-        fail("apiVersion must be v1")
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", plugin.get("name", "")):
-        fail("invalid name")
-    if not re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?", str(plugin.get("version", ""))):
-        fail("version is not semver")
-    if plugin.get("type") != "postrenderer/v1" or plugin.get("runtime") != "subprocess":
-        fail("not a subprocess postrenderer/v1 plugin")
-    commands = plugin["runtimeConfig"]["platformCommand"]
-    for command in commands:
-        if set(command) - {"os", "arch", "command", "args"}:
-            fail(f"unknown platformCommand fields {set(command)}")
-    # The entry without os and arch serves every platform; Helm splits `command` on spaces.
-    (any_platform,) = [c for c in commands if not c.get("os") and not c.get("arch")]
-    print(json.dumps(any_platform["command"].split(" ") + list(any_platform.get("args", []))))
 
 
 # The fields of a ConfigManagementPlugin, as docs/operator-manual/config-management-plugins.md
@@ -113,13 +87,11 @@ def argocd(configmap_path, patch_path):
     }))
 
 
-def secret_data(stream_path, secret, key):
+def documents(stream_path):
     with open(stream_path) as f:
-        documents = [d for d in yaml.safe_load_all(f) if d]
-    (found,) = [d for d in documents if d["kind"] == "Secret" and d["metadata"]["name"] == secret]
-    sys.stdout.write(base64.b64decode(found["data"][key], validate=True).decode())
+        print(json.dumps([d for d in yaml.safe_load_all(f) if d is not None]))
 
 
 if __name__ == "__main__":
     mode, *args = sys.argv[1:]
-    {"helm-plugin": helm_plugin, "argocd": argocd, "secret-data": secret_data}[mode](*args)
+    {"argocd": argocd, "documents": documents}[mode](*args)
