@@ -805,13 +805,30 @@ mod tests {
 
     #[test]
     fn every_restricted_setting_is_told_apart() {
-        let all = parse(
-            "secrets_file: s.yaml\naws: {endpoint_url: http://x}\nvault: {address: https://v, ca_file: ca.pem, namespace: n, approle: {role_id_file: r, secret_id_file: s}}\nazure: {endpoints: {a.vault.azure.net: 'https://x'}, ca_file: ca.pem}\n",
-        )
-        .unwrap();
-        let names: Vec<&str> = all.restricted().map(|r| r.name).collect();
+        // One setting per file, so a setting recognized under another's name is caught.
+        let alone = [
+            ("aws.endpoint_url", "aws: {endpoint_url: http://x}\n"),
+            ("vault.address", "vault: {address: https://v}\n"),
+            ("vault.ca_file", "vault: {ca_file: ca.pem}\n"),
+            (
+                "azure.endpoints",
+                "azure: {endpoints: {a.vault.azure.net: 'https://x'}}\n",
+            ),
+            ("azure.ca_file", "azure: {ca_file: ca.pem}\n"),
+            ("vault.namespace", "vault: {namespace: n}\n"),
+            (
+                "vault.approle",
+                "vault: {approle: {role_id_file: r, secret_id_file: s}}\n",
+            ),
+            ("secrets_file", "secrets_file: s.yaml\n"),
+        ];
+        for (name, yaml) in alone {
+            let names: Vec<&str> = parse(yaml).unwrap().restricted().map(|r| r.name).collect();
+            assert_eq!(names, [name], "{yaml}");
+        }
         let declared: Vec<&str> = RESTRICTED.iter().map(|r| r.name).collect();
-        assert_eq!(names, declared);
+        let tested: Vec<&str> = alone.iter().map(|(name, _)| *name).collect();
+        assert_eq!(tested, declared, "a restricted setting without a case");
         let harmless =
             parse("aws: {profile: p}\nvault: {mounts: [team/kv]}\ncache: {ttl: 5m}\nlint: {require_tags: {sm: {a: b}}}\n")
                 .unwrap();

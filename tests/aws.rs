@@ -172,6 +172,13 @@ fn many_secrets(moto: &Moto, p: &str, secrets: usize, keys: usize) -> String {
     template
 }
 
+/// What `many_secrets(…, secrets, keys)` renders to: each key's value in place.
+fn many_rendered(secrets: usize, keys: usize) -> String {
+    (0..secrets)
+        .flat_map(|s| (0..keys).map(move |k| format!("s{s}k{k}: {CANARY}-{s}-{k}\n")))
+        .collect()
+}
+
 /// `many_secrets` from async tests: the seeding client blocks.
 async fn seeded(test: &'static str, secrets: usize, keys: usize) -> String {
     tokio::task::spawn_blocking(move || {
@@ -280,6 +287,10 @@ fn a_denied_batch_call_falls_back_to_one_call_per_secret_once() {
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     assert_clean("stderr", &output.stderr);
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        many_rendered(45, 1)
+    );
     // The three batches go out at once; each denied one falls back, and none goes out after.
     assert!((1..=3).contains(&proxy.count("BatchGetSecretValue")));
     assert_eq!(proxy.count("GetSecretValue"), 45);
@@ -290,6 +301,10 @@ fn a_denied_batch_call_falls_back_to_one_call_per_secret_once() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        many_rendered(45, 1)
+    );
     assert_eq!(
         proxy.count("BatchGetSecretValue"),
         1,
@@ -312,6 +327,10 @@ fn batches_go_out_in_parallel_from_the_first_call() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        many_rendered(80, 1)
+    );
     assert_eq!(proxy.count("BatchGetSecretValue"), 4);
     assert_eq!(
         proxy.peak_in_flight(),
@@ -362,6 +381,10 @@ fn the_sdk_retries_carry_a_render_through_throttling() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        many_rendered(3, 2)
+    );
     assert_eq!(proxy.count("BatchGetSecretValue"), 3);
 }
 
@@ -673,8 +696,11 @@ fn online_lint_reports_denied_and_unavailable_stores() {
         assert_eq!(output.status.code(), Some(1), "{output:?}");
         assert_clean("stdout", &output.stdout);
         assert_clean("stderr", &output.stderr);
-        let finding: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(finding["name"], rule, "{finding}");
+        assert_eq!(
+            crate::support::findings(&output.stdout),
+            [format!("1:{rule}")],
+            "{output:?}"
+        );
     }
 }
 

@@ -67,20 +67,30 @@ fn hook_refuses_a_broken_mask_and_passes_a_clean_commit() {
     let Some(pre_commit) = pre_commit() else {
         return;
     };
-    let binary = assert_cmd::cargo::cargo_bin("secretmask");
-    // The local entry runs the hook the way the shipped definition does: `secretmask lint` on
-    // the staged text files.
+    // The shipped hook definition, run as the framework runs it with only what a local repository
+    // needs changed: the built binary for `secretmask`, and `language: system` (the `rust` build
+    // from the repository is `the_hook_installed_from_the_repository_refuses_a_broken_mask`).
     let shipped = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
-    assert!(
-        shipped.contains("- id: secretmask-lint") && shipped.contains("entry: secretmask lint")
-    );
-    let (repo, _) = staged_broken_mask(
-        &pre_commit,
-        &format!(
-            "repos:\n- repo: local\n  hooks:\n  - id: secretmask-lint\n    name: secretmask lint\n    entry: {}\n    args: [lint]\n    language: system\n    types: [text]\n",
-            binary.display()
-        ),
-    );
+    let hooks: Vec<serde_json::Value> = serde_saphyr::from_str(&shipped).unwrap();
+    let [hook] = hooks.as_slice() else {
+        panic!("one hook is shipped: {hooks:?}")
+    };
+    assert_eq!(hook["id"], "secretmask-lint");
+    let mut local = hook.clone();
+    let entry = hook["entry"].as_str().unwrap();
+    let binary = assert_cmd::cargo::cargo_bin("secretmask");
+    local["entry"] = format!(
+        "{}{}",
+        binary.display(),
+        entry
+            .strip_prefix("secretmask")
+            .expect("the entry runs secretmask")
+    )
+    .into();
+    local["language"] = "system".into();
+    // JSON is YAML: the framework reads this as it reads any config.
+    let config = serde_json::json!({"repos": [{"repo": "local", "hooks": [local]}]});
+    let (repo, _) = staged_broken_mask(&pre_commit, &config.to_string());
     let dir = repo.path();
     let refused = git(dir, &["commit", "-q", "-m", "broken"]);
     let shown = format!(

@@ -3,9 +3,35 @@
 use proptest::prelude::*;
 use secretmask::grammar;
 
-/// Text that cannot hold `workato:`: no `w`, so the marker never forms.
+/// Text in which no reader finds `workato:`: no `w`, so not as written, and no `\`, `%` or `&`,
+/// so not escaped (`\u0077orkato:`, `%7B%7Bworkato`, `&#119;orkato`). Its base64 is a fixed run
+/// of 10 or 11 characters that random text holds one time in 2⁶⁰; the encoded forms are
+/// generated on purpose in `a_mask_in_an_encoded_form_is_reported`.
 fn text_without_marker() -> impl Strategy<Value = String> {
-    proptest::string::string_regex("[^w]{0,400}").unwrap()
+    proptest::string::string_regex("[^w\\\\%&]{0,400}").unwrap()
+}
+
+/// A mask as a reader would put it together but the grammar does not read it, in the file it
+/// would be written in.
+fn encoded(mask: &str, form: usize) -> String {
+    use base64::Engine;
+    match form {
+        // JSON: the `w` as a `\u` escape (and the mask's own backslashes escaped).
+        0 => format!(
+            "{{\"token\": {}}}\n",
+            serde_json::to_string(mask).unwrap().replace('w', "\\u0077")
+        ),
+        // A URL: the opener percent-escaped.
+        1 => format!(
+            "url: https://host/?t={}\n",
+            mask.replacen("{{", "%7B%7B", 1).replacen("<<", "%3C%3C", 1)
+        ),
+        // base64, as an application decodes a value it was given encoded.
+        _ => format!(
+            "token: {}\n",
+            base64::engine::general_purpose::STANDARD.encode(mask)
+        ),
+    }
 }
 
 fn key() -> impl Strategy<Value = String> {
@@ -99,6 +125,15 @@ proptest! {
     fn text_without_marker_yields_no_finding(text in text_without_marker()) {
         prop_assert!(grammar::scan(text.as_bytes()).is_empty());
         prop_assert!(secretmask::lint::check(text.as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn a_mask_in_an_encoded_form_is_reported(text in mask(), form in 0..3usize) {
+        let file = encoded(&text, form);
+        let findings = secretmask::lint::check(file.as_bytes());
+        prop_assert_eq!(findings.len(), 1, "{}: {:?}", file, findings);
+        prop_assert_eq!(findings[0].rule.id, "SM037");
+        prop_assert!(grammar::scan(file.as_bytes()).is_empty());
     }
 
     #[test]

@@ -76,7 +76,8 @@ pub fn tool(var: &str) -> Option<PathBuf> {
     found
 }
 
-/// Whole output as one text: stdout, then stderr and the exit code, for `expected` files.
+/// Whole output as one text: stdout, then stderr and the exit code, for snapshots. A carriage
+/// return shows as `␍` (before its line feed, if any): snapshots keep text, not line endings.
 pub fn transcript(output: &Output) -> String {
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
     if !output.stderr.is_empty() {
@@ -87,26 +88,18 @@ pub fn transcript(output: &Output) -> String {
         "--- exit {}\n",
         output.status.code().unwrap_or(-1)
     ));
-    text
+    text.replace('\r', "␍")
 }
 
-/// Compares `actual` with the file `expected`; `SNAPSHOTS=overwrite` writes it instead.
-pub fn assert_matches_file(expected: &Path, actual: &str) {
-    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
-        std::fs::write(expected, actual).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(expected).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (bless with SNAPSHOTS=overwrite)",
-            expected.display()
-        )
-    });
-    assert!(
-        want == actual,
-        "{} differs\n--- expected\n{want}\n--- actual\n{actual}",
-        expected.display()
-    );
+/// Compares `actual` with the case folder's insta snapshot, `<case>/expected.snap`
+/// (`cargo insta review`, or `INSTA_UPDATE=always cargo test`, blesses a change).
+pub fn assert_matches_snapshot(case: &Path, actual: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(case);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_input_file(case.join("input"));
+    settings.bind(|| insta::assert_snapshot!("expected", actual));
 }
 
 /// The case folders under `fixtures/<kind>/`, sorted.
@@ -120,15 +113,27 @@ pub fn cases(kind: &str) -> Vec<PathBuf> {
     cases
 }
 
-/// `line:rule-name` of each finding of `lint --format json` output, in order.
+/// `line:rule-name` of each finding of `lint --format json` output, in order. Each rule seen is
+/// noted in [`seen_rules`], so the suite can tell which rules a test saw come out of secretmask.
 pub fn findings(stdout: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(stdout)
         .lines()
         .map(|line| {
             let d: serde_json::Value = serde_json::from_str(line).unwrap();
-            format!("{}:{}", d["line"], d["name"].as_str().unwrap())
+            let name = d["name"].as_str().unwrap();
+            let seen = seen_rules();
+            std::fs::create_dir_all(&seen).unwrap();
+            std::fs::write(seen.join(name), "").unwrap();
+            format!("{}:{name}", d["line"])
         })
         .collect()
+}
+
+/// Where [`findings`] notes every rule it saw: one empty file per rule name. scripts/test empties
+/// it before the run and checks after it that every online rule is there
+/// (`fixtures::every_online_rule_was_found_by_a_test_against_its_store`).
+pub fn seen_rules() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rules-seen")
 }
 
 /// Waits up to `within` for `check`; whether it came true.
