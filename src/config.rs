@@ -45,6 +45,9 @@ pub struct Config {
     /// `lint:`.
     #[serde(default)]
     pub lint: LintConfig,
+    /// `syntax:`: the reference syntaxes read as masks (`workato`, `avp`, `vals`); secretmask's
+    /// own alone when unset. It chooses what is read, nothing that is sent.
+    pub syntax: Option<Vec<crate::syntax::Syntax>>,
 }
 
 /// `aws:`: how the Secrets Manager client is set up.
@@ -283,6 +286,7 @@ impl Config {
                 expires_within: over.lint.expires_within.or(self.lint.expires_within),
                 max_age: over.lint.max_age.or(self.lint.max_age),
             },
+            syntax: over.syntax.or(self.syntax),
         }
     }
 }
@@ -728,10 +732,10 @@ pub fn trust(path: &Path) -> Result<(PathBuf, String), ConfigError> {
 /// Whether the configuration a command would read (`explicit`, else the nearest
 /// `.secretmask.yaml` from `start` up) is a valid one, without asking whether it is trusted:
 /// offline lint reads no setting, but a broken file is an error wherever it is found.
-pub fn validate(explicit: Option<&Path>, start: &Path) -> Result<(), ConfigError> {
+pub fn validate(explicit: Option<&Path>, start: &Path) -> Result<Config, ConfigError> {
     match explicit.map(Path::to_path_buf).or_else(|| discover(start)) {
-        Some(path) => read(&path).map(drop),
-        None => Ok(()),
+        Some(path) => read(&path).map(|(config, ..)| config),
+        None => Ok(Config::default()),
     }
 }
 

@@ -10,6 +10,7 @@ use secrecy::ExposeSecret;
 use crate::mask::Mask;
 use crate::render::{self, Escape, Failure, Format, MaskFailure, Plan, RenderError};
 use crate::resolve::{Resolver, Value};
+use crate::syntax::Syntaxes;
 
 /// Where a part of the environment comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,32 +27,37 @@ pub(crate) struct Source {
     pub name: String,
     pub bytes: Vec<u8>,
     pub origin: Origin,
+    /// The reference syntaxes read as masks.
+    pub syntaxes: Syntaxes,
 }
 
 impl Source {
     /// The inherited variables whose values hold a mask, in any form (an encoded one is refused).
     pub(crate) fn masked_variables(
         vars: impl IntoIterator<Item = (OsString, OsString)>,
+        syntaxes: &Syntaxes,
     ) -> Vec<Self> {
         vars.into_iter()
             .filter(|(_, value)| {
                 let bytes = value.as_bytes();
-                crate::grammar::has_candidates(bytes) || !crate::encoded::find(bytes).is_empty()
+                syntaxes.has_candidates(bytes) || !crate::encoded::find(bytes).is_empty()
             })
             .map(|(name, value)| Self {
                 name: format!("${}", name.to_string_lossy()),
                 bytes: value.into_vec(),
                 origin: Origin::Variable(name),
+                syntaxes: syntaxes.clone(),
             })
             .collect()
     }
 
     /// A dotenv template read from `name`.
-    pub(crate) fn env_file(name: String, bytes: Vec<u8>) -> Self {
+    pub(crate) fn env_file(name: String, bytes: Vec<u8>, syntaxes: &Syntaxes) -> Self {
         Self {
             name,
             bytes,
             origin: Origin::EnvFile,
+            syntaxes: syntaxes.clone(),
         }
     }
 
@@ -60,7 +66,7 @@ impl Source {
             Origin::Variable(_) => Format::Text,
             Origin::EnvFile => Format::Env,
         };
-        Plan::new(&self.bytes, Some(format))
+        Plan::read(&self.bytes, Some(format), &self.syntaxes)
     }
 }
 
@@ -305,6 +311,14 @@ pub(crate) fn texts(values: &[Value]) -> impl Iterator<Item = &str> {
 mod tests {
     use super::*;
 
+    fn env_file(name: String, bytes: Vec<u8>) -> Source {
+        Source::env_file(name, bytes, &Syntaxes::default())
+    }
+
+    fn masked_variables(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Vec<Source> {
+        Source::masked_variables(vars, &Syntaxes::default())
+    }
+
     fn resolver() -> Resolver {
         Resolver::from_secrets_yaml("kv/app/db:\n  password: \"p a$s'\\\"\\n#\"\n  user: admin\n")
             .unwrap()
@@ -318,7 +332,7 @@ mod tests {
 
     #[test]
     fn variables_and_env_files_resolve_to_exactly_the_values() {
-        let vars = Source::masked_variables([
+        let vars = masked_variables([
             ("PLAIN".into(), "no mask".into()),
             (
                 "DB_PASSWORD".into(),
@@ -330,7 +344,7 @@ mod tests {
             ),
         ]);
         assert_eq!(vars.len(), 2);
-        let file = Source::env_file(
+        let file = env_file(
             ".env.tpl".into(),
             b"# comment\nUSER='{{workato:vault:user:kv/app/db}}'\nMODE=prod\n".to_vec(),
         );
@@ -356,14 +370,12 @@ mod tests {
     #[test]
     fn every_failure_is_listed_with_its_source() {
         let sources = [
-            Source::env_file(
+            env_file(
                 ".env".into(),
                 b"A={{workato:vault:gone:kv/app/db}}\n".to_vec(),
             ),
-            Source::masked_variables([("B".into(), "{{workato:vault:user:kv/app/x}}".into())])
-                .remove(0),
-            Source::masked_variables([("C".into(), "e3t3b3JrYXRvOnZhdWx0OmE6a3YvYX19".into())])
-                .remove(0),
+            masked_variables([("B".into(), "{{workato:vault:user:kv/app/x}}".into())]).remove(0),
+            masked_variables([("C".into(), "e3t3b3JrYXRvOnZhdWx0OmE6a3YvYX19".into())]).remove(0),
         ];
         let failures = run(&sources).unwrap_err();
         let which: Vec<usize> = failures.iter().map(|(i, _)| *i).collect();
@@ -372,10 +384,7 @@ mod tests {
 
     #[test]
     fn an_unreadable_line_without_a_mask_is_placed_and_explained() {
-        let sources = [Source::env_file(
-            ".env".into(),
-            b"A=1\nC=\"x $HOME\"\n".to_vec(),
-        )];
+        let sources = [env_file(".env".into(), b"A=1\nC=\"x $HOME\"\n".to_vec())];
         let failures = run(&sources).unwrap_err();
         let Failed::Line { offset, message } = &failures[0].1 else {
             panic!("{failures:?}")
@@ -387,15 +396,15 @@ mod tests {
 
     #[test]
     fn env_files_expand_against_the_resolved_environment() {
-        let mut sources = Source::masked_variables([(
+        let mut sources = masked_variables([(
             "DB_PASSWORD".into(),
             "{{workato:vault:password:kv/app/db}}".into(),
         )]);
-        sources.push(Source::env_file(
+        sources.push(env_file(
             "first.env".into(),
             b"DB_USER='{{workato:vault:user:kv/app/db}}'\nHOST=db\n".to_vec(),
         ));
-        sources.push(Source::env_file(
+        sources.push(env_file(
             "second.env".into(),
             b"DB_URL=\"postgres://${DB_USER}:${DB_PASSWORD}@${HOST}/x\"\nLITERAL='${DB_USER}'\n"
                 .to_vec(),
@@ -417,10 +426,8 @@ mod tests {
     #[test]
     fn a_value_with_a_nul_byte_fails_its_variable() {
         let resolver = Resolver::from_secrets_yaml("kv/app/db:\n  password: \"a\\0b\"\n").unwrap();
-        let sources = Source::masked_variables([(
-            "V".into(),
-            "x{{workato:vault:password:kv/app/db}}".into(),
-        )]);
+        let sources =
+            masked_variables([("V".into(), "x{{workato:vault:password:kv/app/db}}".into())]);
         let failures = tokio::runtime::Runtime::new()
             .unwrap()
             .block_on(resolve(&sources, &resolver))

@@ -66,6 +66,13 @@ pub enum ParseErrorKind {
     EmptyVaultKey,
     /// The locator breaks its store's rules.
     Locator(crate::mask::LocatorErrorKind),
+    /// A reference of another syntax (`crate::syntax`) that is not a mask secretmask can read.
+    Reference {
+        /// The syntax it is written in.
+        syntax: crate::syntax::Syntax,
+        /// What is wrong with it.
+        fault: crate::syntax::ReferenceFault,
+    },
 }
 
 /// Why a text is not one mask ([`Mask::parse`]).

@@ -60,6 +60,7 @@ pub mod redact;
 pub mod render;
 pub mod resolve;
 pub mod source;
+pub mod syntax;
 mod tagging;
 
 pub use command::{

@@ -188,6 +188,29 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is not a size such as 256M, 64K or 1048576"))
 }
 
+/// Which reference syntaxes are read as masks: shared by every command that reads masks.
+#[derive(clap::Args)]
+struct SyntaxArgs {
+    /// Also read these syntaxes as masks, comma-separated: workato (secretmask's own), avp
+    /// (argocd-vault-plugin's <path:…#key>), vals (ref+vault://…#/key) [default: the
+    /// configuration's `syntax:`, else workato]
+    #[arg(long, value_enum, value_name = "SYNTAX", value_delimiter = ',')]
+    syntax: Option<Vec<secretmask::syntax::Syntax>>,
+    /// argocd-vault-plugin's backend for <path:…> placeholders [default: ARGOCD_ENV_AVP_TYPE
+    /// or AVP_TYPE, as the plugin reads it]
+    #[arg(long, value_enum, value_name = "TYPE")]
+    avp_type: Option<secretmask::syntax::AvpType>,
+}
+
+impl From<SyntaxArgs> for secretmask::command::SyntaxOptions {
+    fn from(args: SyntaxArgs) -> Self {
+        Self {
+            syntax: args.syntax,
+            avp_type: args.avp_type,
+        }
+    }
+}
+
 /// Where secrets come from: shared by `render` and `lint --online`.
 #[derive(clap::Args)]
 struct StoreArgs {
@@ -271,6 +294,8 @@ struct RenderArgs {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, requires = "on_change")]
     on_change_timeout: Duration,
     #[command(flatten)]
+    syntax: SyntaxArgs,
+    #[command(flatten)]
     store: StoreArgs,
 }
 
@@ -344,6 +369,8 @@ struct LintArgs {
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
     max_file_size: u64,
     #[command(flatten)]
+    syntax: SyntaxArgs,
+    #[command(flatten)]
     store: StoreArgs,
 }
 
@@ -368,6 +395,8 @@ struct InventoryArgs {
     /// The most one input may hold, as 256M, 64K or bytes
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
     max_file_size: u64,
+    #[command(flatten)]
+    syntax: SyntaxArgs,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -412,6 +441,8 @@ struct RunArgs {
     #[arg(long, value_name = "SIGNAL", value_parser = parse_signal, requires = "watch")]
     reload_signal: Option<i32>,
     #[command(flatten)]
+    syntax: SyntaxArgs,
+    #[command(flatten)]
     store: StoreArgs,
     /// The command and its arguments, after `--`. Options before the command are secretmask's:
     /// a mistyped one is a usage error, not the command to run.
@@ -439,6 +470,8 @@ struct TagArgs {
     /// The most one input may hold, as 256M, 64K or bytes
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
     max_file_size: u64,
+    #[command(flatten)]
+    syntax: SyntaxArgs,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -504,6 +537,7 @@ fn main() {
                 store: args.store.into(),
             }),
             max_file_size: args.max_file_size,
+            syntax: args.syntax.into(),
         }),
         Commands::Render(args) => Command::Render(RenderOptions {
             inputs: args.inputs.iter().map(|p| Input::from_arg(p)).collect(),
@@ -524,6 +558,7 @@ fn main() {
                 on_change: args.on_change,
                 on_change_timeout: args.on_change_timeout,
             }),
+            syntax: args.syntax.into(),
         }),
         Commands::Run(args) => Command::Run(secretmask::RunOptions {
             env_files: args.env_files,
@@ -536,6 +571,7 @@ fn main() {
                 grace: args.grace,
                 reload_signal: args.reload_signal,
             }),
+            syntax: args.syntax.into(),
         }),
         Commands::Tag(args) => Command::Tag(secretmask::TagOptions {
             inputs: args.paths.iter().map(|p| Input::from_arg(p)).collect(),
@@ -545,6 +581,7 @@ fn main() {
             yes: args.yes,
             store: args.store.into(),
             max_file_size: args.max_file_size,
+            syntax: args.syntax.into(),
         }),
         Commands::Inventory(args) => Command::Inventory(secretmask::InventoryOptions {
             inputs: args.paths.iter().map(|p| Input::from_arg(p)).collect(),
@@ -557,6 +594,7 @@ fn main() {
             online: args.online.then(|| args.store.into()),
             stdin_name: args.stdin_filename,
             max_file_size: args.max_file_size,
+            syntax: args.syntax.into(),
         }),
         Commands::Trust { file } => Command::Trust(file),
         Commands::Completions { shell } => std::process::exit(generated(|out| {

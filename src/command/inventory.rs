@@ -46,6 +46,8 @@ pub struct InventoryOptions {
     pub stdin_name: String,
     /// The most one input may hold (`--max-file-size`).
     pub max_file_size: u64,
+    /// `--syntax`, `--avp-type`.
+    pub syntax: super::SyntaxOptions,
 }
 
 pub(super) fn run(options: &InventoryOptions) -> Result<i32, Error> {
@@ -55,13 +57,16 @@ pub(super) fn run(options: &InventoryOptions) -> Result<i32, Error> {
         .map(|text| inventory::parse_locator(text).map_err(Error::Usage))
         .collect::<Result<_, _>>()?;
     let inputs = super::paths_or_here(&options.inputs);
-    if options.online.is_none() {
-        crate::config::validate(None, &super::current_dir()?)?;
-    }
+    let config = match &options.online {
+        Some(store) => load_config(store.config.as_deref())?.config,
+        None => crate::config::validate(None, &super::current_dir()?)?,
+    };
+    let syntaxes = options.syntax.decide(&config);
     let outcome = crate::lint::files::lint_inputs(
         &inputs,
         &options.stdin_name,
         Keep::Masks,
+        &syntaxes,
         options.max_file_size,
     );
     // Broken masks as lint shows them, on stderr: stdout is the inventory.

@@ -28,6 +28,8 @@ pub struct LintOptions {
     pub online: Option<OnlineOptions>,
     /// The most one input may hold (`--max-file-size`).
     pub max_file_size: u64,
+    /// `--syntax`, `--avp-type`.
+    pub syntax: super::SyntaxOptions,
 }
 
 /// How `lint --online` reaches the stores.
@@ -46,13 +48,24 @@ pub(super) fn run(options: &LintOptions) -> Result<i32, Error> {
     } else {
         Keep::Findings
     };
-    if options.online.is_none() {
-        crate::config::validate(None, &super::current_dir()?)?;
-    }
-    let mut outcome =
-        lint::files::lint_inputs(&inputs, &options.stdin_name, keep, options.max_file_size);
-    if let Some(online) = &options.online {
-        let loaded = load_config(online.store.config.as_deref())?;
+    let loaded = match &options.online {
+        Some(online) => Some(load_config(online.store.config.as_deref())?),
+        None => None,
+    };
+    let syntaxes = match &loaded {
+        Some(loaded) => options.syntax.decide(&loaded.config),
+        None => options
+            .syntax
+            .decide(&crate::config::validate(None, &super::current_dir()?)?),
+    };
+    let mut outcome = lint::files::lint_inputs(
+        &inputs,
+        &options.stdin_name,
+        keep,
+        &syntaxes,
+        options.max_file_size,
+    );
+    if let (Some(online), Some(loaded)) = (&options.online, loaded) {
         let required = required_tags(&loaded, online.apono);
         let file_store =
             online.store.secrets_file.is_some() || loaded.config.secrets_file.is_some();

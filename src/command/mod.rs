@@ -91,6 +91,33 @@ pub struct StoreOptions {
     pub timeout: Option<Duration>,
 }
 
+/// `--syntax` and `--avp-type`: which reference syntaxes a run reads as masks.
+#[derive(Clone, Debug, Default)]
+pub struct SyntaxOptions {
+    /// `--syntax`; `None` takes the configuration's `syntax:`.
+    pub syntax: Option<Vec<crate::syntax::Syntax>>,
+    /// `--avp-type`; `None` takes `ARGOCD_ENV_AVP_TYPE` or `AVP_TYPE`, as argocd-vault-plugin.
+    pub avp_type: Option<crate::syntax::AvpType>,
+}
+
+impl SyntaxOptions {
+    /// The one decision: the flag's list, else the configuration's, else secretmask's own masks
+    /// alone; argocd-vault-plugin's store from the flag, else the environment.
+    pub(crate) fn decide(&self, config: &crate::config::Config) -> crate::syntax::Syntaxes {
+        use crate::syntax::{AvpType, Syntax, Syntaxes};
+        let list = self
+            .syntax
+            .clone()
+            .or_else(|| config.syntax.clone())
+            .unwrap_or_else(|| vec![Syntax::Workato]);
+        let avp_type = match self.avp_type {
+            Some(avp_type) => Ok(Some(avp_type)),
+            None => AvpType::from_env(),
+        };
+        Syntaxes::new(&list, avp_type)
+    }
+}
+
 /// Runs `command` and returns the process exit code.
 pub fn run(command: Command) -> i32 {
     let result = match command {

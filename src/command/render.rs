@@ -37,6 +37,8 @@ pub struct RenderOptions {
     pub max_file_size: u64,
     /// `--watch`: render again whenever a secret changes.
     pub watch: Option<super::watch::WatchOptions>,
+    /// `--syntax`, `--avp-type`.
+    pub syntax: super::SyntaxOptions,
 }
 
 /// One template and where its rendering goes.
@@ -94,10 +96,11 @@ pub(super) fn render_all(
     previous: Option<&[[u8; 32]]>,
 ) -> Result<Rendered, Error> {
     // Every mask of every input is resolved before anything is written.
+    let syntaxes = options.syntax.decide(&loaded.config);
     let plans: Vec<Plan> = jobs
         .iter()
         .map(|job| {
-            let plan = Plan::new(&job.bytes, job.format);
+            let plan = Plan::read(&job.bytes, job.format, &syntaxes);
             tracing::info!("render {}: as {} (from {})", job.name, plan.format, job.why);
             plan
         })

@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub max_file_size: u64,
     /// `--watch`: restart the command when a secret it was given changes.
     pub watch: Option<RunWatch>,
+    /// `--syntax`, `--avp-type`.
+    pub syntax: super::SyntaxOptions,
 }
 
 /// Exit codes of a command that could not be started, as shells and `env` use them.
@@ -64,10 +66,11 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
     } else {
         resolver(&loaded, &options.store)?
     };
-    let mut sources = Source::masked_variables(std::env::vars_os());
+    let syntaxes = options.syntax.decide(&loaded.config);
+    let mut sources = Source::masked_variables(std::env::vars_os(), &syntaxes);
     for path in &options.env_files {
         let bytes = input::read(path, options.max_file_size)?;
-        sources.push(Source::env_file(input::display(path), bytes));
+        sources.push(Source::env_file(input::display(path), bytes, &syntaxes));
     }
 
     // A value on a command line would be shown by `ps` to every user: such a mask is refused.
@@ -76,7 +79,7 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
     for (n, arg) in options.command.iter().enumerate() {
         let bytes = arg.as_bytes();
         // Any mask a template could hold: well-formed, a near miss, or encoded.
-        let plan = Plan::new(bytes, Some(Format::Text));
+        let plan = Plan::read(bytes, Some(Format::Text), &syntaxes);
         let at = (plan.masks.iter().map(|m| m.span.start))
             .chain(plan.problems.iter().map(|p| p.span.start))
             .min();

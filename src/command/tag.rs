@@ -32,6 +32,8 @@ pub struct TagOptions {
     pub store: StoreOptions,
     /// The most one input may hold (`--max-file-size`).
     pub max_file_size: u64,
+    /// `--syntax`, `--avp-type`.
+    pub syntax: super::SyntaxOptions,
 }
 
 pub(super) fn run(options: &TagOptions) -> Result<i32, Error> {
@@ -65,7 +67,14 @@ pub(super) fn run(options: &TagOptions) -> Result<i32, Error> {
             "nothing to tag: give --tag KEY=VALUE or --profile apono, or set lint.require_tags in .secretmask.yaml".into(),
         ));
     }
-    let outcome = lint::files::lint_inputs(&inputs, "<stdin>", Keep::Masks, options.max_file_size);
+    let syntaxes = options.syntax.decide(&loaded.config);
+    let outcome = lint::files::lint_inputs(
+        &inputs,
+        "<stdin>",
+        Keep::Masks,
+        &syntaxes,
+        options.max_file_size,
+    );
     for error in &outcome.errors {
         super::report(error);
     }

@@ -51,11 +51,12 @@ pub(super) fn run(
     }
     let resolver = super::resolver_for_watch(loaded, &options.store)?;
     let runtime = runtime()?;
+    let syntaxes = options.syntax.decide(&loaded.config);
     let secrets: Vec<SecretRef> = {
         let mut all: Vec<SecretRef> = jobs
             .iter()
             .flat_map(|job| {
-                Plan::new(&job.bytes, job.format)
+                Plan::read(&job.bytes, job.format, &syntaxes)
                     .masks()
                     .map(|m| SecretRef::clone(&m.secret))
                     .collect::<Vec<_>>()

@@ -11,6 +11,7 @@ use crate::finding::Diagnostic;
 use crate::input::{self, Input};
 use crate::mask::Mask;
 use crate::source::LineIndex;
+use crate::syntax::Syntaxes;
 
 /// What linting the inputs produced.
 #[derive(Debug, Default)]
@@ -46,14 +47,19 @@ pub enum Keep {
 /// The diagnostics of one file's bytes; a binary file has none. A file without `workato:` costs
 /// one `memmem` pass and nothing else.
 pub fn lint_bytes(path: &str, bytes: &[u8]) -> Vec<Diagnostic> {
-    lint_file(path, bytes, Keep::Findings).0
+    lint_file(path, bytes, Keep::Findings, &Syntaxes::default()).0
 }
 
-fn lint_file(path: &str, bytes: &[u8], keep: Keep) -> (Vec<Diagnostic>, Option<MaskedFile>) {
+fn lint_file(
+    path: &str,
+    bytes: &[u8],
+    keep: Keep,
+    syntaxes: &Syntaxes,
+) -> (Vec<Diagnostic>, Option<MaskedFile>) {
     if input::is_binary(bytes) {
         return (Vec::new(), None);
     }
-    let (mut findings, masks) = super::check_all(bytes);
+    let (mut findings, masks) = super::check_all_in(bytes, syntaxes);
     if !masks.is_empty() {
         findings.extend(super::never::check(path, bytes, &masks));
         findings.sort_by_key(|f| f.span.start);
@@ -84,7 +90,13 @@ impl Outcome {
 /// Lints every input. `stdin_name` is how stdin is shown in findings; no input may hold more
 /// than `limit` bytes. Named files are read directly (whatever their type: `<(…)` is a FIFO),
 /// spread over the cores; every named folder is walked in one parallel walk.
-pub fn lint_inputs(inputs: &[Input], stdin_name: &str, keep: Keep, limit: u64) -> Outcome {
+pub fn lint_inputs(
+    inputs: &[Input],
+    stdin_name: &str,
+    keep: Keep,
+    syntaxes: &Syntaxes,
+    limit: u64,
+) -> Outcome {
     let outcome = Mutex::new(Outcome::default());
     let mut folders = Vec::new();
     let mut files = Vec::new();
@@ -93,7 +105,7 @@ pub fn lint_inputs(inputs: &[Input], stdin_name: &str, keep: Keep, limit: u64) -
             Input::Stdin => {
                 let mut outcome = outcome.lock().expect("no worker panics holding the lock");
                 match input::read_stdin(limit) {
-                    Ok(bytes) => outcome.add(lint_file(stdin_name, &bytes, keep)),
+                    Ok(bytes) => outcome.add(lint_file(stdin_name, &bytes, keep, syntaxes)),
                     Err(e) => outcome.errors.push(e),
                 }
             }
@@ -111,8 +123,8 @@ pub fn lint_inputs(inputs: &[Input], stdin_name: &str, keep: Keep, limit: u64) -
             },
         }
     }
-    lint_named(&files, &outcome, keep, limit);
-    lint_folders(&folders, &outcome, keep, limit);
+    lint_named(&files, &outcome, keep, syntaxes, limit);
+    lint_folders(&folders, &outcome, keep, syntaxes, limit);
     let mut outcome = outcome
         .into_inner()
         .expect("no worker panics holding the lock");
@@ -122,10 +134,16 @@ pub fn lint_inputs(inputs: &[Input], stdin_name: &str, keep: Keep, limit: u64) -
 }
 
 /// Reads and lints one file into `outcome`, reusing `buffer`.
-fn lint_path(path: &Path, buffer: &mut Vec<u8>, outcome: &Mutex<Outcome>, keep: Keep, limit: u64) {
+fn lint_path(
+    path: &Path,
+    buffer: &mut Vec<u8>,
+    outcome: &Mutex<Outcome>,
+    (keep, syntaxes): (Keep, &Syntaxes),
+    limit: u64,
+) {
     let found = match input::read_path(path, limit, buffer) {
         Ok(input::Contents::Binary) => (Vec::new(), None),
-        Ok(input::Contents::Text) => lint_file(&input::display(path), buffer, keep),
+        Ok(input::Contents::Text) => lint_file(&input::display(path), buffer, keep, syntaxes),
         Err(e) => {
             outcome
                 .lock()
@@ -142,7 +160,13 @@ fn lint_path(path: &Path, buffer: &mut Vec<u8>, outcome: &Mutex<Outcome>, keep: 
 }
 
 /// Files named on the command line: a few on this thread, many over the cores.
-fn lint_named(files: &[&Path], outcome: &Mutex<Outcome>, keep: Keep, limit: u64) {
+fn lint_named(
+    files: &[&Path],
+    outcome: &Mutex<Outcome>,
+    keep: Keep,
+    syntaxes: &Syntaxes,
+    limit: u64,
+) {
     // Below this many files a thread costs more than it saves.
     const PER_THREAD: usize = 64;
     let threads = if files.len() <= PER_THREAD {
@@ -155,7 +179,7 @@ fn lint_named(files: &[&Path], outcome: &Mutex<Outcome>, keep: Keep, limit: u64)
     if threads == 1 {
         let mut buffer = Vec::new();
         for path in files {
-            lint_path(path, &mut buffer, outcome, keep, limit);
+            lint_path(path, &mut buffer, outcome, (keep, syntaxes), limit);
         }
         return;
     }
@@ -164,7 +188,7 @@ fn lint_named(files: &[&Path], outcome: &Mutex<Outcome>, keep: Keep, limit: u64)
             scope.spawn(move || {
                 let mut buffer = Vec::new();
                 for path in chunk {
-                    lint_path(path, &mut buffer, outcome, keep, limit);
+                    lint_path(path, &mut buffer, outcome, (keep, syntaxes), limit);
                 }
             });
         }
@@ -172,7 +196,13 @@ fn lint_named(files: &[&Path], outcome: &Mutex<Outcome>, keep: Keep, limit: u64)
 }
 
 /// Every folder in one parallel walk.
-fn lint_folders(folders: &[&Path], outcome: &Mutex<Outcome>, keep: Keep, limit: u64) {
+fn lint_folders(
+    folders: &[&Path],
+    outcome: &Mutex<Outcome>,
+    keep: Keep,
+    syntaxes: &Syntaxes,
+    limit: u64,
+) {
     let Some((first, rest)) = folders.split_first() else {
         return;
     };
@@ -199,7 +229,7 @@ fn lint_folders(folders: &[&Path], outcome: &Mutex<Outcome>, keep: Keep, limit: 
                 }
             };
             if entry.file_type().is_some_and(|t| t.is_file()) {
-                lint_path(entry.path(), &mut buffer, outcome, keep, limit);
+                lint_path(entry.path(), &mut buffer, outcome, (keep, syntaxes), limit);
             } else {
                 input::passed_over(&entry);
             }

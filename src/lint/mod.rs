@@ -155,6 +155,18 @@ rules! {
     SECRET_NOT_CHANGED = "SM041" "secret-not-changed" Warning,
         "(online) The secret has not changed for longer than `lint.max_age` (off unless set): it is due for rotation",
         "rotate the secret, or raise `lint.max_age`";
+    INVALID_AVP_PLACEHOLDER = "SM042" "invalid-avp-placeholder" Error,
+        "(with --syntax avp) An argocd-vault-plugin placeholder that is not <path:PATH#KEY[#VERSION]>, not closed on its line, or a Vault path without KV v2's `data/` segment",
+        "write <path:PATH#KEY>; for Vault, PATH is the KV v2 API path, <mount>/data/<path>";
+    AVP_TYPE_MISSING = "SM043" "avp-type-missing" Error,
+        "(with --syntax avp) argocd-vault-plugin placeholders, and no AVP_TYPE (or ARGOCD_ENV_AVP_TYPE, --avp-type) naming a store secretmask reads",
+        "set AVP_TYPE to vault, awssecretsmanager or azurekeyvault, as argocd-vault-plugin reads it";
+    INVALID_VALS_REFERENCE = "SM044" "invalid-vals-reference" Error,
+        "(with --syntax vals) A vals reference with an unknown backend or parameter, a fragment without `/`, or a Vault path holding KV v2's `data/`",
+        "write ref+awssecrets://<ARN>#/key, ref+vault://<mount>/<path>#/key or ref+azurekeyvault://<vault>/<secret>";
+    REFERENCE_NOT_EXPRESSIBLE = "SM045" "reference-not-expressible" Error,
+        "(with --syntax avp or vals) A reference secretmask cannot read exactly: a modifier, an AWS secret named without its ARN, a version of an AWS secret, a nested fragment, a whole Vault secret, or a parameter that chooses an address or credentials",
+        "write the reference without it (an ARN for a name; the address and credentials in your own configuration), or keep that reference with its own tool";
 }
 
 /// The offline rules on one file's bytes. A file without `workato:` in any form costs a
@@ -166,14 +178,22 @@ pub fn check(bytes: &[u8]) -> Vec<Finding> {
 /// The offline findings of one file, with its well-formed masks (those inside a Secret's
 /// base64 `data` placed at their value); both empty when it holds no mask in any form.
 pub fn check_all(bytes: &[u8]) -> (Vec<Finding>, Vec<crate::mask::Mask>) {
+    check_all_in(bytes, &crate::syntax::Syntaxes::default())
+}
+
+/// [`check_all`], reading the references of `syntaxes` as masks.
+pub fn check_all_in(
+    bytes: &[u8],
+    syntaxes: &crate::syntax::Syntaxes,
+) -> (Vec<Finding>, Vec<crate::mask::Mask>) {
     let found = crate::encoded::find(bytes);
-    let plain = grammar::has_candidates(bytes);
+    let plain = syntaxes.has_candidates(bytes);
     let data = crate::kubernetes::may_hold_data(bytes);
     if !plain && found.is_empty() && !data {
         return (Vec::new(), Vec::new());
     }
     let candidates = if plain {
-        grammar::scan(bytes)
+        syntaxes.scan(bytes)
     } else {
         Vec::new()
     };

@@ -71,5 +71,15 @@ fn describe(kind: &ParseErrorKind) -> (&'static Rule, String) {
         ),
         ParseErrorKind::EmptyVaultKey => (EMPTY_VAULT_KEY, "a Vault mask needs a key".to_owned()),
         ParseErrorKind::Locator(kind) => locator::describe(kind),
+        ParseErrorKind::Reference { syntax, fault } => {
+            use crate::syntax::{ReferenceFault as F, Syntax};
+            let rule = match (syntax, fault) {
+                (_, F::NotExpressible(_)) => REFERENCE_NOT_EXPRESSIBLE,
+                (_, F::AvpType { .. }) => AVP_TYPE_MISSING,
+                (Syntax::Avp, _) => INVALID_AVP_PLACEHOLDER,
+                _ => INVALID_VALS_REFERENCE,
+            };
+            (rule, fault.describe(*syntax))
+        }
     }
 }

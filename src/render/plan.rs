@@ -10,11 +10,11 @@ use super::{
     Escape, Failure, Format, MaskFailure, RenderError, Sink, render, render_in_place, render_to,
 };
 use crate::encoded;
-use crate::grammar;
 use crate::kubernetes::{self, DataValue};
 use crate::mask::Mask;
 use crate::resolve::{ResolveError, Value};
 use crate::source::Span;
+use crate::syntax::Syntaxes;
 
 /// One template's masks and problems.
 #[derive(Debug)]
@@ -33,17 +33,23 @@ pub struct Plan {
 impl Plan {
     /// Reads `template`; `format` `None` tells it by the content ([`Format::sniff`]).
     pub fn new(template: &[u8], format: Option<Format>) -> Self {
+        Self::read(template, format, &Syntaxes::default())
+    }
+
+    /// [`Plan::new`], reading the references of `syntaxes` (argocd-vault-plugin's, vals') as
+    /// masks too.
+    pub fn read(template: &[u8], format: Option<Format>, syntaxes: &Syntaxes) -> Self {
         let mut problems = Vec::new();
         // The encoded forms are looked for beside the scan, which has a thread per core: on a
         // large template the two passes share the cores instead of taking turns.
         let (candidates, found) = if crate::source::pieces_for(template.len()) > 1 {
             std::thread::scope(|scope| {
                 let encoded = scope.spawn(|| encoded::find(template));
-                let candidates = grammar::scan_parallel(template);
+                let candidates = syntaxes.scan_parallel(template);
                 (candidates, encoded.join().expect("finding does not panic"))
             })
         } else {
-            (grammar::scan(template), encoded::find(template))
+            (syntaxes.scan(template), encoded::find(template))
         };
         let mut masks = Vec::with_capacity(candidates.len());
         for candidate in candidates {

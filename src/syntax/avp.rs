@@ -1,0 +1,235 @@
+//! argocd-vault-plugin's placeholders: `<path:PATH#KEY>` and `<path:PATH#KEY#VERSION>`, one per
+//! `<…>` on one line, modifiers after `|`. The store is the run's `AVP_TYPE`: `vault` (PATH the
+//! KV v2 API path, whose `data/` is not part of the secret's path), `awssecretsmanager` (an
+//! ARN), `azurekeyvault` (PATH the vault's name, KEY the secret's: the whole secret).
+
+use memchr::memmem;
+
+use super::{AvpType, ReferenceFault, Syntax, fault, typed};
+use crate::grammar::Candidate;
+use crate::mask::Store;
+use crate::source::Span;
+
+const OPEN: &[u8] = b"<path:";
+
+pub(super) fn has_candidates(bytes: &[u8]) -> bool {
+    memmem::find(bytes, OPEN).is_some()
+}
+
+pub(super) fn scan(bytes: &[u8], avp_type: &Result<Option<AvpType>, String>) -> Vec<Candidate> {
+    let mut found = Vec::new();
+    let mut resume = 0;
+    for start in memmem::find_iter(bytes, OPEN) {
+        if start < resume {
+            continue;
+        }
+        let line_end =
+            memchr::memchr2(b'\n', b'\r', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let Some(close) = memchr::memchr(b'>', &bytes[start..line_end]).map(|i| start + i) else {
+            let span = Span::new(start, line_end);
+            found.push(fault(
+                Syntax::Avp,
+                span,
+                ReferenceFault::AvpShape("is not closed with `>` on this line"),
+            ));
+            resume = line_end;
+            continue;
+        };
+        let span = Span::new(start, close + 1);
+        resume = span.end;
+        found.push(placeholder(
+            &bytes[start + OPEN.len()..close],
+            span,
+            avp_type,
+        ));
+    }
+    found
+}
+
+/// The text between `<path:` and `>`.
+fn placeholder(inner: &[u8], span: Span, avp_type: &Result<Option<AvpType>, String>) -> Candidate {
+    let shape = |what| fault(Syntax::Avp, span, ReferenceFault::AvpShape(what));
+    let Ok(inner) = std::str::from_utf8(inner) else {
+        return shape("holds bytes that are not UTF-8");
+    };
+    let mut parts = inner.split('|');
+    let reference = parts.next().unwrap_or_default().trim();
+    let modifiers: Vec<&str> = parts
+        .map(|m| m.split_whitespace().next().unwrap_or_default())
+        .collect();
+    let fields: Vec<&str> = reference.split('#').collect();
+    let (path, key, version) = match fields.as_slice() {
+        [path, key] => (*path, *key, None),
+        [path, key, version] => (*path, *key, Some(*version)),
+        [_] => return shape("has no `#KEY` (write <path:PATH#KEY>)"),
+        _ => return shape("has more than PATH#KEY#VERSION"),
+    };
+    if path.is_empty() {
+        return shape("has an empty path");
+    }
+    if key.is_empty() {
+        return shape("has an empty key");
+    }
+    if version.is_some_and(str::is_empty) {
+        return shape("has an empty version");
+    }
+    if !modifiers.is_empty() {
+        let names: Vec<String> = modifiers.iter().map(|m| format!("`{m}`")).collect();
+        return fault(
+            Syntax::Avp,
+            span,
+            ReferenceFault::NotExpressible(format!(
+                "the modifier{} {} (render places the secret's value as it is)",
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            )),
+        );
+    }
+    let avp_type = match avp_type {
+        Ok(Some(avp_type)) => *avp_type,
+        Ok(None) => return fault(Syntax::Avp, span, ReferenceFault::AvpType { given: None }),
+        Err(given) => {
+            return fault(
+                Syntax::Avp,
+                span,
+                ReferenceFault::AvpType {
+                    given: Some(given.clone()),
+                },
+            );
+        }
+    };
+    match avp_type {
+        AvpType::Vault => {
+            let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+            let Some(data) = segments
+                .iter()
+                .skip(1)
+                .position(|s| *s == "data")
+                .map(|i| i + 1)
+            else {
+                return fault(Syntax::Avp, span, ReferenceFault::AvpVaultNotKv2);
+            };
+            let (mount, rest) = (segments[..data].join("/"), segments[data + 1..].join("/"));
+            if rest.is_empty() {
+                return fault(Syntax::Avp, span, ReferenceFault::AvpVaultNotKv2);
+            }
+            let version = version.map(|v| format!("?version={v}")).unwrap_or_default();
+            typed(
+                Syntax::Avp,
+                span,
+                Store::Vault,
+                key.to_owned(),
+                &format!("{mount}/{rest}{version}"),
+            )
+        }
+        AvpType::AwsSecretsManager => {
+            if !path.starts_with("arn:") {
+                return fault(
+                    Syntax::Avp,
+                    span,
+                    ReferenceFault::NotExpressible(format!(
+                        "the AWS secret `{path}` is named without its ARN (write the ARN: it says the secret's region and account)"
+                    )),
+                );
+            }
+            if version.is_some() {
+                return fault(
+                    Syntax::Avp,
+                    span,
+                    ReferenceFault::NotExpressible(
+                        "a version of an AWS secret (`#VERSION`): render reads the current one"
+                            .to_owned(),
+                    ),
+                );
+            }
+            typed(Syntax::Avp, span, Store::Sm, key.to_owned(), path)
+        }
+        AvpType::AzureKeyVault => {
+            let version = version.map(|v| format!("/{v}")).unwrap_or_default();
+            typed(
+                Syntax::Avp,
+                span,
+                Store::Akv,
+                String::new(),
+                &format!("https://{path}.vault.azure.net/secrets/{key}{version}"),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, avp_type: Option<AvpType>) -> Vec<String> {
+        scan(text.as_bytes(), &Ok(avp_type))
+            .into_iter()
+            .map(|c| match c {
+                Ok(mask) => format!("{}@{}", mask, mask.span.start),
+                Err(e) => format!("{e}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn vault_placeholders_read_the_kv_v2_path_without_data() {
+        assert_eq!(
+            read(
+                "password: <path:secret/data/app/db#password>\n",
+                Some(AvpType::Vault)
+            ),
+            ["<<workato:vault:password:secret/app/db>>@10"]
+        );
+        assert_eq!(
+            read("v: <path:team/kv/data/app#user#3>", Some(AvpType::Vault)),
+            ["<<workato:vault:user:team/kv/app?version=3>>@3"]
+        );
+        assert!(
+            read("<path:secret/app#pw>", Some(AvpType::Vault))[0]
+                .contains("no `data/` after its mount")
+        );
+    }
+
+    #[test]
+    fn aws_placeholders_need_an_arn_and_no_version() {
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf";
+        assert_eq!(
+            read(
+                &format!("<path:{arn}#password>"),
+                Some(AvpType::AwsSecretsManager)
+            ),
+            [format!("<<workato:sm:password:{arn}>>@0")]
+        );
+        assert!(
+            read("<path:app-db#password>", Some(AvpType::AwsSecretsManager))[0]
+                .contains("without its ARN")
+        );
+        assert!(
+            read(
+                &format!("<path:{arn}#k#AWSPREVIOUS>"),
+                Some(AvpType::AwsSecretsManager)
+            )[0]
+            .contains("a version of an AWS secret")
+        );
+    }
+
+    #[test]
+    fn azure_placeholders_name_a_vault_and_a_whole_secret() {
+        assert_eq!(
+            read("<path:myvault#db-password>", Some(AvpType::AzureKeyVault)),
+            ["<<workato:akv::https://myvault.vault.azure.net/secrets/db-password>>@0"]
+        );
+    }
+
+    #[test]
+    fn broken_placeholders_and_modifiers_are_errors_that_name_the_fault() {
+        let vault = Some(AvpType::Vault);
+        assert!(read("<path:secret/data/app>", vault)[0].contains("no `#KEY`"));
+        assert!(read("<path:secret/data/app#pw\n>", vault)[0].contains("not closed"));
+        assert!(
+            read("<path:secret/data/app#pw | base64encode>", vault)[0].contains("`base64encode`")
+        );
+        assert!(read("<path:secret/data/app#pw>", None)[0].contains("no AVP_TYPE"));
+        assert!(read("<b>bold</b> <placeholder> text", vault).is_empty());
+    }
+}

@@ -1,0 +1,341 @@
+//! The reference syntaxes secretmask reads besides its own masks: argocd-vault-plugin's
+//! placeholders (`<path:secret/data/app#password>`, `avp`) and helmfile/vals' references
+//! (`ref+vault://secret/app#/password`, `vals`). Each reference becomes the same typed [`Mask`]
+//! a native mask becomes, spanning the whole reference, so the stores, the cache, lint, render
+//! and the inventory take it unchanged; `secretmask migrate` writes its native form
+//! ([`Mask`]'s `Display`). A reference secretmask cannot read exactly is a [`ParseError`], never
+//! a guess.
+
+use std::fmt;
+
+use crate::grammar::{Candidate, ParseError, ParseErrorKind};
+use crate::mask::{Delimiter, Mask, SecretRef, Store};
+use crate::source::Span;
+
+mod avp;
+mod vals;
+
+/// A reference syntax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Syntax {
+    /// secretmask's own masks, `{{workato:…}}` and `<<workato:…>>`.
+    Workato,
+    /// argocd-vault-plugin's `<path:PATH#KEY[#VERSION]>` placeholders.
+    Avp,
+    /// vals' `ref+BACKEND://PATH[?PARAMS][#FRAGMENT][+]` references.
+    Vals,
+}
+
+impl Syntax {
+    /// Its name on the command line and in the configuration.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Workato => "workato",
+            Self::Avp => "avp",
+            Self::Vals => "vals",
+        }
+    }
+}
+
+impl fmt::Display for Syntax {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// argocd-vault-plugin's backend, chosen per run by `AVP_TYPE` (or Argo CD's
+/// `ARGOCD_ENV_AVP_TYPE`), never per placeholder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum AvpType {
+    /// `vault`: PATH is the KV v2 API path, `<mount>/data/<path>`.
+    Vault,
+    /// `awssecretsmanager`: PATH is an ARN (or a name, which secretmask cannot address).
+    #[cfg_attr(feature = "cli", value(name = "awssecretsmanager"))]
+    AwsSecretsManager,
+    /// `azurekeyvault`: PATH is a vault's name and KEY a secret's.
+    #[cfg_attr(feature = "cli", value(name = "azurekeyvault"))]
+    AzureKeyVault,
+}
+
+impl AvpType {
+    /// The type `AVP_TYPE` names, as AVP spells it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "vault" => Some(Self::Vault),
+            "awssecretsmanager" => Some(Self::AwsSecretsManager),
+            "azurekeyvault" => Some(Self::AzureKeyVault),
+            _ => None,
+        }
+    }
+
+    /// From the environment AVP reads, `ARGOCD_ENV_AVP_TYPE` (Argo CD's prefix for an
+    /// Application's plugin env) first.
+    pub fn from_env() -> Result<Option<Self>, String> {
+        for var in ["ARGOCD_ENV_AVP_TYPE", "AVP_TYPE"] {
+            if let Some(value) = std::env::var_os(var) {
+                let value = value.to_string_lossy();
+                return Self::from_name(&value)
+                    .map(Some)
+                    .ok_or_else(|| value.into_owned());
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The syntaxes one run reads. The default reads secretmask's masks only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Syntaxes {
+    workato: bool,
+    avp: bool,
+    vals: bool,
+    /// AVP's backend; `Err` holds an `AVP_TYPE` no store of secretmask's serves.
+    avp_type: Result<Option<AvpType>, String>,
+}
+
+impl Default for Syntaxes {
+    fn default() -> Self {
+        Self::new(&[Syntax::Workato], Ok(None))
+    }
+}
+
+impl Syntaxes {
+    /// Reads `list`; AVP's placeholders are typed with `avp_type` (see [`AvpType::from_env`]).
+    pub fn new(list: &[Syntax], avp_type: Result<Option<AvpType>, String>) -> Self {
+        Self {
+            workato: list.contains(&Syntax::Workato),
+            avp: list.contains(&Syntax::Avp),
+            vals: list.contains(&Syntax::Vals),
+            avp_type,
+        }
+    }
+
+    /// Whether only secretmask's own masks are read.
+    pub fn is_native(&self) -> bool {
+        self.workato && !self.avp && !self.vals
+    }
+
+    /// Whether `syntax` is read.
+    pub fn reads(&self, syntax: Syntax) -> bool {
+        match syntax {
+            Syntax::Workato => self.workato,
+            Syntax::Avp => self.avp,
+            Syntax::Vals => self.vals,
+        }
+    }
+
+    /// Whether `bytes` may hold a reference of a syntax read: the cheap test before a scan.
+    pub fn has_candidates(&self, bytes: &[u8]) -> bool {
+        (self.workato && crate::grammar::has_candidates(bytes))
+            || (self.avp && avp::has_candidates(bytes))
+            || (self.vals && vals::has_candidates(bytes))
+    }
+
+    /// Every reference of the syntaxes read, in order of position.
+    pub fn scan(&self, bytes: &[u8]) -> Vec<Candidate> {
+        let mut found = if self.workato {
+            crate::grammar::scan(bytes)
+        } else {
+            Vec::new()
+        };
+        self.scan_foreign_into(bytes, &mut found);
+        found
+    }
+
+    /// [`Syntaxes::scan`], with the native scan run in pieces on a large input.
+    pub fn scan_parallel(&self, bytes: &[u8]) -> Vec<Candidate> {
+        let mut found = if self.workato {
+            crate::grammar::scan_parallel(bytes)
+        } else {
+            Vec::new()
+        };
+        self.scan_foreign_into(bytes, &mut found);
+        found
+    }
+
+    /// The references of AVP and vals only.
+    pub fn scan_foreign(&self, bytes: &[u8]) -> Vec<Candidate> {
+        let mut found = Vec::new();
+        self.scan_foreign_into(bytes, &mut found);
+        found
+    }
+
+    fn scan_foreign_into(&self, bytes: &[u8], found: &mut Vec<Candidate>) {
+        let before = found.len();
+        if self.avp {
+            found.extend(avp::scan(bytes, &self.avp_type));
+        }
+        if self.vals {
+            found.extend(vals::scan(bytes));
+        }
+        if found.len() > before {
+            found.sort_by_key(|c| whole(c).start);
+            // A reference inside another (a native mask's key holding `ref+…`) is the outer's.
+            let mut end = 0;
+            found.retain(|c| {
+                let span = whole(c);
+                let keep = span.start >= end;
+                if keep {
+                    end = span.end;
+                }
+                keep
+            });
+        }
+    }
+}
+
+/// The whole text a candidate stands on.
+fn whole(candidate: &Candidate) -> Span {
+    match candidate {
+        Ok(mask) => mask.span,
+        Err(error) => error.mask,
+    }
+}
+
+/// Why a reference of another syntax is not a mask secretmask can read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReferenceFault {
+    /// An AVP placeholder without `#KEY`, or with an empty path or key.
+    AvpShape(&'static str),
+    /// AVP placeholders, and no `AVP_TYPE` to tell their store (or one no store serves).
+    AvpType {
+        /// The `AVP_TYPE` given, if one was.
+        given: Option<String>,
+    },
+    /// An AVP Vault path without KV v2's `data/` segment after the mount.
+    AvpVaultNotKv2,
+    /// A vals reference that is not `ref+BACKEND://PATH[?PARAMS][#FRAGMENT]`.
+    ValsShape(&'static str),
+    /// A vals backend that is not a store of secretmask's.
+    ValsBackend {
+        /// The backend written.
+        backend: String,
+        /// The one meant, for a near miss.
+        meant: Option<&'static str>,
+    },
+    /// A vals Vault path with KV v2's `data/` segment, which vals adds itself.
+    ValsVaultDataSegment,
+    /// A vals parameter that is not the backend's.
+    ValsParameter(String),
+    /// What secretmask cannot read exactly; the message names it.
+    NotExpressible(String),
+}
+
+impl ReferenceFault {
+    /// The fault as a message, without any value (a reference holds none).
+    pub fn describe(&self, syntax: Syntax) -> String {
+        match self {
+            Self::AvpShape(what) => format!("argocd-vault-plugin placeholder {what}"),
+            Self::AvpType { given: None } => "an argocd-vault-plugin placeholder, and no AVP_TYPE (ARGOCD_ENV_AVP_TYPE, --avp-type) to say its store: vault, awssecretsmanager or azurekeyvault".to_owned(),
+            Self::AvpType { given: Some(given) } => format!(
+                "AVP_TYPE `{given}` is not a store secretmask reads: vault, awssecretsmanager or azurekeyvault"
+            ),
+            Self::AvpVaultNotKv2 => "argocd-vault-plugin reads Vault KV v2 at <mount>/data/<path>; this path has no `data/` after its mount".to_owned(),
+            Self::ValsShape(what) => format!("vals reference {what}"),
+            Self::ValsBackend { backend, meant: Some(meant) } => format!(
+                "vals backend `{backend}` does not exist: did you mean `{meant}`?"
+            ),
+            Self::ValsBackend { backend, meant: None } => format!(
+                "vals backend `{backend}` is not a store secretmask reads: awssecrets, vault or azurekeyvault"
+            ),
+            Self::ValsVaultDataSegment => "vals adds Vault KV v2's `data/` itself: leave it out of the path (ref+vault://<mount>/<path>)".to_owned(),
+            Self::ValsParameter(name) => format!("`{name}` is not a parameter of this vals backend"),
+            Self::NotExpressible(what) => {
+                let reference = match syntax {
+                    Syntax::Avp => "argocd-vault-plugin placeholder",
+                    _ => "vals reference",
+                };
+                format!("a {reference} secretmask cannot read exactly: {what}")
+            }
+        }
+    }
+}
+
+/// A mask of `store` for `key` and `locator`, standing on `span` of the scanned text; a
+/// locator its store refuses is the reference's error.
+pub(crate) fn typed(
+    syntax: Syntax,
+    span: Span,
+    store: Store,
+    key: String,
+    locator: &str,
+) -> Candidate {
+    if store == Store::Vault && key.is_empty() {
+        return Err(ParseError {
+            span,
+            mask: span,
+            kind: ParseErrorKind::Reference {
+                syntax,
+                fault: ReferenceFault::NotExpressible(
+                    "a whole Vault secret (name one of its keys)".to_owned(),
+                ),
+            },
+        });
+    }
+    let secret = SecretRef::parse(store, locator).map_err(|e| ParseError {
+        span,
+        mask: span,
+        kind: ParseErrorKind::Locator(e.kind),
+    })?;
+    Ok(Mask {
+        span,
+        // `<<…>>`: what `migrate` writes, safe where a placeholder stood (a YAML plain scalar
+        // reads `{{` as a flow mapping).
+        delimiter: Delimiter::Angles,
+        key,
+        secret: std::sync::Arc::new(secret),
+    })
+}
+
+/// A reference fault at `span` (the whole reference).
+pub(crate) fn fault(syntax: Syntax, span: Span, fault: ReferenceFault) -> Candidate {
+    Err(ParseError {
+        span,
+        mask: span,
+        kind: ParseErrorKind::Reference { syntax, fault },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn native(text: &str) -> Vec<String> {
+        Syntaxes::new(
+            &[Syntax::Workato, Syntax::Avp, Syntax::Vals],
+            Ok(Some(AvpType::Vault)),
+        )
+        .scan(text.as_bytes())
+        .into_iter()
+        .map(|c| match c {
+            Ok(mask) => mask.to_string(),
+            Err(e) => format!("error: {e}"),
+        })
+        .collect()
+    }
+
+    #[test]
+    fn every_syntax_is_one_ordered_scan() {
+        assert_eq!(
+            native(
+                "a: <path:secret/data/app#pw>\nb: {{workato:vault:pw:kv/app}}\nc: ref+vault://kv/app#/pw+\n"
+            ),
+            [
+                "<<workato:vault:pw:secret/app>>",
+                "{{workato:vault:pw:kv/app}}",
+                "<<workato:vault:pw:kv/app>>"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_default_reads_only_native_masks() {
+        let syntaxes = Syntaxes::default();
+        assert!(syntaxes.is_native());
+        assert!(syntaxes.scan(b"a: <path:secret/data/app#pw>\n").is_empty());
+        assert!(!syntaxes.has_candidates(b"ref+vault://kv/app#/pw"));
+    }
+}
