@@ -9,6 +9,7 @@ use serde_saphyr::granit_parser::{Event, ScalarStyle};
 
 use crate::encoded::{Encoded, Encoding};
 use crate::source::Span;
+use crate::syntax::Syntaxes;
 
 /// One `data` value of a Secret, decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,11 +81,15 @@ impl Base64 {
 
 /// The Secret `data` values of `stream` that hold masks (looked for only when a base64 hit in
 /// `found` suggests one), and the encoded masks of `found` outside them: those nothing decodes.
-pub(crate) fn split(stream: &[u8], found: Vec<Encoded>) -> (Vec<DataValue>, Vec<Encoded>) {
+pub(crate) fn split(
+    stream: &[u8],
+    found: Vec<Encoded>,
+    syntaxes: &Syntaxes,
+) -> (Vec<DataValue>, Vec<Encoded>) {
     // A value wrapped over lines may break `workato:`'s base64 where no hit sees it: a stream
     // with a Secret or a ConfigMap's `binaryData` is read whole.
     let data = if found.iter().any(|e| e.encoding == Encoding::Base64) || may_hold_data(stream) {
-        masked_data(stream)
+        masked_data(stream, syntaxes)
     } else {
         Vec::new()
     };
@@ -109,7 +114,7 @@ pub(crate) fn may_hold_data(stream: &[u8]) -> bool {
 /// as the API server reads them) to UTF-8 text holding `workato:`, and the `binaryData` values
 /// of every ConfigMap: a Secret is any mapping with `kind: Secret`, a document's root or an item
 /// of a `kind: List`. A stream that is not YAML has none.
-pub(crate) fn masked_data(stream: &[u8]) -> Vec<DataValue> {
+pub(crate) fn masked_data(stream: &[u8], syntaxes: &Syntaxes) -> Vec<DataValue> {
     let Ok(text) = std::str::from_utf8(stream) else {
         return Vec::new();
     };
@@ -177,7 +182,7 @@ pub(crate) fn masked_data(stream: &[u8]) -> Vec<DataValue> {
                 else {
                     continue;
                 };
-                if let Some(data) = decode(text, Span::new(start, end), &value, style)
+                if let Some(data) = decode(text, Span::new(start, end), (&value, style), syntaxes)
                     && let Some(Collection::Mapping(owner)) = open.get_mut(owner)
                 {
                     if binary {
@@ -219,7 +224,12 @@ struct Mapping {
     binary: Vec<DataValue>,
 }
 
-fn decode(text: &str, node: Span, value: &str, style: ScalarStyle) -> Option<DataValue> {
+fn decode(
+    text: &str,
+    node: Span,
+    (value, style): (&str, ScalarStyle),
+    syntaxes: &Syntaxes,
+) -> Option<DataValue> {
     // Line breaks in a folded or literal value are not part of the base64 (the API server's
     // decoder skips them too).
     let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
@@ -228,8 +238,8 @@ fn decode(text: &str, node: Span, value: &str, style: ScalarStyle) -> Option<Dat
         .ok()?;
     let decoded = String::from_utf8(bytes).ok()?;
     // `workato:` after an opener: a mask or a near miss of one.
-    let candidates = crate::grammar::scan(decoded.as_bytes());
-    let (nested, hidden) = nested_in(&decoded);
+    let candidates = syntaxes.scan(decoded.as_bytes());
+    let (nested, hidden) = nested_in(&decoded, syntaxes);
     if candidates.is_empty() && nested.is_empty() && hidden.is_empty() {
         return None;
     }
@@ -258,7 +268,7 @@ fn decode(text: &str, node: Span, value: &str, style: ScalarStyle) -> Option<Dat
 
 /// The base64 texts inside a decoded value that decode to masks, and the masks in it that
 /// nothing decodes.
-fn nested_in(decoded: &str) -> (Vec<Nested>, Vec<Encoded>) {
+fn nested_in(decoded: &str, syntaxes: &Syntaxes) -> (Vec<Nested>, Vec<Encoded>) {
     let mut nested = Vec::new();
     let mut hidden = Vec::new();
     for hit in crate::encoded::find(decoded.as_bytes()) {
@@ -271,7 +281,7 @@ fn nested_in(decoded: &str) -> (Vec<Nested>, Vec<Encoded>) {
             Some((engine, text)) => nested.push(Nested {
                 span: hit.span,
                 engine,
-                candidates: crate::grammar::scan(text.as_bytes()),
+                candidates: syntaxes.scan(text.as_bytes()),
                 decoded: text,
             }),
             None => hidden.push(hit),
@@ -297,7 +307,7 @@ mod tests {
             "# Source: chart/templates/secret.yaml\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  plain: {encoded}\n  double: \"{encoded}\"\n  single: '{encoded}'\n  other: {}\nstringData:\n  s: {encoded}\n",
             b64("no mask")
         );
-        let found = masked_data(stream.as_bytes());
+        let found = masked_data(stream.as_bytes(), &Syntaxes::default());
         assert_eq!(found.len(), 3);
         for (value, plain) in found.iter().zip([true, false, false]) {
             assert_eq!(&stream[value.span.range()], encoded);
@@ -313,7 +323,7 @@ mod tests {
         let stream = format!(
             "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: {encoded}\n---\ndata:\n  b: {encoded}\nkind: Secret\n---\nkind: Secret\nmetadata:\n  data:\n    c: {encoded}\n"
         );
-        let found = masked_data(stream.as_bytes());
+        let found = masked_data(stream.as_bytes(), &Syntaxes::default());
         assert_eq!(found.len(), 1);
         assert!(stream[..found[0].span.start].ends_with("b: "));
     }
@@ -324,13 +334,13 @@ mod tests {
         let stream = format!(
             "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  data:\n    a: {encoded}\n- kind: ConfigMap\n  data:\n    b: {encoded}\n"
         );
-        let found = masked_data(stream.as_bytes());
+        let found = masked_data(stream.as_bytes(), &Syntaxes::default());
         assert_eq!(found.len(), 1);
         assert!(stream[..found[0].span.start].ends_with("a: "));
         let json = format!(
             "{{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"data\": {{\"a\": \"{encoded}\"}}}}"
         );
-        let found = masked_data(json.as_bytes());
+        let found = masked_data(json.as_bytes(), &Syntaxes::default());
         assert_eq!(found.len(), 1);
         assert_eq!(&json[found[0].span.range()], encoded);
     }
@@ -340,7 +350,7 @@ mod tests {
         let encoded = b64(MASK);
         let (head, tail) = encoded.split_at(20);
         let stream = format!("kind: Secret\ndata:\n  a: |\n    {head}\n    {tail}\n");
-        let found = masked_data(stream.as_bytes());
+        let found = masked_data(stream.as_bytes(), &Syntaxes::default());
         assert_eq!(found.len(), 1);
         assert!(!found[0].in_place);
         assert_eq!(found[0].decoded, MASK);

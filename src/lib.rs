@@ -55,6 +55,7 @@ mod kubernetes;
 pub mod lint;
 pub mod logs;
 pub mod mask;
+pub mod migrate;
 pub mod provider;
 pub mod redact;
 pub mod render;

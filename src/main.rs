@@ -56,6 +56,15 @@ enum Commands {
     /// 0 when some reference exists, 1 when none, 2 on an error (a broken mask or an unreadable
     /// file could be a reference) — a gate before rotating or deleting a secret.
     Inventory(InventoryArgs),
+    /// Rewrite argocd-vault-plugin placeholders or vals references as native masks, in place.
+    ///
+    /// Every reference of the syntax in the named files and folders (the current directory by
+    /// default; .gitignore is honoured) is written as the mask `--syntax` reads it as,
+    /// `<<workato:…>>`, and every other byte is kept. All files or none: a reference that has no
+    /// native form (a modifier, an AWS secret named without its ARN, …) is named with its
+    /// line and column, nothing is written and the exit code is 1. `--dry-run` prints a unified
+    /// diff instead.
+    Migrate(MigrateArgs),
     /// Trust a discovered .secretmask.yaml to choose where credentials are sent
     Trust {
         /// The file [default: .secretmask.yaml here or in a parent folder]
@@ -401,6 +410,26 @@ struct InventoryArgs {
     store: StoreArgs,
 }
 
+#[derive(clap::Args)]
+struct MigrateArgs {
+    /// Files or folders to rewrite [default: the current directory]
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// The syntax to rewrite: avp or vals
+    #[arg(long, value_enum, value_name = "SYNTAX")]
+    from: secretmask::syntax::Syntax,
+    /// argocd-vault-plugin's backend for <path:…> placeholders [default: ARGOCD_ENV_AVP_TYPE
+    /// or AVP_TYPE]
+    #[arg(long, value_enum, value_name = "TYPE")]
+    avp_type: Option<secretmask::syntax::AvpType>,
+    /// Print a unified diff of what would change, and write nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// The most one file may hold, as 256M, 64K or bytes
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    max_file_size: u64,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum InventoryFormatArg {
     /// A table per secret
@@ -597,6 +626,13 @@ fn main() {
             syntax: args.syntax.into(),
         }),
         Commands::Trust { file } => Command::Trust(file),
+        Commands::Migrate(args) => Command::Migrate(secretmask::command::MigrateOptions {
+            inputs: args.paths.into_iter().map(Input::Path).collect(),
+            from: args.from,
+            avp_type: args.avp_type,
+            dry_run: args.dry_run,
+            max_file_size: args.max_file_size,
+        }),
         Commands::Completions { shell } => std::process::exit(generated(|out| {
             // clap_complete panics on a failed write: it writes into memory, we write that out.
             let mut script = Vec::new();

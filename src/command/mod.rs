@@ -3,6 +3,7 @@
 
 mod inventory;
 mod lint;
+mod migrate;
 mod render;
 mod run;
 mod tag;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 pub use self::inventory::{InventoryFormat, InventoryOptions};
 pub use self::lint::{LintOptions, OnlineOptions};
+pub use self::migrate::MigrateOptions;
 pub use self::render::RenderOptions;
 pub use self::run::{RunOptions, RunWatch};
 pub use self::tag::TagOptions;
@@ -76,6 +78,8 @@ pub enum Command {
     Inventory(InventoryOptions),
     /// Trust a configuration file's endpoint settings; `None`: the one discovered from here.
     Trust(Option<PathBuf>),
+    /// Rewrite argocd-vault-plugin's or vals' references as native masks.
+    Migrate(MigrateOptions),
 }
 
 /// Where secrets come from and how they are fetched: shared by render and online lint.
@@ -128,6 +132,7 @@ pub fn run(command: Command) -> i32 {
         Command::Tag(options) => tag::run(&options),
         Command::Inventory(options) => inventory::run(&options),
         Command::Trust(path) => trust::run(path.as_deref()),
+        Command::Migrate(options) => migrate::run(&options),
     };
     match result {
         Ok(code) => code,

@@ -9,8 +9,12 @@ use crate::mask::{Mask, SecretRef};
 
 /// The findings for `found` (the encoded masks of `bytes`), and the well-formed masks inside
 /// Secret `data`, each placed at its value, for online lint.
-pub(super) fn check(bytes: &[u8], found: Vec<Encoded>) -> (Vec<Finding>, Vec<Mask>) {
-    let (data, outside) = kubernetes::split(bytes, found);
+pub(super) fn check(
+    bytes: &[u8],
+    found: Vec<Encoded>,
+    syntaxes: &crate::syntax::Syntaxes,
+) -> (Vec<Finding>, Vec<Mask>) {
+    let (data, outside) = kubernetes::split(bytes, found, syntaxes);
     let mut findings = Vec::new();
     let mut masks = Vec::new();
     for value in &data {

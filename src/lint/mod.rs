@@ -200,7 +200,7 @@ pub fn check_all_in(
     let mut findings = check_candidates(&candidates);
     let mut masks: Vec<crate::mask::Mask> = candidates.into_iter().filter_map(Result::ok).collect();
     if !found.is_empty() || data {
-        let (more, inner) = encoded::check(bytes, found);
+        let (more, inner) = encoded::check(bytes, found, syntaxes);
         findings.extend(more);
         masks.extend(inner);
         findings.sort_by_key(|f| f.span.start);

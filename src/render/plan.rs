@@ -77,7 +77,7 @@ impl Plan {
         });
         // A Kubernetes Secret comes as YAML or JSON (`kubectl get -o json`, a `.json` manifest).
         let (values, outside) = if matches!(format, Format::Yaml | Format::Json) {
-            kubernetes::split(template, found)
+            kubernetes::split(template, found, syntaxes)
         } else {
             (Vec::new(), found)
         };

@@ -245,10 +245,10 @@ impl ReferenceFault {
             Self::ValsParameter(name) => format!("`{name}` is not a parameter of this vals backend"),
             Self::NotExpressible(what) => {
                 let reference = match syntax {
-                    Syntax::Avp => "argocd-vault-plugin placeholder",
-                    _ => "vals reference",
+                    Syntax::Avp => "an argocd-vault-plugin placeholder",
+                    _ => "a vals reference",
                 };
-                format!("a {reference} secretmask cannot read exactly: {what}")
+                format!("{reference} secretmask cannot read exactly: {what}")
             }
         }
     }
