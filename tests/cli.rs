@@ -231,6 +231,7 @@ fn every_man_page_is_current_and_renders_without_warnings() {
             "secretmask-inventory.1",
             "secretmask-lint.1",
             "secretmask-man.1",
+            "secretmask-migrate.1",
             "secretmask-render.1",
             "secretmask-run.1",
             "secretmask-tag.1",
