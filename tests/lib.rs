@@ -18,5 +18,6 @@ mod render;
 mod run;
 mod sarif;
 mod support;
+mod syntaxes;
 mod vault;
 mod watch;

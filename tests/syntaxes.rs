@@ -1,0 +1,315 @@
+//! argocd-vault-plugin's placeholders and vals' references, written as their projects document
+//! them, rendered from the real stores (OpenBao, moto, the Key Vault server, the file store)
+//! with `--syntax`, and `secretmask migrate`'s rewrite: a migrated tree renders to the bytes the
+//! original rendered to.
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::json;
+
+use crate::support::bao::{self, Bao};
+use crate::support::keyvault::{KeyVault, Version};
+use crate::support::moto::{self, Moto};
+use crate::support::secretmask;
+
+const CANARY: &str = "CANARY-syn-41c7";
+
+fn assert_clean(output: &Output) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains(CANARY), "{stderr}");
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(output.status.success(), "{output:?}");
+    assert_clean(output);
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// Copies `dir`'s files into a new folder.
+fn copy(dir: &Path) -> tempfile::TempDir {
+    let to = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), to.path().join(entry.file_name())).unwrap();
+        }
+    }
+    to
+}
+
+#[test]
+fn avp_and_vals_references_render_from_openbao_as_native_masks_do_and_migrate_to_them() {
+    let Some((address, token)) = bao::server() else {
+        return;
+    };
+    let bao = Bao::new(&address, &token);
+    let kv = format!("kv-{}", bao::unique("syntax"));
+    bao.mount_kv(&kv, 2);
+    bao.put(
+        &kv,
+        "app/db",
+        json!({"password": format!("{CANARY}-v1"), "user": "app"}),
+    );
+    bao.put(
+        &kv,
+        "app/db",
+        json!({"password": format!("{CANARY}: #2"), "user": "app"}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // AVP's documented forms (inline path, a version) beside vals' (a fragment, `?version=`, a
+    // closing `+`), and text that only looks like a placeholder.
+    let b64 = |text: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(text)
+    };
+    std::fs::write(
+        dir.path().join("secret.yaml"),
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  annotations:\n    note: \"<b>rotated</b> by <placeholder>\"\ndata:\n  password: {}\nstringData:\n  user: <path:{kv}/data/app/db#user>\n  old: <path:{kv}/data/app/db#password#1>\n",
+            b64(&format!("<path:{kv}/data/app/db#password>"))
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("values.yaml"),
+        format!("db:\n  password: ref+vault://{kv}/app/db#/password+\n  first: \"ref+vault://{kv}/app/db?version=1#/password\"\n"),
+    )
+    .unwrap();
+    let render = |dir: &Path, file: &str, syntax: Option<&str>| {
+        let mut cmd = secretmask();
+        cmd.current_dir(dir)
+            .env("VAULT_ADDR", &address)
+            .env("VAULT_TOKEN", &token)
+            .env("ARGOCD_ENV_AVP_TYPE", "vault")
+            .args(["render", file]);
+        if let Some(syntax) = syntax {
+            cmd.args(["--syntax", syntax]);
+        }
+        cmd.output().unwrap()
+    };
+    let secret = stdout(&render(dir.path(), "secret.yaml", Some("workato,avp")));
+    assert!(
+        secret.contains(&format!("  password: {}\n", b64(&format!("{CANARY}: #2")))),
+        "{secret}"
+    );
+    assert!(secret.contains("  user: app\n"), "{secret}");
+    assert!(
+        secret.contains(&format!("  old: {CANARY}-v1\n")),
+        "{secret}"
+    );
+    assert!(
+        secret.contains("<b>rotated</b> by <placeholder>"),
+        "{secret}"
+    );
+    let values = stdout(&render(dir.path(), "values.yaml", Some("vals")));
+    assert_eq!(
+        values,
+        format!("db:\n  password: \"{CANARY}: #2\"\n  first: \"{CANARY}-v1\"\n")
+    );
+    // Without --syntax nothing is read: the file comes out as it is.
+    let untouched = stdout(&render(dir.path(), "values.yaml", None));
+    assert!(untouched.contains("ref+vault://"), "{untouched}");
+
+    // migrate --dry-run shows the change and writes nothing.
+    let migrated = copy(dir.path());
+    let before = std::fs::read(migrated.path().join("secret.yaml")).unwrap();
+    let diff = secretmask()
+        .current_dir(migrated.path())
+        .env("AVP_TYPE", "vault")
+        .args(["migrate", "--from", "avp", "--dry-run"])
+        .output()
+        .unwrap();
+    let diff = stdout(&diff);
+    assert!(
+        diff.starts_with("--- a/secret.yaml\n+++ b/secret.yaml\n"),
+        "{diff}"
+    );
+    for line in [
+        format!("\n-  user: <path:{kv}/data/app/db#user>\n"),
+        format!("\n+  user: <<workato:vault:user:{kv}/app/db>>\n"),
+    ] {
+        assert!(diff.contains(&line), "{line} not in {diff}");
+    }
+    assert_eq!(
+        std::fs::read(migrated.path().join("secret.yaml")).unwrap(),
+        before
+    );
+    // Then in place, each syntax; the migrated files render natively to the same bytes.
+    for from in ["avp", "vals"] {
+        let output = secretmask()
+            .current_dir(migrated.path())
+            .env("AVP_TYPE", "vault")
+            .args(["migrate", "--from", from])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+    }
+    let text = std::fs::read_to_string(migrated.path().join("values.yaml")).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "db:\n  password: <<workato:vault:password:{kv}/app/db>>\n  first: \"<<workato:vault:password:{kv}/app/db?version=1>>\"\n"
+        )
+    );
+    assert_eq!(
+        stdout(&render(migrated.path(), "secret.yaml", None)),
+        secret
+    );
+    assert_eq!(
+        stdout(&render(migrated.path(), "values.yaml", None)),
+        values
+    );
+    // A migrated tree lints clean offline.
+    let lint = secretmask()
+        .current_dir(migrated.path())
+        .arg("lint")
+        .output()
+        .unwrap();
+    assert!(lint.status.success(), "{lint:?}");
+}
+
+#[test]
+fn aws_placeholders_and_references_name_secrets_by_arn_through_moto() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let arn = moto.string(
+        "us-east-1",
+        &format!("{}/db", moto::prefix("syntax")),
+        &json!({"user": "app", "password": format!("{CANARY}\"pw")}).to_string(),
+        &[],
+    );
+    let output = secretmask()
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
+        .env("AVP_TYPE", "awssecretsmanager")
+        .args(["render", "--as", "json", "--syntax", "avp,vals", "-"])
+        .write_stdin(format!(
+            "{{\"user\": \"<path:{arn}#user>\", \"password\": \"ref+awssecrets://{arn}?region=us-east-1#/password\"}}\n"
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&output),
+        format!("{{\"user\": \"app\", \"password\": \"{CANARY}\\\"pw\"}}\n")
+    );
+}
+
+#[test]
+fn key_vault_placeholders_name_a_vault_and_a_secret_through_the_test_server() {
+    let kv = KeyVault::start("client-secret-syn");
+    kv.set(
+        "db-login",
+        Version::new(&format!(r#"{{"username": "app", "password": "{CANARY}"}}"#)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.yaml"),
+        format!(
+            "{}syntax: [workato, avp, vals]\n",
+            kv.config("client-secret", &["corp-kv.vault.azure.net"])
+        ),
+    )
+    .unwrap();
+    let output = secretmask()
+        .current_dir(dir.path())
+        .envs(kv.env())
+        .env("AVP_TYPE", "azurekeyvault")
+        .args(["render", "--as", "env", "--config", "config.yaml", "-"])
+        .write_stdin("LOGIN='<path:corp-kv#db-login>'\nUSER=ref+azurekeyvault://corp-kv/db-login#/username\n")
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&output),
+        format!("LOGIN='{{\"username\": \"app\", \"password\": \"{CANARY}\"}}'\nUSER=app\n")
+    );
+}
+
+#[test]
+fn online_lint_and_inventory_place_findings_at_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secrets.yaml"), "kv/app:\n  user: u\n").unwrap();
+    std::fs::write(
+        dir.path().join("values.yaml"),
+        "a: ref+vault://kv/app#/user\nb:   <path:kv/data/app#password>\n",
+    )
+    .unwrap();
+    let lint = secretmask()
+        .current_dir(dir.path())
+        .args([
+            "lint",
+            "values.yaml",
+            "--online",
+            "--secrets-file",
+            "secrets.yaml",
+        ])
+        .args([
+            "--syntax",
+            "vals,avp",
+            "--avp-type",
+            "vault",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(lint.status.code(), Some(1), "{lint:?}");
+    let finding: serde_json::Value = serde_json::from_slice(&lint.stdout).unwrap();
+    assert_eq!(
+        (&finding["line"], &finding["column"], &finding["name"]),
+        (&json!(2), &json!(6), &json!("key-missing"))
+    );
+    let inventory = secretmask()
+        .current_dir(dir.path())
+        .args(["inventory", "values.yaml", "--format", "csv"])
+        .args(["--syntax", "vals,avp", "--avp-type", "vault"])
+        .output()
+        .unwrap();
+    let csv = stdout(&inventory);
+    assert!(csv.contains(",user,,values.yaml,1,4\n"), "{csv}");
+    assert!(csv.contains(",password,,values.yaml,2,6\n"), "{csv}");
+}
+
+#[test]
+fn migrate_names_what_has_no_native_form_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fine = "a: <path:kv/data/app#user>\n";
+    let broken = "b: <path:kv/data/app#pw | base64encode>\nc: <path:kv/data/app#pw\n";
+    std::fs::write(dir.path().join("fine.yaml"), fine).unwrap();
+    std::fs::write(dir.path().join("broken.yaml"), broken).unwrap();
+    let output = secretmask()
+        .current_dir(dir.path())
+        .args(["migrate", "--from", "avp", "--avp-type", "vault", "."])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken.yaml:1:4: error[SM045]"), "{stderr}");
+    assert!(stderr.contains("`base64encode`"), "{stderr}");
+    assert!(stderr.contains("broken.yaml:2:4: error[SM042]"), "{stderr}");
+    assert!(
+        stderr.contains("2 references cannot be written as masks; nothing was migrated"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("fine.yaml")).unwrap(),
+        fine
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("broken.yaml")).unwrap(),
+        broken
+    );
+    // Without AVP_TYPE the store of a placeholder is unknown: named, not guessed.
+    let output = secretmask()
+        .current_dir(dir.path())
+        .env_remove("AVP_TYPE")
+        .env_remove("ARGOCD_ENV_AVP_TYPE")
+        .args(["migrate", "--from", "avp", "fine.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("[SM043]"));
+}
