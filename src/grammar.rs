@@ -69,10 +69,99 @@ pub enum ParseErrorKind {
     /// A reference of another syntax (`crate::syntax`) that is not a mask secretmask can read.
     Reference {
         /// The syntax it is written in.
-        syntax: crate::syntax::Syntax,
+        syntax: Syntax,
         /// What is wrong with it.
-        fault: crate::syntax::ReferenceFault,
+        fault: ReferenceFault,
     },
+}
+
+/// A reference syntax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Syntax {
+    /// secretmask's own masks, `{{workato:…}}` and `<<workato:…>>`.
+    Workato,
+    /// argocd-vault-plugin's `<path:PATH#KEY[#VERSION]>` placeholders.
+    Avp,
+    /// vals' `ref+BACKEND://PATH[?PARAMS][#FRAGMENT][+]` references.
+    Vals,
+}
+
+impl Syntax {
+    /// Its name on the command line and in the configuration.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Workato => "workato",
+            Self::Avp => "avp",
+            Self::Vals => "vals",
+        }
+    }
+}
+
+impl std::fmt::Display for Syntax {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a reference of another syntax is not a mask secretmask can read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReferenceFault {
+    /// An AVP placeholder without `#KEY`, or with an empty path or key.
+    AvpShape(&'static str),
+    /// AVP placeholders, and no `AVP_TYPE` to tell their store (or one no store serves).
+    AvpType {
+        /// The `AVP_TYPE` given, if one was.
+        given: Option<String>,
+    },
+    /// An AVP Vault path without KV v2's `data/` segment after the mount.
+    AvpVaultNotKv2,
+    /// A vals reference that is not `ref+BACKEND://PATH[?PARAMS][#FRAGMENT]`.
+    ValsShape(&'static str),
+    /// A vals backend that is not a store of secretmask's.
+    ValsBackend {
+        /// The backend written.
+        backend: String,
+        /// The one meant, for a near miss.
+        meant: Option<&'static str>,
+    },
+    /// A vals Vault path with KV v2's `data/` segment, which vals adds itself.
+    ValsVaultDataSegment,
+    /// A vals parameter that is not the backend's.
+    ValsParameter(String),
+    /// What secretmask cannot read exactly; the message names it.
+    NotExpressible(String),
+}
+
+impl ReferenceFault {
+    /// The fault as a message, without any value (a reference holds none).
+    pub fn describe(&self, syntax: Syntax) -> String {
+        match self {
+            Self::AvpShape(what) => format!("argocd-vault-plugin placeholder {what}"),
+            Self::AvpType { given: None } => "an argocd-vault-plugin placeholder, and no AVP_TYPE (ARGOCD_ENV_AVP_TYPE, --avp-type) to say its store: vault, awssecretsmanager or azurekeyvault".to_owned(),
+            Self::AvpType { given: Some(given) } => format!(
+                "AVP_TYPE `{given}` is not a store secretmask reads: vault, awssecretsmanager or azurekeyvault"
+            ),
+            Self::AvpVaultNotKv2 => "argocd-vault-plugin reads Vault KV v2 at <mount>/data/<path>; this path has no `data/` after its mount".to_owned(),
+            Self::ValsShape(what) => format!("vals reference {what}"),
+            Self::ValsBackend { backend, meant: Some(meant) } => format!(
+                "vals backend `{backend}` does not exist: did you mean `{meant}`?"
+            ),
+            Self::ValsBackend { backend, meant: None } => format!(
+                "vals backend `{backend}` is not a store secretmask reads: awssecrets, vault or azurekeyvault"
+            ),
+            Self::ValsVaultDataSegment => "vals adds Vault KV v2's `data/` itself: leave it out of the path (ref+vault://<mount>/<path>)".to_owned(),
+            Self::ValsParameter(name) => format!("`{name}` is not a parameter of this vals backend"),
+            Self::NotExpressible(what) => {
+                let reference = match syntax {
+                    Syntax::Avp => "an argocd-vault-plugin placeholder",
+                    _ => "a vals reference",
+                };
+                format!("{reference} secretmask cannot read exactly: {what}")
+            }
+        }
+    }
 }
 
 /// Why a text is not one mask ([`Mask::parse`]).

@@ -16,8 +16,23 @@ pub(super) fn has_candidates(bytes: &[u8]) -> bool {
     memmem::find(bytes, OPEN).is_some()
 }
 
+/// The annotation that makes AVP read bare `<KEY>` placeholders in its object.
+const PATH_ANNOTATION: &[u8] = b"avp.kubernetes.io/path";
+
 pub(super) fn scan(bytes: &[u8], avp_type: &Result<Option<AvpType>, String>) -> Vec<Candidate> {
     let mut found = Vec::new();
+    // Bare `<KEY>` placeholders count only inside an object with the annotation, which a scan
+    // of text cannot tell from `<b>` in a description: the annotation itself is refused, so no
+    // placeholder is left in place unread.
+    for at in memmem::find_iter(bytes, PATH_ANNOTATION) {
+        found.push(fault(
+            Syntax::Avp,
+            Span::new(at, at + PATH_ANNOTATION.len()),
+            ReferenceFault::NotExpressible(
+                "the avp.kubernetes.io/path annotation: its bare <KEY> placeholders are not read (write each as <path:PATH#KEY>)".to_owned(),
+            ),
+        ));
+    }
     let mut resume = 0;
     for start in memmem::find_iter(bytes, OPEN) {
         if start < resume {
@@ -231,5 +246,12 @@ mod tests {
         );
         assert!(read("<path:secret/data/app#pw>", None)[0].contains("no AVP_TYPE"));
         assert!(read("<b>bold</b> <placeholder> text", vault).is_empty());
+        assert!(
+            read(
+                "  annotations:\n    avp.kubernetes.io/path: secret/data/app\n",
+                vault
+            )[0]
+            .contains("bare <KEY> placeholders are not read")
+        );
     }
 }
