@@ -167,6 +167,9 @@ rules! {
     REFERENCE_NOT_EXPRESSIBLE = "SM045" "reference-not-expressible" Error,
         "(with --syntax avp or vals) A reference secretmask cannot read exactly: a modifier, an AWS secret named without its ARN, a version of an AWS secret, a nested fragment, a whole Vault secret, or a parameter that chooses an address or credentials",
         "write the reference without it (an ARN for a name; the address and credentials in your own configuration), or keep that reference with its own tool";
+    UNREAD_REFERENCE = "SM046" "unread-reference" Warning,
+        "An argocd-vault-plugin placeholder or a vals reference in a run that does not read that syntax: render leaves it as text",
+        "read it with --syntax (or `syntax:` in the configuration), or write it as a mask with `secretmask migrate`";
 }
 
 /// The offline rules on one file's bytes. A file without `workato:` in any form costs a
@@ -183,6 +186,33 @@ pub fn check_all(bytes: &[u8]) -> (Vec<Finding>, Vec<crate::mask::Mask>) {
 
 /// [`check_all`], reading the references of `syntaxes` as masks.
 pub fn check_all_in(
+    bytes: &[u8],
+    syntaxes: &crate::syntax::Syntaxes,
+) -> (Vec<Finding>, Vec<crate::mask::Mask>) {
+    let unread: Vec<Finding> = syntaxes
+        .unread(bytes)
+        .into_iter()
+        .map(|(syntax, span)| Finding {
+            rule: UNREAD_REFERENCE,
+            span,
+            message: format!(
+                "{}, which this run does not read (no --syntax {syntax}): render leaves it as text",
+                match syntax {
+                    crate::syntax::Syntax::Avp => "an argocd-vault-plugin placeholder",
+                    _ => "a vals reference",
+                }
+            ),
+        })
+        .collect();
+    let (mut findings, masks) = check_read(bytes, syntaxes);
+    if !unread.is_empty() {
+        findings.extend(unread);
+        findings.sort_by_key(|f| f.span.start);
+    }
+    (findings, masks)
+}
+
+fn check_read(
     bytes: &[u8],
     syntaxes: &crate::syntax::Syntaxes,
 ) -> (Vec<Finding>, Vec<crate::mask::Mask>) {

@@ -13,7 +13,7 @@ use crate::source::Span;
 const OPEN: &[u8] = b"<path:";
 
 pub(super) fn has_candidates(bytes: &[u8]) -> bool {
-    memmem::find(bytes, OPEN).is_some()
+    memmem::find(bytes, OPEN).is_some() || memmem::find(bytes, PATH_ANNOTATION).is_some()
 }
 
 /// The annotation that makes AVP read bare `<KEY>` placeholders in its object.

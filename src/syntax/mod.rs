@@ -125,6 +125,24 @@ impl Syntaxes {
         found
     }
 
+    /// Where `bytes` holds a reference of a syntax this run does not read: text render leaves
+    /// as it is, which a user moving from another tool most likely meant as a secret.
+    pub fn unread(&self, bytes: &[u8]) -> Vec<(Syntax, Span)> {
+        let mut found = Vec::new();
+        if !self.avp && avp::has_candidates(bytes) {
+            found.extend(
+                avp::scan(bytes, &Ok(None))
+                    .iter()
+                    .map(|c| (Syntax::Avp, whole(c))),
+            );
+        }
+        if !self.vals && vals::has_candidates(bytes) {
+            found.extend(vals::scan(bytes).iter().map(|c| (Syntax::Vals, whole(c))));
+        }
+        found.sort_by_key(|(_, span)| span.start);
+        found
+    }
+
     /// The references of AVP and vals only.
     pub fn scan_foreign(&self, bytes: &[u8]) -> Vec<Candidate> {
         let mut found = Vec::new();
