@@ -151,7 +151,7 @@ impl ReferenceFault {
             Self::ValsBackend { backend, meant: None } => format!(
                 "vals backend `{backend}` is not a store secretmask reads: awssecrets, vault or azurekeyvault"
             ),
-            Self::ValsVaultDataSegment => "vals adds Vault KV v2's `data/` itself: leave it out of the path (ref+vault://<mount>/<path>)".to_owned(),
+            Self::ValsVaultDataSegment => "vals adds Vault KV v2's `data/` itself: leave it out of the path (MOUNT/PATH after vault://)".to_owned(),
             Self::ValsParameter(name) => format!("`{name}` is not a parameter of this vals backend"),
             Self::NotExpressible(what) => {
                 let reference = match syntax {

@@ -200,9 +200,9 @@ fn parse_size(text: &str) -> Result<u64, String> {
 /// Which reference syntaxes are read as masks: shared by every command that reads masks.
 #[derive(clap::Args)]
 struct SyntaxArgs {
-    /// Also read these syntaxes as masks, comma-separated: workato (secretmask's own), avp
-    /// (argocd-vault-plugin's <path:…#key>), vals (ref+vault://…#/key) [default: the
-    /// configuration's `syntax:`, else workato]
+    /// Read these syntaxes as masks, comma-separated: workato (secretmask's own), avp
+    /// (argocd-vault-plugin's path placeholders), vals (vals' and helmfile's references)
+    /// [default: the configuration's `syntax:`, else workato]
     #[arg(long, value_enum, value_name = "SYNTAX", value_delimiter = ',')]
     syntax: Option<Vec<secretmask::syntax::Syntax>>,
     /// argocd-vault-plugin's backend for <path:…> placeholders [default: ARGOCD_ENV_AVP_TYPE

@@ -156,14 +156,14 @@ rules! {
         "(online) The secret has not changed for longer than `lint.max_age` (off unless set): it is due for rotation",
         "rotate the secret, or raise `lint.max_age`";
     INVALID_AVP_PLACEHOLDER = "SM042" "invalid-avp-placeholder" Error,
-        "(with --syntax avp) An argocd-vault-plugin placeholder that is not <path:PATH#KEY[#VERSION]>, not closed on its line, or a Vault path without KV v2's `data/` segment",
-        "write <path:PATH#KEY>; for Vault, PATH is the KV v2 API path, <mount>/data/<path>";
+        "(with --syntax avp) An argocd-vault-plugin placeholder that is not `path:PATH#KEY[#VERSION]` in angle brackets, not closed on its line, or a Vault path without KV v2's `data/` segment",
+        "write `path:PATH#KEY` in angle brackets; for Vault, PATH is the KV v2 API path, <mount>/data/<path>";
     AVP_TYPE_MISSING = "SM043" "avp-type-missing" Error,
         "(with --syntax avp) argocd-vault-plugin placeholders, and no AVP_TYPE (or ARGOCD_ENV_AVP_TYPE, --avp-type) naming a store secretmask reads",
         "set AVP_TYPE to vault, awssecretsmanager or azurekeyvault, as argocd-vault-plugin reads it";
     INVALID_VALS_REFERENCE = "SM044" "invalid-vals-reference" Error,
         "(with --syntax vals) A vals reference with an unknown backend or parameter, a fragment without `/`, or a Vault path holding KV v2's `data/`",
-        "write ref+awssecrets://<ARN>#/key, ref+vault://<mount>/<path>#/key or ref+azurekeyvault://<vault>/<secret>";
+        "write `ref+` and then awssecrets://ARN#/key, vault://MOUNT/PATH#/key or azurekeyvault://VAULT/SECRET";
     REFERENCE_NOT_EXPRESSIBLE = "SM045" "reference-not-expressible" Error,
         "(with --syntax avp or vals) A reference secretmask cannot read exactly: a modifier, an AWS secret named without its ARN, a version of an AWS secret, a nested fragment, a whole Vault secret, or a parameter that chooses an address or credentials",
         "write the reference without it (an ARN for a name; the address and credentials in your own configuration), or keep that reference with its own tool";

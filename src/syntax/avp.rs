@@ -29,7 +29,7 @@ pub(super) fn scan(bytes: &[u8], avp_type: &Result<Option<AvpType>, String>) -> 
             Syntax::Avp,
             Span::new(at, at + PATH_ANNOTATION.len()),
             ReferenceFault::NotExpressible(
-                "the avp.kubernetes.io/path annotation: its bare <KEY> placeholders are not read (write each as <path:PATH#KEY>)".to_owned(),
+                "the avp.kubernetes.io/path annotation: its bare <KEY> placeholders are not read (write each as a `path:PATH#KEY` placeholder)".to_owned(),
             ),
         ));
     }
@@ -76,7 +76,7 @@ fn placeholder(inner: &[u8], span: Span, avp_type: &Result<Option<AvpType>, Stri
     let (path, key, version) = match fields.as_slice() {
         [path, key] => (*path, *key, None),
         [path, key, version] => (*path, *key, Some(*version)),
-        [_] => return shape("has no `#KEY` (write <path:PATH#KEY>)"),
+        [_] => return shape("has no `#KEY` (write `path:PATH#KEY` in angle brackets)"),
         _ => return shape("has more than PATH#KEY#VERSION"),
     };
     if path.is_empty() {
