@@ -233,10 +233,12 @@ fn decode(
     // Line breaks in a folded or literal value are not part of the base64 (the API server's
     // decoder skips them too).
     let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
-        .ok()?;
-    let decoded = String::from_utf8(bytes).ok()?;
+    let decoded = match base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
+        Ok(bytes) => String::from_utf8(bytes).ok()?,
+        // argocd-vault-plugin's `<path:…#key | base64encode>` as the whole value: the base64 of
+        // its placeholder, as far as rendering goes.
+        Err(_) => syntaxes.avp_base64encoded(value)?,
+    };
     // `workato:` after an opener: a mask or a near miss of one.
     let candidates = syntaxes.scan(decoded.as_bytes());
     let (nested, hidden) = nested_in(&decoded, syntaxes);

@@ -313,3 +313,69 @@ fn migrate_names_what_has_no_native_form_and_writes_nothing() {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("[SM043]"));
 }
+
+#[test]
+fn base64encode_is_read_as_the_whole_value_of_a_secrets_data_and_refused_elsewhere() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("secrets.yaml"),
+        format!("secret/app:\n  pw: \"{CANARY}: 1\"\n"),
+    )
+    .unwrap();
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  password: <path:secret/data/app#pw | base64encode>\n";
+    std::fs::write(dir.path().join("secret.yaml"), secret).unwrap();
+    let render = |file: &str, syntax: &[&str]| {
+        secretmask()
+            .current_dir(dir.path())
+            .args([
+                "render",
+                file,
+                "--secrets-file",
+                "secrets.yaml",
+                "--avp-type",
+                "vault",
+            ])
+            .args(syntax)
+            .output()
+            .unwrap()
+    };
+    let rendered = stdout(&render("secret.yaml", &["--syntax", "avp"]));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{CANARY}: 1"));
+    assert_eq!(
+        rendered,
+        secret.replace("<path:secret/data/app#pw | base64encode>", &encoded)
+    );
+    // Migrated, it is a base64 mask in data, which renders to the same bytes natively.
+    let migrate = secretmask()
+        .current_dir(dir.path())
+        .args([
+            "migrate",
+            "--from",
+            "avp",
+            "--avp-type",
+            "vault",
+            "secret.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert!(migrate.status.success(), "{migrate:?}");
+    let migrated = std::fs::read_to_string(dir.path().join("secret.yaml")).unwrap();
+    let mask = base64::engine::general_purpose::STANDARD.encode("<<workato:vault:pw:secret/app>>");
+    assert!(
+        migrated.contains(&format!("  password: {mask}\n")),
+        "{migrated}"
+    );
+    assert_eq!(stdout(&render("secret.yaml", &[])), rendered);
+    // In a ConfigMap the modifier has no native form.
+    std::fs::write(
+        dir.path().join("config.yaml"),
+        "kind: ConfigMap\ndata:\n  password: <path:secret/data/app#pw | base64encode>\n",
+    )
+    .unwrap();
+    let refused = render("config.yaml", &["--syntax", "avp"]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(refused.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("config.yaml:3:13: error: an argocd-vault-plugin placeholder secretmask cannot read exactly: the modifier `base64encode`"), "{stderr}");
+}

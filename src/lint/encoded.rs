@@ -7,13 +7,22 @@ use crate::encoded::Encoded;
 use crate::kubernetes;
 use crate::mask::{Mask, SecretRef};
 
+/// What the encoded and data masks of one file come to.
+pub(super) struct Checked {
+    pub findings: Vec<Finding>,
+    /// The well-formed masks inside Secret `data`, each placed at its value.
+    pub masks: Vec<Mask>,
+    /// The data values holding masks: what the plain scan saw inside one is the value's.
+    pub values: Vec<crate::source::Span>,
+}
+
 /// The findings for `found` (the encoded masks of `bytes`), and the well-formed masks inside
 /// Secret `data`, each placed at its value, for online lint.
 pub(super) fn check(
     bytes: &[u8],
     found: Vec<Encoded>,
     syntaxes: &crate::syntax::Syntaxes,
-) -> (Vec<Finding>, Vec<Mask>) {
+) -> Checked {
     let (data, outside) = kubernetes::split(bytes, found, syntaxes);
     let mut findings = Vec::new();
     let mut masks = Vec::new();
@@ -66,5 +75,9 @@ pub(super) fn check(
             hit.encoding.describe()
         ),
     }));
-    (findings, masks)
+    Checked {
+        findings,
+        masks,
+        values: data.iter().map(|value| value.span).collect(),
+    }
 }

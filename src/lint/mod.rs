@@ -230,9 +230,19 @@ fn check_read(
     let mut findings = check_candidates(&candidates);
     let mut masks: Vec<crate::mask::Mask> = candidates.into_iter().filter_map(Result::ok).collect();
     if !found.is_empty() || data {
-        let (more, inner) = encoded::check(bytes, found, syntaxes);
-        findings.extend(more);
-        masks.extend(inner);
+        let checked = encoded::check(bytes, found, syntaxes);
+        // A data value's masks are its own (an AVP placeholder with `| base64encode` is also
+        // seen, refused, by the plain scan).
+        let inside = |span: crate::source::Span| {
+            checked
+                .values
+                .iter()
+                .any(|v| v.start <= span.start && span.end <= v.end)
+        };
+        findings.retain(|f| !inside(f.span));
+        masks.retain(|m| !inside(m.span));
+        findings.extend(checked.findings);
+        masks.extend(checked.masks);
         findings.sort_by_key(|f| f.span.start);
     }
     (findings, masks)

@@ -61,6 +61,15 @@ pub(super) fn scan(bytes: &[u8], avp_type: &Result<Option<AvpType>, String>) -> 
     found
 }
 
+/// `value` without its modifier when it is one placeholder with `| base64encode` alone: in a
+/// Secret's `data` that is a base64 mask, which render decodes, resolves and encodes again.
+pub(super) fn base64encoded(value: &str) -> Option<String> {
+    let inner = value.trim().strip_prefix("<path:")?.strip_suffix('>')?;
+    let (reference, modifier) = inner.split_once('|')?;
+    (modifier.trim() == "base64encode" && !reference.contains('>'))
+        .then(|| format!("<path:{}>", reference.trim()))
+}
+
 /// The text between `<path:` and `>`.
 fn placeholder(inner: &[u8], span: Span, avp_type: &Result<Option<AvpType>, String>) -> Candidate {
     let shape = |what| fault(Syntax::Avp, span, ReferenceFault::AvpShape(what));
@@ -87,6 +96,15 @@ fn placeholder(inner: &[u8], span: Span, avp_type: &Result<Option<AvpType>, Stri
     }
     if version.is_some_and(str::is_empty) {
         return shape("has an empty version");
+    }
+    if modifiers == ["base64encode"] {
+        return fault(
+            Syntax::Avp,
+            span,
+            ReferenceFault::NotExpressible(
+                "the modifier `base64encode` other than as the whole value of a Secret's `data` (there it is read as a base64 mask)".to_owned(),
+            ),
+        );
     }
     if !modifiers.is_empty() {
         let names: Vec<String> = modifiers.iter().map(|m| format!("`{m}`")).collect();

@@ -143,6 +143,12 @@ impl Syntaxes {
         found
     }
 
+    /// For a Secret's `data` value that is one AVP placeholder with `| base64encode`, the
+    /// placeholder without it: the value then reads as the base64 of that placeholder.
+    pub fn avp_base64encoded(&self, value: &str) -> Option<String> {
+        self.avp.then(|| avp::base64encoded(value)).flatten()
+    }
+
     /// The references of AVP and vals only.
     pub fn scan_foreign(&self, bytes: &[u8]) -> Vec<Candidate> {
         let mut found = Vec::new();
