@@ -507,6 +507,7 @@ fn a_watch_restarts_the_command_with_each_new_value() {
             script,
         ])
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let read = || std::fs::read_to_string(&seen).unwrap_or_default();
@@ -519,6 +520,10 @@ fn a_watch_restarts_the_command_with_each_new_value() {
         base64::engine::general_purpose::STANDARD.encode(format!("{v}\n"))
     };
     assert_eq!(wait_for(1), format!("{}\n", b64(PASSWORD)));
+    // A check that fails (the secrets file is broken): said once, the command keeps running.
+    std::fs::write(&secrets, "kv/app/db: [\n").unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(read(), format!("{}\n", b64(PASSWORD)));
     // A refresh that fails (the key is gone): the command keeps running.
     std::fs::write(&secrets, "kv/app/db:\n  user: u\n").unwrap();
     std::thread::sleep(Duration::from_millis(2500));
@@ -542,6 +547,22 @@ fn a_watch_restarts_the_command_with_each_new_value() {
     let mut out = String::new();
     std::io::Read::read_to_string(watch.stdout.as_mut().unwrap(), &mut out).unwrap();
     assert_eq!(out, "value: <redacted>\nvalue: <redacted>\n");
+    let mut err = String::new();
+    std::io::Read::read_to_string(watch.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(
+        err.matches("warning: cannot check secret `kv/app/db` for a new version")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: 1 secret changed, but the new values do not all resolve"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(PASSWORD) && !err.contains("rotated-value"),
+        "{err}"
+    );
 }
 
 /// `run --watch --reload-signal HUP`: on a change the command gets the signal and keeps

@@ -135,3 +135,73 @@ fn a_watch_needs_files_to_replace() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// Rotations between two checks give one re-render (the check compares the versions it sees,
+/// so the ones in between never count), and `--splay` moves each check by a random delay up to
+/// its value after the interval. The checks are seen in the debug log, as they happen.
+#[test]
+fn rotations_between_two_checks_give_one_render_and_splay_spreads_the_checks() {
+    use std::io::BufRead;
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = dir.path().join("secrets.yaml");
+    let output = dir.path().join("app.txt");
+    let changes = dir.path().join("changes.log");
+    fs::write(&secrets, "kv/app: {token: v0}\n").unwrap();
+    fs::write(
+        dir.path().join("app.txt.tpl"),
+        "token={{workato:vault:token:kv/app}}\n",
+    )
+    .unwrap();
+    let mut watch = Killed(
+        secretmask_process()
+            .current_dir(dir.path())
+            .env("RUST_LOG", "secretmask=debug")
+            .args(["render", "app.txt.tpl", "-o", "app.txt"])
+            .args(["--secrets-file", "secrets.yaml", "--watch"])
+            .args(["--interval", "1s", "--splay", "1s"])
+            .args(["--on-change", "echo changed >> changes.log"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let checks: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let stderr = watch.0.stderr.take().unwrap();
+    let seen = checks.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("watch: checked 1 secret") {
+                seen.lock().unwrap().push(Instant::now());
+            }
+        }
+    });
+    let count = || checks.lock().unwrap().len();
+    assert!(eventually(Duration::from_secs(10), || count() >= 1));
+    // Right after a check: three rotations, far less than the interval apart.
+    let after = count();
+    assert!(eventually(Duration::from_secs(5), || count() > after));
+    for value in ["v1", "v2", "v3"] {
+        fs::write(&secrets, format!("kv/app: {{token: {value}}}\n")).unwrap();
+    }
+    assert!(eventually(Duration::from_secs(6), || read(&output) == "token=v3\n"));
+    // Two more checks: nothing more to render.
+    let now = count();
+    assert!(eventually(Duration::from_secs(8), || count() >= now + 2));
+    assert_eq!(read(&changes), "changed\n");
+    // Each gap is the interval and a splay below 1 s, and the splays differ.
+    let times = checks.lock().unwrap().clone();
+    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.len() >= 3, "{gaps:?}");
+    for gap in &gaps {
+        assert!(
+            *gap >= Duration::from_millis(950) && *gap < Duration::from_millis(2300),
+            "{gaps:?}"
+        );
+    }
+    let (least, most) = (gaps.iter().min().unwrap(), gaps.iter().max().unwrap());
+    assert!(*most - *least > Duration::from_millis(20), "{gaps:?}");
+}

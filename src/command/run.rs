@@ -466,6 +466,7 @@ fn supervise_watching(
             status
         };
         let mut next_check = Instant::now() + watch.interval;
+        let mut unchecked = std::collections::HashMap::new();
         loop {
             if has_exited(pid)? {
                 break 'run reap(child, pumps);
@@ -476,6 +477,7 @@ fn supervise_watching(
             }
             next_check = Instant::now() + watch.interval;
             let now = runtime.block_on(resolver.fingerprints(&secrets));
+            super::watch::report_unchecked(&now, &mut unchecked);
             let changed = super::watch::changed(&secrets, &now, &known);
             if changed.is_empty() {
                 continue;
@@ -483,18 +485,21 @@ fn supervise_watching(
             let refreshed = runtime.block_on(futures::future::join_all(
                 changed.iter().map(|s| resolver.refresh(s)),
             ));
-            let again = if refreshed.iter().all(Result::is_ok) {
-                runtime
-                    .block_on(environment::resolve(sources, resolver))
-                    .ok()
-            } else {
-                None
-            };
-            let Some(again) = again else {
-                tracing::warn!(
-                    "run --watch: {} changed, but the new values could not all be resolved; the command keeps running with its environment",
+            if let Some((secret, error)) = changed
+                .iter()
+                .zip(&refreshed)
+                .find_map(|(s, r)| r.as_ref().err().map(|e| (s, e)))
+            {
+                super::watch::warn(&format!(
+                    "secret `{secret}` changed but could not be read again: {error}; the command keeps running with the values it has, and the watch goes on"
+                ));
+                continue;
+            }
+            let Ok(again) = runtime.block_on(environment::resolve(sources, resolver)) else {
+                super::watch::warn(&format!(
+                    "{} changed, but the new values do not all resolve (run the command's masks through `secretmask lint --online` to see which); the command keeps running with the values it has, and the watch goes on",
                     crate::diagnostic::plural(changed.len(), "secret")
-                );
+                ));
                 continue;
             };
             known = now;

@@ -82,6 +82,7 @@ pub(super) fn run(
     loop {
         std::thread::sleep(watch.interval + splay(watch.splay));
         let now = runtime.block_on(resolver.fingerprints(&secrets));
+        tracing::debug!("watch: checked {}", plural(secrets.len(), "secret"));
         report_unchecked(&now, &mut unchecked);
         let changed = changed(&secrets, &now, &known);
         if changed.is_empty() {
@@ -146,7 +147,7 @@ pub(super) fn changed<'a>(
 }
 
 /// Says once per secret (until it answers again) that its check failed.
-fn report_unchecked(now: &Fingerprints, unchecked: &mut HashMap<SecretRef, String>) {
+pub(super) fn report_unchecked(now: &Fingerprints, unchecked: &mut HashMap<SecretRef, String>) {
     for (secret, answer) in now {
         match answer {
             Ok(_) => {
@@ -167,7 +168,7 @@ fn report_unchecked(now: &Fingerprints, unchecked: &mut HashMap<SecretRef, Strin
     }
 }
 
-fn warn(message: &str) {
+pub(super) fn warn(message: &str) {
     let _ = diagnostic::write_message(&mut anstream::stderr().lock(), Severity::Warning, message);
 }
 
