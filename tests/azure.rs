@@ -1005,6 +1005,50 @@ fn an_expiry_within_the_window_warns_and_inventory_lists_properties() {
     assert_eq!(metadata["current_version"].as_str().map(str::len), Some(32));
 }
 
+/// A mask that pins a Key Vault version behind the current one is a warning (it keeps reading
+/// the old value after a rotation); pinning the current one is not.
+#[test]
+fn a_pin_behind_the_current_key_vault_version_is_a_warning() {
+    let kv = KeyVault::start(CLIENT_SECRET);
+    let old = kv.set("api", Version::new(&format!("{CANARY}-1")));
+    let current = kv.set("api", Version::new(&format!("{CANARY}-2")));
+    let dir = project(&kv, "client-secret", "");
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!(
+            "old: <<workato:akv::{}/{old}>>\ncurrent: <<workato:akv::{}/{current}>>\n",
+            id("api"),
+            id("api")
+        ),
+    )
+    .unwrap();
+    let output = cli(
+        &kv,
+        dir.path(),
+        &["lint", "app.yaml", "--online", "--format", "json"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_clean("stdout", &output.stdout);
+    assert_clean("stderr", &output.stderr);
+    assert_eq!(findings(&output.stdout), ["1:pinned-version-not-current"]);
+    let finding: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        finding["message"],
+        format!(
+            "the mask pins version {old} of secret `{}`, whose current version is {current}",
+            id("api")
+        )
+    );
+}
+
 /// `render --watch` on Key Vault: a new version of a secret is rendered within two intervals,
 /// and only then is the output replaced.
 #[test]

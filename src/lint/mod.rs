@@ -150,8 +150,8 @@ rules! {
         "(online) The Key Vault secret expires (`exp`) within `lint.expires_within` (default 30 days): the next render after that fails",
         "rotate the secret and set a new expiry (`az keyvault secret set-attributes --expires`), or set `lint.expires_within`";
     PINNED_VERSION_NOT_CURRENT = "SM040" "pinned-version-not-current" Warning,
-        "(online) The mask pins a Vault version that is no longer the current one: it keeps reading the old value after a rotation",
-        "drop `?version=N` to read the current version, or pin the current one";
+        "(online) The mask pins a Vault or Key Vault version that is no longer the current one: it keeps reading the old value after a rotation",
+        "drop the version (`?version=N`, a Key Vault id's last segment) to read the current one, or pin the current one";
     SECRET_NOT_CHANGED = "SM041" "secret-not-changed" Warning,
         "(online) The secret has not changed for longer than `lint.max_age` (off unless set): it is due for rotation",
         "rotate the secret, or raise `lint.max_age`";

@@ -244,16 +244,22 @@ fn drift_findings(mask: &Mask, metadata: &Metadata, drift: &Drift) -> Vec<Findin
             format!("secret `{}` expires on {text}", mask.secret),
         ));
     }
-    if let (SecretRef::Vault(path), Some(current)) = (&*mask.secret, &details.current_version)
-        && let Some(pinned) = path.version
-        && pinned.to_string() != *current
+    let pinned = match &*mask.secret {
+        SecretRef::Vault(path) => path.version.map(|v| (v.to_string(), path.path.clone())),
+        SecretRef::Azure(id) => id
+            .version
+            .clone()
+            .map(|v| (v, id.latest().as_str().to_owned())),
+        SecretRef::Aws(_) => None,
+    };
+    if let (Some((pinned, secret)), Some(current)) = (pinned, &details.current_version)
+        && pinned != *current
         && metadata.is_live()
     {
         findings.push(finding(
             PINNED_VERSION_NOT_CURRENT,
             format!(
-                "the mask pins version {pinned} of secret `{}`, whose current version is {current}",
-                path.path
+                "the mask pins version {pinned} of secret `{secret}`, whose current version is {current}"
             ),
         ));
     }

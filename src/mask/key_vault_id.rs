@@ -137,6 +137,18 @@ impl KeyVaultId {
     pub fn vault_url(&self) -> String {
         format!("https://{}.{}", self.vault, self.cloud.vault_suffix())
     }
+
+    /// The same secret without a version: its latest.
+    pub fn latest(&self) -> Self {
+        let unversioned = format!("{}/secrets/{}", self.vault_url(), self.name);
+        Self {
+            text: unversioned,
+            vault: self.vault.clone(),
+            cloud: self.cloud,
+            name: self.name.clone(),
+            version: None,
+        }
+    }
 }
 
 fn host_error(text: &str, host: &str) -> LocatorError {

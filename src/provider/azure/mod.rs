@@ -410,7 +410,16 @@ impl Provider for AzureProvider {
         Box::pin(async move {
             match secret {
                 SecretRef::Azure(id) => {
-                    let (metadata, value) = self.read(id).await?;
+                    let (mut metadata, value) = self.read(id).await?;
+                    // A pinned version's current one is the unversioned secret's: one more
+                    // read, so lint can tell a pin behind a rotation (its value is dropped).
+                    if id.version.is_some() {
+                        metadata.details.current_version = self
+                            .read(&id.latest())
+                            .await
+                            .ok()
+                            .and_then(|(current, _)| current.details.current_version);
+                    }
                     Ok(Described {
                         metadata,
                         value: Some(Arc::new(value)),
