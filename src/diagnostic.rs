@@ -13,6 +13,7 @@ use crate::lint::RULES;
 
 /// Output formats of `lint`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     /// Colored, with the source line and a caret (annotate-snippets).
     Human,

@@ -273,8 +273,8 @@ struct RenderArgs {
     #[arg(long)]
     check: bool,
     /// Escape values for their quoting context, or insert them as they are
-    #[arg(long, value_enum, default_value_t = EscapeArg::Auto)]
-    escape: EscapeArg,
+    #[arg(long, value_enum, default_value_t = Escape::Auto)]
+    escape: Escape,
     /// The output format, instead of the one the output's name says
     #[arg(long = "as", value_enum, value_name = "FORMAT")]
     format: Option<render::Format>,
@@ -333,12 +333,6 @@ fn parse_splay(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{text}` is not a duration such as 30s or 2m"))
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum EscapeArg {
-    Auto,
-    None,
-}
-
 fn parse_mode(text: &str) -> Result<u32, String> {
     let octal = u32::from_str_radix(text, 8).ok();
     secretmask::config::Mode::parse(text)
@@ -357,8 +351,8 @@ struct LintArgs {
     #[arg(value_name = "PATH")]
     paths: Vec<String>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
-    format: FormatArg,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
     /// Fail (exit 1) on warnings too
     #[arg(long)]
     deny_warnings: bool,
@@ -389,8 +383,8 @@ struct InventoryArgs {
     #[arg(value_name = "PATH")]
     paths: Vec<String>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = InventoryFormatArg::Text)]
-    format: InventoryFormatArg,
+    #[arg(long, value_enum, default_value_t = secretmask::InventoryFormat::Text)]
+    format: secretmask::InventoryFormat,
     /// Only the references to this secret (repeatable): an ARN (partial or full), a Vault path
     /// or a Key Vault identifier, with or without a version
     #[arg(long = "secret", value_name = "LOCATOR")]
@@ -428,16 +422,6 @@ struct MigrateArgs {
     /// The most one file may hold, as 256M, 64K or bytes
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
     max_file_size: u64,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum InventoryFormatArg {
-    /// A table per secret
-    Text,
-    /// One JSON document (schema in the README)
-    Json,
-    /// A header and one row per reference
-    Csv,
 }
 
 #[derive(clap::Args)]
@@ -517,28 +501,6 @@ enum ProfileArg {
     Apono,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum FormatArg {
-    Human,
-    Json,
-    Sarif,
-    Github,
-    /// GitLab's Code Quality report
-    Gitlab,
-}
-
-impl From<FormatArg> for Format {
-    fn from(format: FormatArg) -> Self {
-        match format {
-            FormatArg::Human => Self::Human,
-            FormatArg::Json => Self::Json,
-            FormatArg::Sarif => Self::Sarif,
-            FormatArg::Github => Self::Github,
-            FormatArg::Gitlab => Self::Gitlab,
-        }
-    }
-}
-
 fn main() {
     // By the convention (bixense.com/clicolors), only a CLICOLOR_FORCE other than `0` forces
     // colour; anstream takes any value. Still one thread here, so the environment is ours.
@@ -558,7 +520,7 @@ fn main() {
         Commands::Lint(args) if args.list_rules => Command::ListRules,
         Commands::Lint(args) => Command::Lint(LintOptions {
             inputs: args.paths.iter().map(|p| Input::from_arg(p)).collect(),
-            format: args.format.into(),
+            format: args.format,
             deny_warnings: args.deny_warnings,
             stdin_name: args.stdin_filename,
             online: args.online.then(|| OnlineOptions {
@@ -573,10 +535,7 @@ fn main() {
             output: args.output,
             out_dir: args.out_dir,
             check: args.check,
-            escape: match args.escape {
-                EscapeArg::Auto => Escape::Auto,
-                EscapeArg::None => Escape::None,
-            },
+            escape: args.escape,
             format: args.format,
             mode: args.mode,
             store: args.store.into(),
@@ -614,11 +573,7 @@ fn main() {
         }),
         Commands::Inventory(args) => Command::Inventory(secretmask::InventoryOptions {
             inputs: args.paths.iter().map(|p| Input::from_arg(p)).collect(),
-            format: match args.format {
-                InventoryFormatArg::Text => secretmask::InventoryFormat::Text,
-                InventoryFormatArg::Json => secretmask::InventoryFormat::Json,
-                InventoryFormatArg::Csv => secretmask::InventoryFormat::Csv,
-            },
+            format: args.format,
             secrets: args.secrets,
             online: args.online.then(|| args.store.into()),
             stdin_name: args.stdin_filename,

@@ -22,6 +22,7 @@ const SCHEMA_VERSION: u32 = 1;
 
 /// How `inventory` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum InventoryFormat {
     /// A readable table per secret.
     Text,

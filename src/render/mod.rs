@@ -23,6 +23,7 @@ impl Format {
 
 /// `--escape`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Escape {
     /// Escaped for the mask's quoting context, and checked.
     Auto,
