@@ -183,14 +183,7 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
         .collect()
 }
 
-/// `1 error`, `2 errors`.
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
+pub use crate::finding::plural;
 
 /// One JSON object per line, with exactly these keys.
 pub struct Json;

@@ -116,3 +116,12 @@ impl Diagnostic {
         self.rule.severity
     }
 }
+
+/// `1 error`, `2 errors`: counts in messages, for every layer that words one.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

@@ -121,7 +121,7 @@ pub(crate) fn masked_data(stream: &[u8], syntaxes: &Syntaxes) -> Vec<DataValue> 
     let mut found = Vec::new();
     // Each open collection, innermost last.
     let mut open: Vec<Collection> = Vec::new();
-    for event in crate::render::format::yaml::parser(text) {
+    for event in crate::source::yaml_parser(text) {
         let Ok((event, span)) = event else {
             return found;
         };

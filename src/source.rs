@@ -151,6 +151,22 @@ pub fn yaml_error_position(error: &serde_saphyr::Error) -> (u64, u64) {
         .map_or((0, 0), |at| (at.line(), at.column()))
 }
 
+/// YAML collections nest this deep at most, block or flow: PyYAML and the Go and Java readers
+/// take far deeper documents than the parser's default of 255, and its events are read without
+/// recursion, so only memory bounds it.
+pub(crate) const YAML_NESTING_LIMIT: usize = 4096;
+
+/// The YAML event parser over `text`, with [`YAML_NESTING_LIMIT`]: render's YAML format and
+/// `kubernetes` read a stream with it.
+pub(crate) fn yaml_parser(
+    text: &str,
+) -> serde_saphyr::granit_parser::Parser<'_, serde_saphyr::granit_parser::StrInput<'_>> {
+    let mut options = serde_saphyr::granit_parser::Options::default();
+    options.block_nesting_limit = YAML_NESTING_LIMIT;
+    options.flow_nesting_limit = YAML_NESTING_LIMIT;
+    serde_saphyr::granit_parser::Parser::new_from_str_with_options(text, options)
+}
+
 /// Whether a YAML event is a node (a scalar, an alias or the start of a collection): in a
 /// mapping, nodes alternate key and value.
 pub(crate) fn is_yaml_node(event: &serde_saphyr::granit_parser::Event<'_>) -> bool {

@@ -126,7 +126,7 @@ fn failures(list: &[Failure]) -> String {
         .collect();
     format!(
         "{} failed: {}",
-        crate::diagnostic::plural(list.len(), "mask"),
+        crate::finding::plural(list.len(), "mask"),
         each.join("; ")
     )
 }

@@ -8,7 +8,7 @@ pub(crate) mod schema;
 use std::borrow::Cow;
 use std::fmt::Write;
 
-use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+use serde_saphyr::granit_parser::{Event, ScalarStyle, StructureStyle};
 
 use super::chars::{LINE_BREAKS, printable};
 use super::{Mismatch, Placed, Slot, Syntax, TemplateSyntax, placeholder, substitute, within};
@@ -111,18 +111,7 @@ impl Nest {
     }
 }
 
-/// Collections nest this deep at most, block or flow: PyYAML and the Go and Java readers take
-/// far deeper documents than the parser's default of 255, and its events are read without
-/// recursion, so only memory bounds it.
-pub(crate) const NESTING_LIMIT: usize = 4096;
-
-/// The event parser over `text`, with [`NESTING_LIMIT`].
-pub(crate) fn parser(text: &str) -> Parser<'_, serde_saphyr::granit_parser::StrInput<'_>> {
-    let mut options = serde_saphyr::granit_parser::Options::default();
-    options.block_nesting_limit = NESTING_LIMIT;
-    options.flow_nesting_limit = NESTING_LIMIT;
-    Parser::new_from_str_with_options(text, options)
-}
+pub(crate) use crate::source::{YAML_NESTING_LIMIT as NESTING_LIMIT, yaml_parser as parser};
 
 /// What the parser said, naming the nesting limit where it was reached.
 fn syntax_message(error: &serde_saphyr::granit_parser::ScanError) -> String {
