@@ -1098,3 +1098,16 @@ fn a_watch_renders_a_new_key_vault_version() {
         std::fs::read_to_string(dir.path().join("stderr.log")).unwrap()
     );
 }
+
+/// An answer cut mid-body (the connection closes before the length it announced) is a transport
+/// error the SDK's policy retries: the render succeeds, having read the secret twice.
+#[test]
+fn an_answer_cut_mid_body_is_retried() {
+    let (kv, dir) = one_mask("client-secret");
+    kv.cut_next(1);
+    let output = cli(&kv, dir.path(), &["render", "app.env.tpl"])
+        .output()
+        .unwrap();
+    assert_rendered_user(&output, None);
+    assert_eq!(kv.reads(), 2, "{:#?}", kv.seen());
+}

@@ -111,6 +111,9 @@ struct State {
     stalled: bool,
     /// Take no token as valid: the tenant does not trust this vault's caller.
     refuse_tokens: bool,
+    /// How many of the next secret reads are cut mid-body (the connection closes after half
+    /// of the answer its `Content-Length` announced).
+    cut: usize,
 }
 
 pub struct KeyVault {
@@ -162,7 +165,9 @@ impl KeyVault {
                         };
                         let service = hyper::service::service_fn(move |request| {
                             let (state, secret) = (state.clone(), secret.clone());
-                            async move { Ok::<_, Infallible>(answer(request, &state, &secret).await) }
+                            async move {
+                                Ok::<_, Infallible>(sent(answer(request, &state, &secret).await))
+                            }
                         });
                         let _ = hyper::server::conn::http1::Builder::new()
                             .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
@@ -218,6 +223,11 @@ impl KeyVault {
     }
 
     /// From now on, take requests and never answer them.
+    /// Cuts the next `reads` secret reads mid-body, as a proxy or a dropped connection does.
+    pub fn cut_next(&self, reads: usize) {
+        self.state.lock().unwrap().cut = reads;
+    }
+
     pub fn stall(&self) {
         self.state.lock().unwrap().stalled = true;
     }
@@ -378,7 +388,7 @@ async fn answer(
     request: Request<Incoming>,
     state: &Mutex<State>,
     secret: &str,
-) -> Response<Full<Bytes>> {
+) -> (Response<Full<Bytes>>, bool) {
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let query: BTreeMap<String, String> = request
@@ -413,25 +423,60 @@ async fn answer(
     if state.lock().unwrap().stalled {
         std::future::pending::<()>().await;
     }
-    let mut state = state.lock().unwrap();
-    let response = if method == "POST" && path.ends_with("/oauth2/v2.0/token") {
-        token(&mut state, &path, &body, secret)
-    } else if method == "GET" && path == "/msi/token" {
-        managed_identity(&mut state, &query, identity_header.as_deref())
-    } else if method == "GET" && path.starts_with("/secrets/") {
-        get_secret(&state, &path, &query, &host, bearer.as_deref())
-    } else if method == "PATCH" && path.starts_with("/secrets/") {
-        update_secret(&mut state, &path, &query, &host, bearer.as_deref(), &body)
-    } else {
-        error(StatusCode::NOT_FOUND, "NotFound", "no such operation", None)
+    let (response, cut) = {
+        let mut state = state.lock().unwrap();
+        let response = if method == "POST" && path.ends_with("/oauth2/v2.0/token") {
+            token(&mut state, &path, &body, secret)
+        } else if method == "GET" && path == "/msi/token" {
+            managed_identity(&mut state, &query, identity_header.as_deref())
+        } else if method == "GET" && path.starts_with("/secrets/") {
+            get_secret(&state, &path, &query, &host, bearer.as_deref())
+        } else if method == "PATCH" && path.starts_with("/secrets/") {
+            update_secret(&mut state, &path, &query, &host, bearer.as_deref(), &body)
+        } else {
+            error(StatusCode::NOT_FOUND, "NotFound", "no such operation", None)
+        };
+        state.seen.push(Seen {
+            method: method.clone(),
+            path: path.clone(),
+            status: response.status().as_u16(),
+        });
+        let cut = method == "GET"
+            && path.starts_with("/secrets/")
+            && response.status() == StatusCode::OK
+            && state.cut > 0;
+        if cut {
+            state.cut -= 1;
+        }
+        (response, cut)
     };
-    state.seen.push(Seen {
-        method,
-        path,
-        status: response.status().as_u16(),
-    });
-    response
+    (response, cut)
 }
+
+/// The body as the client gets it: whole, or (`cut`) half of it and then a broken connection,
+/// after a `Content-Length` that announced all of it.
+fn sent((response, cut): (Response<Full<Bytes>>, bool)) -> Response<Sent> {
+    let (mut parts, body) = response.into_parts();
+    if !cut {
+        return Response::from_parts(parts, body.map_err(|never| match never {}).boxed());
+    }
+    let whole = futures::executor::block_on(body.collect())
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    parts
+        .headers
+        .insert(hyper::header::CONTENT_LENGTH, whole.len().into());
+    let frames = vec![
+        Ok(hyper::body::Frame::data(whole.slice(..whole.len() / 2))),
+        Err(std::io::Error::other("connection cut")),
+    ];
+    Response::from_parts(
+        parts,
+        http_body_util::StreamBody::new(futures::stream::iter(frames)).boxed(),
+    )
+}
+
+type Sent = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
 
 /// `POST /{tenant}/oauth2/v2.0/token`, the client-credentials grant.
 fn token(state: &mut State, path: &str, body: &[u8], secret: &str) -> Response<Full<Bytes>> {
