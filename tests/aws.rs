@@ -1316,3 +1316,89 @@ fn a_watch_checks_versions_by_metadata_and_fetches_only_what_rotated() {
     // The rotated secret once; the steady one not at all.
     assert_eq!(fetched_after, 1);
 }
+
+/// The figures of README §Reliability: 10,000 masks over 1,000 secrets through a store that is
+/// slow or cuts answers, and 50 renders at once through one that cuts every tenth answer.
+/// Measurements, not checks (the machine is shared): run by hand with
+/// `cargo test --release --test integration aws::figures -- --ignored --nocapture`.
+#[test]
+#[ignore = "measurements for the README, run by hand"]
+fn figures_under_load_and_faults() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let large = many_secrets(&moto, &moto::prefix("figures-large"), 1000, 10);
+    for fault in [
+        Fault::None,
+        Fault::Delay(200),
+        Fault::CutEvery(10),
+        Fault::CutEvery(2),
+        Fault::Throttle(52),
+    ] {
+        let name = format!("{fault:?}");
+        let proxy = Proxy::start(&endpoint, fault);
+        let started = Instant::now();
+        let output = cli(&proxy.url)
+            .args(["render", "--as", "yaml"])
+            .write_stdin(large.clone())
+            .output()
+            .unwrap();
+        assert_clean("stderr", &output.stderr);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        println!(
+            "10,000 masks, {name}: exit {:?} in {:.2} s, {} calls{}",
+            output.status.code(),
+            started.elapsed().as_secs_f64(),
+            proxy.count("BatchGetSecretValue") + proxy.count("GetSecretValue"),
+            stderr
+                .lines()
+                .last()
+                .map(|l| format!(
+                    " ({l}; first: {})",
+                    stderr.lines().next().unwrap_or_default()
+                ))
+                .unwrap_or_default()
+        );
+    }
+    let small = many_secrets(&moto, &moto::prefix("figures-small"), 20, 10);
+    for fault in [Fault::None, Fault::CutEvery(10)] {
+        let name = format!("{fault:?}");
+        let proxy = Proxy::start(&endpoint, fault);
+        let started = Instant::now();
+        let runs: Vec<_> = (0..50)
+            .map(|_| {
+                let mut child =
+                    std::process::Command::new(assert_cmd::cargo::cargo_bin!("secretmask"));
+                crate::support::test_env(&mut child);
+                child
+                    .env("AWS_ENDPOINT_URL", &proxy.url)
+                    .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
+                    .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
+                    .args(["render", "--as", "yaml"])
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null());
+                let mut child = child.spawn().unwrap();
+                std::io::Write::write_all(&mut child.stdin.take().unwrap(), small.as_bytes())
+                    .unwrap();
+                (Instant::now(), child)
+            })
+            .collect();
+        let mut times = Vec::new();
+        let mut ok = 0;
+        for (start, mut child) in runs {
+            if child.wait().unwrap().success() {
+                ok += 1;
+            }
+            times.push(start.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "50 processes x 200 masks, {name}: {ok}/50 succeeded, all done in {:.2} s, median {:.2} s, slowest {:.2} s",
+            started.elapsed().as_secs_f64(),
+            times[25],
+            times[49]
+        );
+    }
+}

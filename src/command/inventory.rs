@@ -115,7 +115,8 @@ pub(super) fn run(options: &InventoryOptions) -> Result<i32, Error> {
         .count();
 
     // Buffered: stdout flushes at each line, and a JSON inventory has many.
-    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout().lock());
+    // Plain stdout: the inventory has no colour, and anstream's stripping would read every byte.
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     match options.format {
         InventoryFormat::Text => text(&mut stdout, &entries, &described),
         InventoryFormat::Json => json(&mut stdout, &entries, &described),
