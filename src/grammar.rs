@@ -132,6 +132,26 @@ pub enum ReferenceFault {
     ValsParameter(String),
     /// What secretmask cannot read exactly; the message names it.
     NotExpressible(String),
+    /// An AWS secret named without its ARN, which this run did not or could not look up.
+    AwsName {
+        /// The name written.
+        name: String,
+        /// Where it would be looked up: the reference's region, else `AWS_REGION`.
+        region: Option<String>,
+        /// Why it is not a mask.
+        why: NameLookup,
+    },
+}
+
+/// Why an AWS secret named without its ARN was not looked up by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NameLookup {
+    /// This run asks no store (lint without --online, migrate).
+    Offline,
+    /// No region says where to look (neither the reference nor `AWS_REGION`).
+    NoRegion,
+    /// `DescribeSecret` found no such secret in this region.
+    NotFound(String),
 }
 
 impl ReferenceFault {
@@ -153,6 +173,18 @@ impl ReferenceFault {
             ),
             Self::ValsVaultDataSegment => "vals adds Vault KV v2's `data/` itself: leave it out of the path (MOUNT/PATH after vault://)".to_owned(),
             Self::ValsParameter(name) => format!("`{name}` is not a parameter of this vals backend"),
+            Self::AwsName { name, why, .. } => {
+                let reference = match syntax {
+                    Syntax::Avp => "an argocd-vault-plugin placeholder",
+                    _ => "a vals reference",
+                };
+                let why = match why {
+                    NameLookup::Offline => "render looks a name up (DescribeSecret, in the reference's region or AWS_REGION); this run does not, so write its ARN".to_owned(),
+                    NameLookup::NoRegion => "no region says where to look it up: set AWS_REGION (or vals' ?region=), or write its ARN".to_owned(),
+                    NameLookup::NotFound(region) => format!("DescribeSecret found no such secret in {region}: check the name, or write its ARN"),
+                };
+                format!("{reference} names the AWS secret `{name}` without its ARN; {why}")
+            }
             Self::NotExpressible(what) => {
                 let reference = match syntax {
                     Syntax::Avp => "an argocd-vault-plugin placeholder",

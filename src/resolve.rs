@@ -207,6 +207,23 @@ impl Resolver {
         Ok(Self::from_config(&loaded, None, &options)?)
     }
 
+    /// The ARN of each AWS secret a reference names without one (argocd-vault-plugin's and
+    /// vals'), by `(region, name)`: `DescribeSecret` by name, metadata only.
+    pub async fn arns_of(
+        &self,
+        names: &[(String, String)],
+    ) -> HashMap<(String, String), Result<String, ProviderError>> {
+        let lookups = names.iter().map(|(region, name)| async move {
+            let _permit = self.permits.acquire().await;
+            let answer = self.providers.sm.arn_of(region, name).await;
+            ((region.clone(), name.clone()), answer)
+        });
+        futures::future::join_all(lookups)
+            .await
+            .into_iter()
+            .collect()
+    }
+
     /// The value of every mask, in order.
     pub async fn resolve<M: std::borrow::Borrow<Mask>>(
         &self,

@@ -199,6 +199,69 @@ fn aws_placeholders_and_references_name_secrets_by_arn_through_moto() {
 }
 
 #[test]
+fn an_aws_secret_named_without_its_arn_is_looked_up_by_name_when_rendering() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let moto = Moto::new(&endpoint);
+    let name = format!("{}/named", moto::prefix("syntax"));
+    moto.string(
+        "eu-west-1",
+        &name,
+        &json!({"user": "app", "password": format!("{CANARY}-named")}).to_string(),
+        &[],
+    );
+    let template = format!(
+        "user: <path:{name}#user>\npassword: ref+awssecrets://{name}?region=eu-west-1#/password\n"
+    );
+    let render = |region: Option<&str>, template: &str| {
+        let mut cmd = secretmask();
+        cmd.env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
+            .env("AVP_TYPE", "awssecretsmanager")
+            .env_remove("AWS_DEFAULT_REGION")
+            .args(["render", "--as", "yaml", "--syntax", "avp,vals", "-"])
+            .write_stdin(template.to_owned());
+        match region {
+            Some(region) => cmd.env("AWS_REGION", region),
+            None => cmd.env_remove("AWS_REGION"),
+        };
+        cmd.output().unwrap()
+    };
+    // AVP's placeholder in AWS_REGION, vals' in its own ?region=.
+    let output = render(Some("eu-west-1"), &template);
+    assert_eq!(
+        stdout(&output),
+        format!("user: app\npassword: {CANARY}-named\n")
+    );
+    // Without a region the placeholder cannot be looked up; vals' reference still can.
+    let output = render(None, &template);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("<stdin>:1:7: error: an argocd-vault-plugin placeholder names the AWS secret `{name}` without its ARN; no region says where to look it up")), "{stderr}");
+    assert!(stderr.contains("error: 1 mask failed"), "{stderr}");
+    // A name the store does not know is said so.
+    let output = render(Some("eu-west-1"), "x: <path:no-such-secret-here#user>\n");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("DescribeSecret found no such secret in eu-west-1"),
+        "{stderr}"
+    );
+    // Offline, lint says a render would look it up.
+    let lint = secretmask()
+        .env("AVP_TYPE", "awssecretsmanager")
+        .args(["lint", "--syntax", "avp", "-"])
+        .write_stdin(template.clone())
+        .output()
+        .unwrap();
+    assert_eq!(lint.status.code(), Some(1), "{lint:?}");
+    assert!(String::from_utf8_lossy(&lint.stdout).contains("render looks a name up"));
+}
+
+#[test]
 fn key_vault_placeholders_name_a_vault_and_a_secret_through_the_test_server() {
     let kv = KeyVault::start("client-secret-syn");
     kv.set(

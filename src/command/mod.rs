@@ -118,8 +118,44 @@ impl SyntaxOptions {
             Some(avp_type) => Ok(Some(avp_type)),
             None => AvpType::from_env(),
         };
-        Syntaxes::new(&list, avp_type)
+        // Where an AWS secret named without its ARN is looked up: the SDK's own variables.
+        let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .iter()
+            .find_map(|var| std::env::var(var).ok().filter(|r| !r.is_empty()));
+        Syntaxes::new(&list, avp_type).with_aws_region(region)
     }
+}
+
+/// `syntaxes` with the AWS secrets that `texts` name without an ARN looked up by name
+/// (`DescribeSecret`), when any are: a name the store does not know stays an error.
+fn looked_up<'a>(
+    syntaxes: crate::syntax::Syntaxes,
+    texts: impl Iterator<Item = &'a [u8]>,
+    resolver: &Resolver,
+    runtime: &tokio::runtime::Runtime,
+) -> crate::syntax::Syntaxes {
+    if syntaxes.is_native() {
+        return syntaxes;
+    }
+    let mut names: Vec<(String, String)> = texts.flat_map(|t| syntaxes.aws_names(t)).collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        return syntaxes;
+    }
+    let found = runtime.block_on(resolver.arns_of(&names));
+    for ((region, name), answer) in &found {
+        match answer {
+            Ok(arn) => tracing::info!("aws: `{name}` in {region} is {arn}"),
+            Err(error) => tracing::info!("aws: `{name}` in {region} not looked up: {error}"),
+        }
+    }
+    syntaxes.with_aws_arns(
+        found
+            .into_iter()
+            .map(|(key, answer)| (key, answer.ok()))
+            .collect(),
+    )
 }
 
 /// Runs `command` and returns the process exit code.

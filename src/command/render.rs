@@ -97,6 +97,28 @@ pub(super) fn render_all(
 ) -> Result<Rendered, Error> {
     // Every mask of every input is resolved before anything is written.
     let syntaxes = options.syntax.decide(&loaded.config);
+    // A watch's runtime, or one for this render: a store's clients keep their connections on
+    // the runtime they were first used on, so one serves every call of a render (a name's
+    // lookup and the values).
+    let mut own = None;
+    let names: Vec<(String, String)> = jobs
+        .iter()
+        .flat_map(|job| syntaxes.aws_names(&job.bytes))
+        .collect();
+    let syntaxes = if names.is_empty() {
+        syntaxes
+    } else {
+        if shared.is_none() {
+            own = Some(runtime()?);
+        }
+        let runtime = shared.or(own.as_ref()).expect("a runtime was made");
+        super::looked_up(
+            syntaxes,
+            jobs.iter().map(|job| job.bytes.as_slice()),
+            resolver,
+            runtime,
+        )
+    };
     let plans: Vec<Plan> = jobs
         .iter()
         .map(|job| {
@@ -112,13 +134,9 @@ pub(super) fn render_all(
     let all: Vec<&crate::Mask> = plans.iter().flat_map(Plan::masks).collect();
     // Where each mask stands is found while the stores answer: parsing a large template takes
     // as long as the stores do, and neither needs the other.
-    // A watch's runtime, or one for this render: a store's clients keep their connections on
-    // the runtime they were first used on, so a watch uses one for every call.
-    let own = if all.is_empty() || shared.is_some() {
-        None
-    } else {
-        Some(runtime()?)
-    };
+    if own.is_none() && shared.is_none() && !all.is_empty() {
+        own = Some(runtime()?);
+    }
     let runtime = shared.or(own.as_ref());
     let (values, placements) = std::thread::scope(|scope| {
         let placing = scope.spawn(|| {

@@ -51,7 +51,12 @@ pub(super) fn run(
     }
     let resolver = super::resolver_for_watch(loaded, &options.store)?;
     let runtime = runtime()?;
-    let syntaxes = options.syntax.decide(&loaded.config);
+    let syntaxes = super::looked_up(
+        options.syntax.decide(&loaded.config),
+        jobs.iter().map(|job| job.bytes.as_slice()),
+        &resolver,
+        &runtime,
+    );
     let secrets: Vec<SecretRef> = {
         let mut all: Vec<SecretRef> = jobs
             .iter()

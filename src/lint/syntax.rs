@@ -74,7 +74,7 @@ fn describe(kind: &ParseErrorKind) -> (&'static Rule, String) {
         ParseErrorKind::Reference { syntax, fault } => {
             use crate::syntax::{ReferenceFault as F, Syntax};
             let rule = match (syntax, fault) {
-                (_, F::NotExpressible(_)) => REFERENCE_NOT_EXPRESSIBLE,
+                (_, F::NotExpressible(_) | F::AwsName { .. }) => REFERENCE_NOT_EXPRESSIBLE,
                 (_, F::AvpType { .. }) => AVP_TYPE_MISSING,
                 (Syntax::Avp, _) => INVALID_AVP_PLACEHOLDER,
                 _ => INVALID_VALS_REFERENCE,

@@ -170,6 +170,16 @@ impl Arn {
 
 /// Region names: `us-east-1`, `us-gov-west-1`, `eu-isoe-west-1`: two letters, one or more
 /// lowercase words, a number.
+/// The partition a region belongs to, if `region` is a region name.
+pub fn partition_of(region: &str) -> Option<&'static str> {
+    is_region(region).then(|| {
+        PARTITIONS
+            .iter()
+            .find(|(_, prefixes)| prefixes.iter().any(|p| region.starts_with(p)))
+            .map_or("aws", |(p, _)| p)
+    })
+}
+
 fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3

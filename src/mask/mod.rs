@@ -13,7 +13,7 @@ mod arn;
 mod key_vault_id;
 mod vault_path;
 
-pub use self::arn::Arn;
+pub use self::arn::{Arn, partition_of};
 pub use self::key_vault_id::{AzureCloud, KeyVaultId};
 pub use self::vault_path::VaultPath;
 

@@ -287,6 +287,34 @@ impl Provider for AwsProvider {
         })
     }
 
+    /// `DescribeSecret` by name, with the client of `region`.
+    fn arn_of<'a>(
+        &'a self,
+        region: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(async move {
+            let partition = crate::mask::partition_of(region).ok_or(ProviderError::NotFound)?;
+            // The client of that partition and region (a client is chosen by an ARN's).
+            let key = Arn::parse(&format!(
+                "arn:{partition}:secretsmanager:{region}:000000000000:secret:{name}"
+            ))
+            .map_err(|_| ProviderError::NotFound)?;
+            let client = self.client(&key).await;
+            let output = self
+                .explain(
+                    client
+                        .describe_secret()
+                        .secret_id(name)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error(&e)),
+                )
+                .await?;
+            output.arn.ok_or(ProviderError::NotFound)
+        })
+    }
+
     /// `TagResource`: adds or overwrites the named tags; the others stay.
     fn tag<'a>(
         &'a self,

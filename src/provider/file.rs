@@ -227,6 +227,31 @@ impl Provider for FileStore {
         Box::pin(async move { self.lookup(secret).map(|_| Metadata::default().into()) })
     }
 
+    /// The one entry whose ARN has that name (suffix aside) in that region.
+    fn arn_of<'a>(
+        &'a self,
+        region: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(async move {
+            let tables = self
+                .tables
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let found: Vec<String> = tables
+                .arns
+                .iter()
+                .filter(|(arn, _)| arn.region == region && arn.name == name)
+                .map(|(arn, _)| arn.as_str().to_owned())
+                .collect();
+            match found.as_slice() {
+                [one] => Ok(one.clone()),
+                [] => Err(ProviderError::NotFound),
+                many => Err(ProviderError::AmbiguousPartialArn { count: many.len() }),
+            }
+        })
+    }
+
     /// The file is read again, and the secret's fingerprint is a digest of its content: the
     /// file has no versions.
     fn fingerprint<'a>(

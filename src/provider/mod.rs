@@ -342,6 +342,16 @@ pub trait Provider: Send + Sync {
         secret: &'a SecretRef,
     ) -> BoxFuture<'a, Result<Described, ProviderError>>;
 
+    /// The ARN of the AWS secret named `name` in `region` (`DescribeSecret` by name), for a
+    /// reference written without its ARN; only a store that holds AWS secrets answers.
+    fn arn_of<'a>(
+        &'a self,
+        _region: &'a str,
+        _name: &'a str,
+    ) -> BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(async { Err(ProviderError::NotFound) })
+    }
+
     /// What identifies the secret's current content without its value, for a watch to tell a
     /// new version: AWS the `AWSCURRENT` version id, Vault KV v2 the current version, Key
     /// Vault the current version id (each from `describe`).

@@ -5,7 +5,7 @@
 
 use memchr::memmem;
 
-use super::{AvpType, ReferenceFault, Syntax, fault, typed};
+use super::{AvpType, ReferenceFault, Syntax, Syntaxes, fault, typed};
 use crate::grammar::Candidate;
 use crate::mask::Store;
 use crate::source::Span;
@@ -19,7 +19,7 @@ pub(super) fn has_candidates(bytes: &[u8]) -> bool {
 /// The annotation that makes AVP read bare `<KEY>` placeholders in its object.
 const PATH_ANNOTATION: &[u8] = b"avp.kubernetes.io/path";
 
-pub(super) fn scan(bytes: &[u8], avp_type: &Result<Option<AvpType>, String>) -> Vec<Candidate> {
+pub(super) fn scan(bytes: &[u8], syntaxes: &Syntaxes) -> Vec<Candidate> {
     let mut found = Vec::new();
     // Bare `<KEY>` placeholders count only inside an object with the annotation, which a scan
     // of text cannot tell from `<b>` in a description: the annotation itself is refused, so no
@@ -55,7 +55,7 @@ pub(super) fn scan(bytes: &[u8], avp_type: &Result<Option<AvpType>, String>) -> 
         found.push(placeholder(
             &bytes[start + OPEN.len()..close],
             span,
-            avp_type,
+            syntaxes,
         ));
     }
     found
@@ -71,7 +71,7 @@ pub(super) fn base64encoded(value: &str) -> Option<String> {
 }
 
 /// The text between `<path:` and `>`.
-fn placeholder(inner: &[u8], span: Span, avp_type: &Result<Option<AvpType>, String>) -> Candidate {
+fn placeholder(inner: &[u8], span: Span, syntaxes: &Syntaxes) -> Candidate {
     let shape = |what| fault(Syntax::Avp, span, ReferenceFault::AvpShape(what));
     let Ok(inner) = std::str::from_utf8(inner) else {
         return shape("holds bytes that are not UTF-8");
@@ -118,7 +118,7 @@ fn placeholder(inner: &[u8], span: Span, avp_type: &Result<Option<AvpType>, Stri
             )),
         );
     }
-    let avp_type = match avp_type {
+    let avp_type = match &syntaxes.avp_type {
         Ok(Some(avp_type)) => *avp_type,
         Ok(None) => return fault(Syntax::Avp, span, ReferenceFault::AvpType { given: None }),
         Err(given) => {
@@ -156,15 +156,6 @@ fn placeholder(inner: &[u8], span: Span, avp_type: &Result<Option<AvpType>, Stri
             )
         }
         AvpType::AwsSecretsManager => {
-            if !path.starts_with("arn:") {
-                return fault(
-                    Syntax::Avp,
-                    span,
-                    ReferenceFault::NotExpressible(format!(
-                        "the AWS secret `{path}` is named without its ARN (write the ARN: it says the secret's region and account)"
-                    )),
-                );
-            }
             if version.is_some() {
                 return fault(
                     Syntax::Avp,
@@ -174,6 +165,9 @@ fn placeholder(inner: &[u8], span: Span, avp_type: &Result<Option<AvpType>, Stri
                             .to_owned(),
                     ),
                 );
+            }
+            if !path.starts_with("arn:") {
+                return syntaxes.aws_name(Syntax::Avp, span, (path, None), key.to_owned());
             }
             typed(Syntax::Avp, span, Store::Sm, key.to_owned(), path)
         }
@@ -195,13 +189,16 @@ mod tests {
     use super::*;
 
     fn read(text: &str, avp_type: Option<AvpType>) -> Vec<String> {
-        scan(text.as_bytes(), &Ok(avp_type))
-            .into_iter()
-            .map(|c| match c {
-                Ok(mask) => format!("{}@{}", mask, mask.span.start),
-                Err(e) => format!("{e}"),
-            })
-            .collect()
+        scan(
+            text.as_bytes(),
+            &Syntaxes::new(&[Syntax::Avp], Ok(avp_type)),
+        )
+        .into_iter()
+        .map(|c| match c {
+            Ok(mask) => format!("{}@{}", mask, mask.span.start),
+            Err(e) => format!("{e}"),
+        })
+        .collect()
     }
 
     #[test]

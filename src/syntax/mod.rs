@@ -63,7 +63,14 @@ pub struct Syntaxes {
     vals: bool,
     /// AVP's backend; `Err` holds an `AVP_TYPE` no store of secretmask's serves.
     avp_type: Result<Option<AvpType>, String>,
+    /// Where an AWS secret named without its ARN is looked up, unless the reference says.
+    aws_region: Option<String>,
+    /// The ARNs of such names by `(region, name)`, once looked up (`None`: not looked up).
+    aws_arns: Option<std::sync::Arc<AwsArns>>,
 }
+
+/// ARNs by `(region, name)`; `None` for a name the store does not know.
+pub type AwsArns = std::collections::HashMap<(String, String), Option<String>>;
 
 impl Default for Syntaxes {
     fn default() -> Self {
@@ -79,7 +86,80 @@ impl Syntaxes {
             avp: list.contains(&Syntax::Avp),
             vals: list.contains(&Syntax::Vals),
             avp_type,
+            aws_region: None,
+            aws_arns: None,
         }
+    }
+
+    /// Looks AWS names up in `region` unless a reference names its own.
+    pub fn with_aws_region(mut self, region: Option<String>) -> Self {
+        self.aws_region = region.filter(|r| !r.is_empty());
+        self
+    }
+
+    /// The `(region, name)` of every AWS secret `bytes` names without an ARN, where a region
+    /// is known: what to look up before reading `bytes` with [`Syntaxes::with_aws_arns`].
+    pub fn aws_names(&self, bytes: &[u8]) -> Vec<(String, String)> {
+        let mut names: Vec<(String, String)> = self
+            .scan_foreign(bytes)
+            .into_iter()
+            .filter_map(|candidate| match candidate {
+                Err(ParseError {
+                    kind:
+                        ParseErrorKind::Reference {
+                            fault:
+                                ReferenceFault::AwsName {
+                                    name,
+                                    region: Some(region),
+                                    ..
+                                },
+                            ..
+                        },
+                    ..
+                }) => Some((region, name)),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// With the ARNs of the names [`Syntaxes::aws_names`] found, looked up.
+    pub fn with_aws_arns(mut self, arns: AwsArns) -> Self {
+        self.aws_arns = Some(std::sync::Arc::new(arns));
+        self
+    }
+
+    /// An AWS secret named `name` (not an ARN) with `key`, `region` the reference's own.
+    pub(crate) fn aws_name(
+        &self,
+        syntax: Syntax,
+        span: Span,
+        (name, region): (&str, Option<&str>),
+        key: String,
+    ) -> Candidate {
+        use crate::grammar::NameLookup;
+        let region = region
+            .map(str::to_owned)
+            .or_else(|| self.aws_region.clone());
+        let why = match (&self.aws_arns, &region) {
+            (None, _) => NameLookup::Offline,
+            (Some(_), None) => NameLookup::NoRegion,
+            (Some(arns), Some(region)) => match arns.get(&(region.clone(), name.to_owned())) {
+                Some(Some(arn)) => return typed(syntax, span, Store::Sm, key, arn),
+                _ => NameLookup::NotFound(region.clone()),
+            },
+        };
+        fault(
+            syntax,
+            span,
+            ReferenceFault::AwsName {
+                name: name.to_owned(),
+                region,
+                why,
+            },
+        )
     }
 
     /// Whether only secretmask's own masks are read.
@@ -131,13 +211,17 @@ impl Syntaxes {
         let mut found = Vec::new();
         if !self.avp && avp::has_candidates(bytes) {
             found.extend(
-                avp::scan(bytes, &Ok(None))
+                avp::scan(bytes, &Syntaxes::new(&[Syntax::Avp], Ok(None)))
                     .iter()
                     .map(|c| (Syntax::Avp, whole(c))),
             );
         }
         if !self.vals && vals::has_candidates(bytes) {
-            found.extend(vals::scan(bytes).iter().map(|c| (Syntax::Vals, whole(c))));
+            found.extend(
+                vals::scan(bytes, self)
+                    .iter()
+                    .map(|c| (Syntax::Vals, whole(c))),
+            );
         }
         found.sort_by_key(|(_, span)| span.start);
         found
@@ -159,10 +243,10 @@ impl Syntaxes {
     fn scan_foreign_into(&self, bytes: &[u8], found: &mut Vec<Candidate>) {
         let before = found.len();
         if self.avp {
-            found.extend(avp::scan(bytes, &self.avp_type));
+            found.extend(avp::scan(bytes, self));
         }
         if self.vals {
-            found.extend(vals::scan(bytes));
+            found.extend(vals::scan(bytes, self));
         }
         if found.len() > before {
             found.sort_by_key(|c| whole(c).start);

@@ -6,7 +6,7 @@
 
 use memchr::memmem;
 
-use super::{ReferenceFault, Syntax, fault, typed};
+use super::{ReferenceFault, Syntax, Syntaxes, fault, typed};
 use crate::grammar::Candidate;
 use crate::mask::Store;
 use crate::source::Span;
@@ -17,7 +17,7 @@ pub(super) fn has_candidates(bytes: &[u8]) -> bool {
     memmem::find(bytes, MARKER).is_some()
 }
 
-pub(super) fn scan(bytes: &[u8]) -> Vec<Candidate> {
+pub(super) fn scan(bytes: &[u8], syntaxes: &Syntaxes) -> Vec<Candidate> {
     let mut found = Vec::new();
     let mut resume = 0;
     for hit in memmem::find_iter(bytes, MARKER) {
@@ -64,13 +64,13 @@ pub(super) fn scan(bytes: &[u8]) -> Vec<Candidate> {
             ));
             continue;
         };
-        found.push(reference(backend, text, span));
+        found.push(reference(backend, text, span, syntaxes));
     }
     found
 }
 
 /// One reference: `backend` and what follows `://`.
-fn reference(backend: &str, text: &str, span: Span) -> Candidate {
+fn reference(backend: &str, text: &str, span: Span, syntaxes: &Syntaxes) -> Candidate {
     let not = |what: String| fault(Syntax::Vals, span, ReferenceFault::NotExpressible(what));
     let (text, fragment) = match text.split_once('#') {
         Some((text, fragment)) => (text, Some(fragment)),
@@ -130,10 +130,9 @@ fn reference(backend: &str, text: &str, span: Span) -> Candidate {
                     }
                 }
             }
+            let given = params.iter().find(|(n, _)| *n == "region").map(|(_, r)| *r);
             if !path.starts_with("arn:") {
-                return not(format!(
-                    "the AWS secret `{path}` is named without its ARN (write the ARN: it says the secret's region and account)"
-                ));
+                return syntaxes.aws_name(Syntax::Vals, span, (path, given), key);
             }
             let region = path.split(':').nth(3).unwrap_or_default();
             if let Some((_, given)) = params.iter().find(|(n, _)| *n == "region")
@@ -231,7 +230,7 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Vec<String> {
-        scan(text.as_bytes())
+        scan(text.as_bytes(), &Syntaxes::new(&[Syntax::Vals], Ok(None)))
             .into_iter()
             .map(|c| match c {
                 Ok(mask) => format!("{}@{}..{}", mask, mask.span.start, mask.span.end),
@@ -262,7 +261,10 @@ mod tests {
 
     #[test]
     fn what_cannot_be_read_exactly_is_named() {
-        assert!(read("ref+awssecrets://app-db#/pw")[0].contains("without its ARN"));
+        assert!(
+            read("ref+awssecrets://app-db#/pw")[0]
+                .contains("without its ARN; render looks a name up")
+        );
         assert!(read("ref+vault://secret/app#/a/b")[0].contains("nested fragment"));
         assert!(
             read("ref+vault://secret/app?address=http://evil#/pw")[0].contains("`address` chooses")
