@@ -63,6 +63,22 @@ fn cli(kv: &KeyVault, dir: &Path, args: &[&str]) -> assert_cmd::Command {
     cmd
 }
 
+/// `lint app.yaml --online --format json` in `dir`: only warnings (exit 0), and no canary or
+/// credential in what it printed.
+fn lint_online_clean(kv: &KeyVault, dir: &Path) -> std::process::Output {
+    let output = cli(
+        kv,
+        dir,
+        &["lint", "app.yaml", "--online", "--format", "json"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_clean("stdout", &output.stdout);
+    assert_clean("stderr", &output.stderr);
+    output
+}
+
 /// `app.env.tpl` in `dir`: one mask, on seed 001's username.
 fn user_template(dir: &Path) {
     std::fs::write(
@@ -961,16 +977,7 @@ fn an_expiry_within_the_window_warns_and_inventory_lists_properties() {
         ),
     )
     .unwrap();
-    let output = cli(
-        &kv,
-        dir.path(),
-        &["lint", "app.yaml", "--online", "--format", "json"],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    assert_clean("stdout", &output.stdout);
-    assert_clean("stderr", &output.stderr);
+    let output = lint_online_clean(&kv, dir.path());
     assert_eq!(
         findings(&output.stdout),
         ["1:secret-expires-soon", "3:secret-expires-soon"]
@@ -1022,16 +1029,7 @@ fn a_pin_behind_the_current_key_vault_version_is_a_warning() {
         ),
     )
     .unwrap();
-    let output = cli(
-        &kv,
-        dir.path(),
-        &["lint", "app.yaml", "--online", "--format", "json"],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    assert_clean("stdout", &output.stdout);
-    assert_clean("stderr", &output.stderr);
+    let output = lint_online_clean(&kv, dir.path());
     assert_eq!(findings(&output.stdout), ["1:pinned-version-not-current"]);
     let finding: serde_json::Value = serde_json::from_str(
         String::from_utf8_lossy(&output.stdout)

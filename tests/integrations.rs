@@ -236,6 +236,14 @@ fn assert_refused_with(output: &Output, findings: &[&str]) {
     assert!(!stdout.contains("CANARY"), "{stdout}");
 }
 
+/// Helm 3.9+'s flags for a post-renderer that takes arguments.
+const HELM_3_POST_RENDERER: [&str; 4] = [
+    "--post-renderer",
+    "secretmask",
+    "--post-renderer-args",
+    "render",
+];
+
 const ENCODED_OUTSIDE_A_SECRET: [&str; 2] = [
     "error: a base64 mask: render resolves a mask only as written",
     "error: 2 masks failed; nothing was written",
@@ -248,13 +256,7 @@ fn helm_3_renders_the_release_with_the_post_renderer_flags() {
         return;
     };
     let project = project();
-    let args = [
-        "--post-renderer",
-        "secretmask",
-        "--post-renderer-args",
-        "render",
-    ];
-    let output = helm.template(project.path(), &args);
+    let output = helm.template(project.path(), &HELM_3_POST_RENDERER);
     assert!(output.status.success(), "{output:?}");
     assert_rendered(&python, &helm, project.path(), &output.stdout);
 }
@@ -307,12 +309,7 @@ fn helm_4_renders_the_release_with_the_plugin_in_template_and_install() {
 fn helm_3_refuses_a_release_whose_chart_encodes_a_mask_outside_a_secret_and_shows_why() {
     let Some(helm) = Helm::three() else { return };
     let project = project();
-    let mut args = vec![
-        "--post-renderer",
-        "secretmask",
-        "--post-renderer-args",
-        "render",
-    ];
+    let mut args = HELM_3_POST_RENDERER.to_vec();
     args.extend(WITH_PROBES);
     let output = helm.template(project.path(), &args);
     assert_refused_with(&output, &ENCODED_OUTSIDE_A_SECRET);
@@ -346,13 +343,7 @@ fn a_mask_that_does_not_resolve_stops_the_release_in_helm_3_and_helm_4() {
     )
     .unwrap();
     if let Some(helm) = Helm::three() {
-        let args = [
-            "--post-renderer",
-            "secretmask",
-            "--post-renderer-args",
-            "render",
-        ];
-        let output = helm.template(project.path(), &args);
+        let output = helm.template(project.path(), &HELM_3_POST_RENDERER);
         assert_refused_with(&output, &[missing]);
     }
     if let Some(helm) = Helm::four() {
