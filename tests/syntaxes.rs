@@ -442,3 +442,66 @@ fn base64encode_is_read_as_the_whole_value_of_a_secrets_data_and_refused_elsewhe
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("config.yaml:3:13: error: an argocd-vault-plugin placeholder secretmask cannot read exactly: the modifier `base64encode`"), "{stderr}");
 }
+
+/// AVP's bare `<KEY>` placeholders, in an object that names their secret in its
+/// `avp.kubernetes.io/path` annotation (and a version in `avp.kubernetes.io/secret-version`);
+/// the same text in another object stays text. Migrated, they are masks that render alike.
+#[test]
+fn bare_placeholders_read_their_path_from_the_objects_annotation() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("secrets.yaml"),
+        "secret/app?version=2:\n  username: app\n  password: p4ss-w0rd\n",
+    )
+    .unwrap();
+    let manifests = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  annotations:\n    avp.kubernetes.io/path: secret/data/app\n    avp.kubernetes.io/secret-version: \"2\"\nstringData:\n  url: postgres://<username>:<password>@db:5432\n  password: <password>\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: page\ndata:\n  html: <b>bold</b> <password>\n";
+    std::fs::write(dir.path().join("app.yaml"), manifests).unwrap();
+    let render = |syntax: &[&str]| {
+        secretmask()
+            .current_dir(dir.path())
+            .args([
+                "render",
+                "app.yaml",
+                "--secrets-file",
+                "secrets.yaml",
+                "--avp-type",
+                "vault",
+            ])
+            .args(syntax)
+            .output()
+            .unwrap()
+    };
+    let rendered = stdout(&render(&["--syntax", "workato,avp"]));
+    assert_eq!(
+        rendered,
+        manifests
+            .replace(
+                "postgres://<username>:<password>@db",
+                "postgres://app:p4ss-w0rd@db"
+            )
+            .replace("  password: <password>\n", "  password: p4ss-w0rd\n")
+    );
+    let migrate = secretmask()
+        .current_dir(dir.path())
+        .args([
+            "migrate",
+            "--from",
+            "avp",
+            "--avp-type",
+            "vault",
+            "app.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert!(migrate.status.success(), "{migrate:?}");
+    let migrated = std::fs::read_to_string(dir.path().join("app.yaml")).unwrap();
+    assert!(
+        migrated.contains("  password: <<workato:vault:password:secret/app?version=2>>\n"),
+        "{migrated}"
+    );
+    assert!(
+        migrated.contains("html: <b>bold</b> <password>"),
+        "{migrated}"
+    );
+    assert_eq!(stdout(&render(&[])), rendered);
+}

@@ -19,19 +19,30 @@ pub(super) fn has_candidates(bytes: &[u8]) -> bool {
 /// The annotation that makes AVP read bare `<KEY>` placeholders in its object.
 const PATH_ANNOTATION: &[u8] = b"avp.kubernetes.io/path";
 
+/// The annotation that pins the version of the path's secret for bare placeholders.
+const VERSION_ANNOTATION: &str = "avp.kubernetes.io/secret-version";
+
 pub(super) fn scan(bytes: &[u8], syntaxes: &Syntaxes) -> Vec<Candidate> {
     let mut found = Vec::new();
-    // Bare `<KEY>` placeholders count only inside an object with the annotation, which a scan
-    // of text cannot tell from `<b>` in a description: the annotation itself is refused, so no
+    // Bare `<KEY>` placeholders count only inside an object with the annotation (so `<b>` in
+    // another object's description stays text); a stream no YAML reader reads cannot say which
+    // object a placeholder is in, so there the annotation itself is refused, and no
     // placeholder is left in place unread.
-    for at in memmem::find_iter(bytes, PATH_ANNOTATION) {
-        found.push(fault(
-            Syntax::Avp,
-            Span::new(at, at + PATH_ANNOTATION.len()),
-            ReferenceFault::NotExpressible(
-                "the avp.kubernetes.io/path annotation: its bare <KEY> placeholders are not read (write each as a `path:PATH#KEY` placeholder)".to_owned(),
-            ),
-        ));
+    if memmem::find(bytes, PATH_ANNOTATION).is_some() {
+        match annotated(bytes, syntaxes) {
+            Some(bare) => found.extend(bare),
+            None => {
+                for at in memmem::find_iter(bytes, PATH_ANNOTATION) {
+                    found.push(fault(
+                        Syntax::Avp,
+                        Span::new(at, at + PATH_ANNOTATION.len()),
+                        ReferenceFault::NotExpressible(
+                            "the avp.kubernetes.io/path annotation in a file no YAML reader reads: its bare <KEY> placeholders cannot be placed (write each as a `path:PATH#KEY` placeholder)".to_owned(),
+                        ),
+                    ));
+                }
+            }
+        }
     }
     let mut resume = 0;
     for start in memmem::find_iter(bytes, OPEN) {
@@ -57,6 +68,134 @@ pub(super) fn scan(bytes: &[u8], syntaxes: &Syntaxes) -> Vec<Candidate> {
             span,
             syntaxes,
         ));
+    }
+    found
+}
+
+/// The bare `<KEY>` placeholders of every document whose `metadata.annotations` hold
+/// `avp.kubernetes.io/path` (AVP reads them in that object's string values, with the path and
+/// the `avp.kubernetes.io/secret-version` of its annotations); `None` if `bytes` is not YAML.
+fn annotated(bytes: &[u8], syntaxes: &Syntaxes) -> Option<Vec<Candidate>> {
+    use serde_saphyr::granit_parser::{Event, ScalarStyle};
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut found = Vec::new();
+    // Per document: its annotations, and its value scalars written as they read.
+    let (mut path, mut version) = (None::<String>, None::<String>);
+    let mut values: Vec<Span> = Vec::new();
+    // Each open collection: `Some(children so far, the key whose value comes next)` for a
+    // mapping, `None` for a sequence; and the keys leading to it.
+    let mut open: Vec<Option<(usize, Option<String>)>> = Vec::new();
+    let mut keys: Vec<Option<String>> = Vec::new();
+    for event in crate::source::yaml_parser(text) {
+        let (event, span) = event.ok()?;
+        let mut is_key = false;
+        let mut value_of = None;
+        if crate::source::is_yaml_node(&event)
+            && let Some(Some((children, key))) = open.last_mut()
+        {
+            is_key = *children % 2 == 0;
+            *children += 1;
+            if !is_key {
+                value_of = key.take();
+            }
+        }
+        match event {
+            Event::DocumentStart(..) => {
+                (path, version) = (None, None);
+                values.clear();
+            }
+            Event::DocumentEnd => {
+                if let Some(path) = path.take() {
+                    for value in values.drain(..) {
+                        found.extend(bare_in(bytes, value, (&path, version.as_deref()), syntaxes));
+                    }
+                }
+            }
+            Event::MappingStart(..) => {
+                keys.push(value_of);
+                open.push(Some((0, None)));
+            }
+            Event::SequenceStart(..) => {
+                keys.push(value_of);
+                open.push(None);
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                open.pop();
+                keys.pop();
+            }
+            Event::Scalar(value, style, ..) => {
+                if is_key {
+                    if let Some(Some((_, key))) = open.last_mut() {
+                        *key = Some(value.into_owned());
+                    }
+                    continue;
+                }
+                let under_annotations = keys.len() == 3
+                    && keys[1].as_deref() == Some("metadata")
+                    && keys[2].as_deref() == Some("annotations");
+                match value_of.as_deref() {
+                    Some(name) if under_annotations && name == "avp.kubernetes.io/path" => {
+                        path = Some(value.into_owned());
+                        continue;
+                    }
+                    Some(VERSION_ANNOTATION) if under_annotations => {
+                        version = Some(value.into_owned());
+                        continue;
+                    }
+                    _ => {}
+                }
+                let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset())
+                else {
+                    continue;
+                };
+                // A value written as it reads: AVP replaces in the string it reads.
+                let inner = match style {
+                    ScalarStyle::Plain => Span::new(start, end),
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                        Span::new(start + 1, end.saturating_sub(1).max(start + 1))
+                    }
+                    _ => continue,
+                };
+                if text.get(inner.range()) == Some(value.as_ref()) {
+                    values.push(inner);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(found)
+}
+
+/// The bare `<KEY>` placeholders (not `<path:…>`, read by the inline scan) in `value`.
+fn bare_in(
+    bytes: &[u8],
+    value: Span,
+    (path, version): (&str, Option<&str>),
+    syntaxes: &Syntaxes,
+) -> Vec<Candidate> {
+    let text = &bytes[value.range()];
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(open) = memchr::memchr(b'<', &text[at..]).map(|i| at + i) {
+        let Some(close) = memchr::memchr(b'>', &text[open..]).map(|i| open + i) else {
+            break;
+        };
+        at = close + 1;
+        let inner = &text[open + 1..close];
+        // `<path:…>` is the inline scan's; `<<…>>` a native mask's (no AVP key starts with `<`).
+        if inner.starts_with(b"path:") || inner.is_empty() || inner.starts_with(b"<") {
+            continue;
+        }
+        let Ok(inner) = std::str::from_utf8(inner) else {
+            continue;
+        };
+        let span = Span::new(value.start + open, value.start + close + 1);
+        let mut parts = inner.split('|');
+        let key = parts.next().unwrap_or_default().trim();
+        let modifiers: Vec<&str> = parts
+            .map(|m| m.split_whitespace().next().unwrap_or_default())
+            .collect();
+        found.push(read(span, (path, key, version), &modifiers, syntaxes));
     }
     found
 }
@@ -88,6 +227,18 @@ fn placeholder(inner: &[u8], span: Span, syntaxes: &Syntaxes) -> Candidate {
         [_] => return shape("has no `#KEY` (write `path:PATH#KEY` in angle brackets)"),
         _ => return shape("has more than PATH#KEY#VERSION"),
     };
+    read(span, (path, key, version), &modifiers, syntaxes)
+}
+
+/// A placeholder's path, key and version (inline, or a bare `<KEY>`'s from its object's
+/// annotations) as the mask it is, or why it is none.
+fn read(
+    span: Span,
+    (path, key, version): (&str, &str, Option<&str>),
+    modifiers: &[&str],
+    syntaxes: &Syntaxes,
+) -> Candidate {
+    let shape = |what| fault(Syntax::Avp, span, ReferenceFault::AvpShape(what));
     if path.is_empty() {
         return shape("has an empty path");
     }
@@ -252,6 +403,35 @@ mod tests {
     }
 
     #[test]
+    fn bare_placeholders_count_in_an_object_with_the_path_annotation_only() {
+        let stream = "kind: Secret\nmetadata:\n  annotations:\n    avp.kubernetes.io/path: secret/data/app\n    avp.kubernetes.io/secret-version: \"2\"\n    note: see <docs>\nstringData:\n  user: <username>\n  url: \"postgres://<username>:<password>@db\"\n  inline: <path:secret/data/other#k>\n---\nkind: ConfigMap\ndata:\n  html: <b>bold</b>\n";
+        let found = read(stream, Some(AvpType::Vault));
+        let at = |text: &str, nth: usize| stream.match_indices(text).nth(nth).unwrap().0;
+        assert_eq!(
+            found,
+            [
+                format!(
+                    "<<workato:vault:docs:secret/app?version=2>>@{}",
+                    at("<docs>", 0)
+                ),
+                format!(
+                    "<<workato:vault:username:secret/app?version=2>>@{}",
+                    at("<username>", 0)
+                ),
+                format!(
+                    "<<workato:vault:username:secret/app?version=2>>@{}",
+                    at("<username>", 1)
+                ),
+                format!(
+                    "<<workato:vault:password:secret/app?version=2>>@{}",
+                    at("<password>", 0)
+                ),
+                format!("<<workato:vault:k:secret/other>>@{}", at("<path:", 0)),
+            ]
+        );
+    }
+
+    #[test]
     fn broken_placeholders_and_modifiers_are_errors_that_name_the_fault() {
         let vault = Some(AvpType::Vault);
         assert!(read("<path:secret/data/app>", vault)[0].contains("no `#KEY`"));
@@ -262,11 +442,8 @@ mod tests {
         assert!(read("<path:secret/data/app#pw>", None)[0].contains("no AVP_TYPE"));
         assert!(read("<b>bold</b> <placeholder> text", vault).is_empty());
         assert!(
-            read(
-                "  annotations:\n    avp.kubernetes.io/path: secret/data/app\n",
-                vault
-            )[0]
-            .contains("bare <KEY> placeholders are not read")
+            read("a: b\n\tavp.kubernetes.io/path: x: y\n", vault)[0]
+                .contains("no YAML reader reads")
         );
     }
 }
