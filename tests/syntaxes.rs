@@ -250,6 +250,24 @@ fn an_aws_secret_named_without_its_arn_is_looked_up_by_name_when_rendering() {
         stderr.contains("DescribeSecret found no such secret in eu-west-1"),
         "{stderr}"
     );
+    // `run` looks it up too, for a variable that holds the reference.
+    let run = secretmask()
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
+        .env_remove("AWS_REGION")
+        .env(
+            "DB_PASSWORD",
+            format!("ref+awssecrets://{name}?region=eu-west-1#/password"),
+        )
+        .args(["run", "--syntax", "vals", "--", "printenv", "DB_PASSWORD"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        format!("{CANARY}-named\n")
+    );
     // Offline, lint says a render would look it up.
     let lint = secretmask()
         .env("AVP_TYPE", "awssecretsmanager")

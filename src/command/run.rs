@@ -102,6 +102,16 @@ pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
     // One runtime for every call: a store's clients keep their connections on the runtime they
     // were first used on.
     let runtime = runtime()?;
+    // AWS secrets a reference names without an ARN, looked up by name on the same runtime.
+    let looked = super::looked_up(
+        syntaxes,
+        sources.iter().map(|source| source.bytes.as_slice()),
+        &resolver,
+        &runtime,
+    );
+    for source in &mut sources {
+        source.syntaxes = looked.clone();
+    }
     let known = match options.watch {
         Some(_) => runtime.block_on(resolver.fingerprints(&secrets_of(&sources))),
         None => std::collections::HashMap::new(),
