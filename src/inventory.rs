@@ -72,19 +72,27 @@ pub(crate) fn names(wanted: &SecretRef, secret: &SecretRef) -> bool {
 /// Every secret the masks of `files` name, sorted by store and locator; each with its
 /// references in file order.
 pub(crate) fn collect(files: &[MaskedFile]) -> Vec<Entry> {
-    let mut by_secret: BTreeMap<SecretRef, Vec<Reference>> = BTreeMap::new();
-    let mut identities: std::collections::HashMap<&SecretRef, SecretRef> =
+    // Each distinct secret once, in `grouped`; the masks of a scan share their secret's `Arc`,
+    // so a mask finds its group by that pointer and the locator is reduced once per scan.
+    let mut grouped: Vec<(SecretRef, Vec<Reference>)> = Vec::new();
+    let mut by_identity: std::collections::HashMap<SecretRef, usize> =
         std::collections::HashMap::new();
     for file in files {
         let index = LineIndex::new(&file.bytes);
+        let mut by_scan: std::collections::HashMap<*const SecretRef, usize> =
+            std::collections::HashMap::new();
         for mask in &file.masks {
             let at = index.position(mask.span.start);
-            // Masks of a scan share their secret's locator: each is reduced once.
-            let secret = identities
-                .entry(&*mask.secret)
-                .or_insert_with(|| identity(&mask.secret))
-                .clone();
-            by_secret.entry(secret).or_default().push(Reference {
+            let group = *by_scan
+                .entry(std::sync::Arc::as_ptr(&mask.secret))
+                .or_insert_with(|| {
+                    let secret = identity(&mask.secret);
+                    *by_identity.entry(secret.clone()).or_insert_with(|| {
+                        grouped.push((secret, Vec::new()));
+                        grouped.len() - 1
+                    })
+                });
+            grouped[group].1.push(Reference {
                 path: file.path.clone(),
                 line: at.line,
                 column: at.column,
@@ -94,6 +102,7 @@ pub(crate) fn collect(files: &[MaskedFile]) -> Vec<Entry> {
             });
         }
     }
+    let mut by_secret: BTreeMap<SecretRef, Vec<Reference>> = grouped.into_iter().collect();
     // A partial ARN joins the full ARN it matches, when exactly one does.
     let partial: Vec<SecretRef> = by_secret
         .keys()
