@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::lint::files::MaskedFile;
-use crate::mask::{KeyVaultId, SecretRef, VaultPath};
+use crate::mask::SecretRef;
 use crate::source::LineIndex;
 
 /// One mask's place and what it asks of its secret.
@@ -40,13 +40,9 @@ pub(crate) struct Entry {
 /// The secret a locator names, without the version pin: what its store keeps whole.
 pub(crate) fn identity(secret: &SecretRef) -> SecretRef {
     match secret {
-        SecretRef::Vault(path) => SecretRef::Vault(
-            VaultPath::parse(&path.path).expect("a parsed path without its query parses"),
-        ),
-        SecretRef::Azure(id) if id.version.is_some() => SecretRef::Azure(
-            KeyVaultId::parse(&format!("{}/secrets/{}", id.vault_url(), id.name))
-                .expect("a parsed identifier without its version parses"),
-        ),
+        // Vault keeps a secret's versions under its path, as it keeps its tags.
+        SecretRef::Vault(_) => secret.tagged_as(),
+        SecretRef::Azure(id) if id.version.is_some() => SecretRef::Azure(id.latest()),
         other => other.clone(),
     }
 }
