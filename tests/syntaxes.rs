@@ -268,6 +268,29 @@ fn an_aws_secret_named_without_its_arn_is_looked_up_by_name_when_rendering() {
         String::from_utf8_lossy(&run.stdout),
         format!("{CANARY}-named\n")
     );
+    // lint --online and inventory --online look names up in the files they read.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("values.yaml"), &template).unwrap();
+    let online = |args: &[&str]| {
+        secretmask()
+            .current_dir(dir.path())
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
+            .env("AWS_REGION", "eu-west-1")
+            .env("AVP_TYPE", "awssecretsmanager")
+            .args(args)
+            .args(["--syntax", "avp,vals", "--online", "values.yaml"])
+            .output()
+            .unwrap()
+    };
+    let lint = online(&["lint", "--format", "json"]);
+    assert!(lint.status.success(), "{lint:?}");
+    assert!(lint.stdout.is_empty(), "{lint:?}");
+    let inventory = online(&["inventory", "--format", "csv"]);
+    let csv = stdout(&inventory);
+    let arn_prefix = format!("sm,arn:aws:secretsmanager:eu-west-1:123456789012:secret:{name}-");
+    assert_eq!(csv.matches(&arn_prefix).count(), 2, "{csv}");
     // Offline, lint says a render would look it up.
     let lint = secretmask()
         .env("AVP_TYPE", "awssecretsmanager")

@@ -58,11 +58,29 @@ pub(super) fn run(options: &InventoryOptions) -> Result<i32, Error> {
         .map(|text| inventory::parse_locator(text).map_err(Error::Usage))
         .collect::<Result<_, _>>()?;
     let inputs = super::paths_or_here(&options.inputs);
-    let config = match &options.online {
-        Some(store) => load_config(store.config.as_deref())?.config,
-        None => crate::config::validate(None, &super::current_dir()?)?,
+    let loaded = match &options.online {
+        Some(store) => Some(load_config(store.config.as_deref())?),
+        None => None,
     };
-    let syntaxes = options.syntax.decide(&config);
+    let syntaxes = match &loaded {
+        Some(loaded) => options.syntax.decide(&loaded.config),
+        None => options
+            .syntax
+            .decide(&crate::config::validate(None, &super::current_dir()?)?),
+    };
+    // Online, one resolver on one runtime: first to look up the AWS secrets that references
+    // name without an ARN, then for each secret's metadata.
+    let online = match (&options.online, &loaded) {
+        (Some(store), Some(loaded)) => Some((resolver(loaded, store)?, runtime()?)),
+        _ => None,
+    };
+    let syntaxes = match &online {
+        Some((resolver, runtime)) => {
+            let names = super::aws_names_in_files(&inputs, &syntaxes, options.max_file_size);
+            super::looked_up_names(syntaxes, names, resolver, runtime)
+        }
+        None => syntaxes,
+    };
     let outcome = crate::lint::files::lint_inputs(
         &inputs,
         &options.stdin_name,
@@ -90,12 +108,10 @@ pub(super) fn run(options: &InventoryOptions) -> Result<i32, Error> {
     if !wanted.is_empty() {
         entries = inventory::select(entries, &wanted);
     }
-    let described = match &options.online {
-        Some(store) => {
-            let loaded = load_config(store.config.as_deref())?;
-            let resolver = resolver(&loaded, store)?;
+    let described = match &online {
+        Some((resolver, runtime)) => {
             let secrets: Vec<SecretRef> = entries.iter().map(|e| e.secret.clone()).collect();
-            let mut answers = runtime()?.block_on(resolver.describe(&secrets));
+            let mut answers = runtime.block_on(resolver.describe(&secrets));
             // Only what the store says about the secret is kept: a value that came along
             // (Key Vault answers with both) is dropped here.
             entries

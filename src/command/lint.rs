@@ -58,6 +58,19 @@ pub(super) fn run(options: &LintOptions) -> Result<i32, Error> {
             .syntax
             .decide(&crate::config::validate(None, &super::current_dir()?)?),
     };
+    // Online, the stores are reached through one resolver on one runtime, first to look up the
+    // AWS secrets that references name without an ARN.
+    let online = match (&options.online, &loaded) {
+        (Some(online), Some(loaded)) => Some((resolver(loaded, &online.store)?, runtime()?)),
+        _ => None,
+    };
+    let syntaxes = match &online {
+        Some((resolver, runtime)) => {
+            let names = super::aws_names_in_files(&inputs, &syntaxes, options.max_file_size);
+            super::looked_up_names(syntaxes, names, resolver, runtime)
+        }
+        None => syntaxes,
+    };
     let mut outcome = lint::files::lint_inputs(
         &inputs,
         &options.stdin_name,
@@ -65,7 +78,9 @@ pub(super) fn run(options: &LintOptions) -> Result<i32, Error> {
         &syntaxes,
         options.max_file_size,
     );
-    if let (Some(online), Some(loaded)) = (&options.online, loaded) {
+    if let (Some(online), Some(loaded), Some((resolver, runtime))) =
+        (&options.online, loaded, online)
+    {
         let required = required_tags(&loaded, online.apono);
         let file_store =
             online.store.secrets_file.is_some() || loaded.config.secrets_file.is_some();
@@ -79,9 +94,8 @@ pub(super) fn run(options: &LintOptions) -> Result<i32, Error> {
                 }
             ));
         }
-        let resolver = resolver(&loaded, &online.store)?;
         let drift = lint::online::Drift::from_config(&loaded.config.lint);
-        let found = runtime()?.block_on(lint::online::check(
+        let found = runtime.block_on(lint::online::check(
             &resolver,
             &outcome.masked,
             &required,

@@ -137,7 +137,45 @@ fn looked_up<'a>(
     if syntaxes.is_native() {
         return syntaxes;
     }
-    let mut names: Vec<(String, String)> = texts.flat_map(|t| syntaxes.aws_names(t)).collect();
+    let names: Vec<(String, String)> = texts.flat_map(|t| syntaxes.aws_names(t)).collect();
+    looked_up_names(syntaxes, names, resolver, runtime)
+}
+
+/// The AWS names (`(region, name)`) that the named files' references hold without an ARN,
+/// for `lint --online` and `inventory --online`, which look them up before reading the files
+/// (stdin, which can be read once, is left out: its names stay unlooked-up errors).
+fn aws_names_in_files(
+    inputs: &[crate::input::Input],
+    syntaxes: &crate::syntax::Syntaxes,
+    limit: u64,
+) -> Vec<(String, String)> {
+    if syntaxes.is_native() {
+        return Vec::new();
+    }
+    let mut names = Vec::new();
+    let mut buffer = Vec::new();
+    for input in inputs {
+        let crate::input::Input::Path(root) = input else {
+            continue;
+        };
+        for file in crate::input::files(root).unwrap_or_default() {
+            if let Ok(crate::input::Contents::Text) =
+                crate::input::read_path(&file.path, limit, &mut buffer)
+            {
+                names.extend(syntaxes.aws_names(&buffer));
+            }
+        }
+    }
+    names
+}
+
+/// [`looked_up`] for names already gathered.
+fn looked_up_names(
+    syntaxes: crate::syntax::Syntaxes,
+    mut names: Vec<(String, String)>,
+    resolver: &Resolver,
+    runtime: &tokio::runtime::Runtime,
+) -> crate::syntax::Syntaxes {
     names.sort();
     names.dedup();
     if names.is_empty() {
