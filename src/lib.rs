@@ -59,6 +59,7 @@ pub mod migrate;
 pub mod provider;
 pub mod redact;
 pub mod render;
+mod required_tags;
 pub mod resolve;
 pub mod source;
 pub mod syntax;

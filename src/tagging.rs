@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::lint::online::RequiredTags;
 use crate::mask::SecretRef;
 use crate::provider::ProviderError;
+use crate::required_tags::RequiredTags;
 use crate::resolve::Resolver;
 
 /// Tags one secret lacks.

@@ -5,13 +5,12 @@ use std::io::Write;
 
 use super::Error;
 use super::{StoreOptions, load_config, resolver, runtime};
-use crate::config::Loaded;
 use crate::diagnostic::{self, Summary};
 use crate::error::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 use crate::input::Input;
 use crate::lint::files::Keep;
-use crate::lint::online::RequiredTags;
 use crate::lint::{self, RULES, Severity};
+use crate::required_tags::RequiredTags;
 
 /// `secretmask lint`: what to lint and how to report it.
 #[derive(Clone, Debug)]
@@ -81,7 +80,7 @@ pub(super) fn run(options: &LintOptions) -> Result<i32, Error> {
     if let (Some(online), Some(loaded), Some((resolver, runtime))) =
         (&options.online, loaded, online)
     {
-        let required = required_tags(&loaded, online.apono);
+        let required = RequiredTags::new(&loaded.config.lint.require_tags, online.apono);
         let file_store =
             online.store.secrets_file.is_some() || loaded.config.secrets_file.is_some();
         if file_store && required.0.values().any(|tags| !tags.is_empty()) {
@@ -150,27 +149,4 @@ pub(super) fn list_rules() -> Result<i32, Error> {
         .map_err(Error::Output)?;
     }
     Ok(EXIT_CLEAN)
-}
-
-/// The tags `lint.require_tags` asks of each store, and with `apono` Apono's tag on AWS.
-pub(super) fn required_tags(loaded: &Loaded, apono: bool) -> RequiredTags {
-    tags_of(&loaded.config.lint.require_tags, apono)
-}
-
-/// `tags`, and with `apono` Apono's tag on AWS.
-pub(super) fn tags_of(
-    tags: &std::collections::BTreeMap<
-        crate::mask::Store,
-        std::collections::BTreeMap<String, String>,
-    >,
-    apono: bool,
-) -> RequiredTags {
-    let mut required = RequiredTags::default();
-    for (store, tags) in tags {
-        required.0.insert(*store, tags.clone());
-    }
-    if apono {
-        required = required.with_apono();
-    }
-    required
 }

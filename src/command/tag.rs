@@ -41,7 +41,8 @@ pub(super) fn run(options: &TagOptions) -> Result<i32, Error> {
     let loaded = load_config(options.store.config.as_deref())?;
     // Tags are written from trusted sources only: a discovered file someone else wrote must not
     // grant an access platform read access to your secrets. Lint still checks its tags.
-    let mut required = super::lint::tags_of(&loaded.tags_to_write, options.apono);
+    let mut required =
+        crate::required_tags::RequiredTags::new(&loaded.tags_to_write, options.apono);
     if loaded.tags_to_write != loaded.config.lint.require_tags {
         let path = loaded
             .path

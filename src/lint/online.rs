@@ -2,7 +2,7 @@
 //! deletion, carries the required tags and holds every key its masks name. A value is fetched
 //! only to check keys and dropped at once; findings name keys and tags, never a value.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{
@@ -13,39 +13,11 @@ use super::{
 };
 use crate::finding::Diagnostic;
 use crate::lint::files::MaskedFile;
-use crate::mask::{Mask, SecretRef, Store};
+use crate::mask::{Mask, SecretRef};
 use crate::provider::{Described, Metadata, ProviderError, SecretValue};
+use crate::required_tags::RequiredTags;
 use crate::resolve::{ResolveError, Resolver, select};
 use crate::source::LineIndex;
-
-/// The tag Apono's connector needs to read an AWS secret (seed 000).
-pub(crate) const APONO_TAG: (&str, &str) = ("apono-connector-read", "true");
-
-/// Tags every secret of a store must carry: store → tag → value; and whether `--profile apono`
-/// asked for Apono's (a finding says where a requirement came from).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct RequiredTags(pub BTreeMap<Store, BTreeMap<String, String>>, pub bool);
-
-impl RequiredTags {
-    /// Adds `--profile apono`'s requirement.
-    pub(crate) fn with_apono(mut self) -> Self {
-        self.0
-            .entry(Store::Sm)
-            .or_default()
-            .insert(APONO_TAG.0.into(), APONO_TAG.1.into());
-        self.1 = true;
-        self
-    }
-
-    /// What asks for `tag` of a secret in `store`, as a finding names it.
-    fn source(&self, store: Store, tag: &str) -> &'static str {
-        if self.1 && store == Store::Sm && tag == APONO_TAG.0 {
-            "--profile apono"
-        } else {
-            "lint.require_tags"
-        }
-    }
-}
 
 /// When online lint warns of drift: an expiry this close, a secret unchanged this long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
