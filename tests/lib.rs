@@ -17,6 +17,7 @@ mod readers;
 mod render;
 mod run;
 mod sarif;
+mod stores;
 mod support;
 mod syntaxes;
 mod vault;
