@@ -26,6 +26,27 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
+/// The CLI pointed at moto through the environment, with its credentials.
+fn aws_cli(endpoint: &str) -> assert_cmd::Command {
+    let mut cmd = secretmask();
+    cmd.env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY);
+    cmd
+}
+
+/// `secretmask migrate --from avp --avp-type vault FILE` in `dir`, which must succeed; the
+/// file as it is after.
+fn migrated_avp(dir: &Path, file: &str) -> String {
+    let migrate = secretmask()
+        .current_dir(dir)
+        .args(["migrate", "--from", "avp", "--avp-type", "vault", file])
+        .output()
+        .unwrap();
+    assert!(migrate.status.success(), "{migrate:?}");
+    std::fs::read_to_string(dir.join(file)).unwrap()
+}
+
 /// Copies `dir`'s files into a new folder.
 fn copy(dir: &Path) -> tempfile::TempDir {
     let to = tempfile::tempdir().unwrap();
@@ -181,10 +202,7 @@ fn aws_placeholders_and_references_name_secrets_by_arn_through_moto() {
         &json!({"user": "app", "password": format!("{CANARY}\"pw")}).to_string(),
         &[],
     );
-    let output = secretmask()
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
+    let output = aws_cli(&endpoint)
         .env("AVP_TYPE", "awssecretsmanager")
         .args(["render", "--as", "json", "--syntax", "avp,vals", "-"])
         .write_stdin(format!(
@@ -215,11 +233,8 @@ fn an_aws_secret_named_without_its_arn_is_looked_up_by_name_when_rendering() {
         "user: <path:{name}#user>\npassword: ref+awssecrets://{name}?region=eu-west-1#/password\n"
     );
     let render = |region: Option<&str>, template: &str| {
-        let mut cmd = secretmask();
-        cmd.env("AWS_ENDPOINT_URL", &endpoint)
-            .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
-            .env("AVP_TYPE", "awssecretsmanager")
+        let mut cmd = aws_cli(&endpoint);
+        cmd.env("AVP_TYPE", "awssecretsmanager")
             .env_remove("AWS_DEFAULT_REGION")
             .args(["render", "--as", "yaml", "--syntax", "avp,vals", "-"])
             .write_stdin(template.to_owned());
@@ -251,10 +266,7 @@ fn an_aws_secret_named_without_its_arn_is_looked_up_by_name_when_rendering() {
         "{stderr}"
     );
     // `run` looks it up too, for a variable that holds the reference.
-    let run = secretmask()
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
+    let run = aws_cli(&endpoint)
         .env_remove("AWS_REGION")
         .env(
             "DB_PASSWORD",
@@ -451,20 +463,7 @@ fn base64encode_is_read_as_the_whole_value_of_a_secrets_data_and_refused_elsewhe
         secret.replace("<path:secret/data/app#pw | base64encode>", &encoded)
     );
     // Migrated, it is a base64 mask in data, which renders to the same bytes natively.
-    let migrate = secretmask()
-        .current_dir(dir.path())
-        .args([
-            "migrate",
-            "--from",
-            "avp",
-            "--avp-type",
-            "vault",
-            "secret.yaml",
-        ])
-        .output()
-        .unwrap();
-    assert!(migrate.status.success(), "{migrate:?}");
-    let migrated = std::fs::read_to_string(dir.path().join("secret.yaml")).unwrap();
+    let migrated = migrated_avp(dir.path(), "secret.yaml");
     let mask = base64::engine::general_purpose::STANDARD.encode("<<workato:vault:pw:secret/app>>");
     assert!(
         migrated.contains(&format!("  password: {mask}\n")),
@@ -522,20 +521,7 @@ fn bare_placeholders_read_their_path_from_the_objects_annotation() {
             )
             .replace("  password: <password>\n", "  password: p4ss-w0rd\n")
     );
-    let migrate = secretmask()
-        .current_dir(dir.path())
-        .args([
-            "migrate",
-            "--from",
-            "avp",
-            "--avp-type",
-            "vault",
-            "app.yaml",
-        ])
-        .output()
-        .unwrap();
-    assert!(migrate.status.success(), "{migrate:?}");
-    let migrated = std::fs::read_to_string(dir.path().join("app.yaml")).unwrap();
+    let migrated = migrated_avp(dir.path(), "app.yaml");
     assert!(
         migrated.contains("  password: <<workato:vault:password:secret/app?version=2>>\n"),
         "{migrated}"

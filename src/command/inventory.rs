@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::{Error, StoreOptions, load_config, resolver, runtime};
+use super::{Error, StoreOptions};
 use crate::diagnostic;
 use crate::error::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 use crate::input::Input;
@@ -58,29 +58,14 @@ pub(super) fn run(options: &InventoryOptions) -> Result<i32, Error> {
         .map(|text| inventory::parse_locator(text).map_err(Error::Usage))
         .collect::<Result<_, _>>()?;
     let inputs = super::paths_or_here(&options.inputs);
-    let loaded = match &options.online {
-        Some(store) => Some(load_config(store.config.as_deref())?),
-        None => None,
-    };
-    let syntaxes = match &loaded {
-        Some(loaded) => options.syntax.decide(&loaded.config),
-        None => options
-            .syntax
-            .decide(&crate::config::validate(None, &super::current_dir()?)?),
-    };
-    // Online, one resolver on one runtime: first to look up the AWS secrets that references
-    // name without an ARN, then for each secret's metadata.
-    let online = match (&options.online, &loaded) {
-        (Some(store), Some(loaded)) => Some((resolver(loaded, store)?, runtime()?)),
-        _ => None,
-    };
-    let syntaxes = match &online {
-        Some((resolver, runtime)) => {
-            let names = super::aws_names_in_files(&inputs, &syntaxes, options.max_file_size);
-            super::looked_up_names(syntaxes, names, resolver, runtime)
-        }
-        None => syntaxes,
-    };
+    let super::FileReading {
+        syntaxes, online, ..
+    } = super::FileReading::decide(
+        &options.syntax,
+        options.online.as_ref(),
+        &inputs,
+        options.max_file_size,
+    )?;
     let outcome = crate::lint::files::lint_inputs(
         &inputs,
         &options.stdin_name,

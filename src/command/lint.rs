@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::Error;
-use super::{StoreOptions, load_config, resolver, runtime};
+use super::StoreOptions;
 use crate::diagnostic::{self, Summary};
 use crate::error::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 use crate::input::Input;
@@ -47,29 +47,16 @@ pub(super) fn run(options: &LintOptions) -> Result<i32, Error> {
     } else {
         Keep::Findings
     };
-    let loaded = match &options.online {
-        Some(online) => Some(load_config(online.store.config.as_deref())?),
-        None => None,
-    };
-    let syntaxes = match &loaded {
-        Some(loaded) => options.syntax.decide(&loaded.config),
-        None => options
-            .syntax
-            .decide(&crate::config::validate(None, &super::current_dir()?)?),
-    };
-    // Online, the stores are reached through one resolver on one runtime, first to look up the
-    // AWS secrets that references name without an ARN.
-    let online = match (&options.online, &loaded) {
-        (Some(online), Some(loaded)) => Some((resolver(loaded, &online.store)?, runtime()?)),
-        _ => None,
-    };
-    let syntaxes = match &online {
-        Some((resolver, runtime)) => {
-            let names = super::aws_names_in_files(&inputs, &syntaxes, options.max_file_size);
-            super::looked_up_names(syntaxes, names, resolver, runtime)
-        }
-        None => syntaxes,
-    };
+    let super::FileReading {
+        loaded,
+        syntaxes,
+        online,
+    } = super::FileReading::decide(
+        &options.syntax,
+        options.online.as_ref().map(|o| &o.store),
+        &inputs,
+        options.max_file_size,
+    )?;
     let mut outcome = lint::files::lint_inputs(
         &inputs,
         &options.stdin_name,

@@ -141,6 +141,44 @@ fn looked_up<'a>(
     looked_up_names(syntaxes, names, resolver, runtime)
 }
 
+/// What a command that reads files (`lint`, `inventory`) decides before reading them: the
+/// configuration (with `store`, the online one; else the discovered file's, checked), the
+/// syntaxes, and online the one resolver and runtime every store call goes through, which first
+/// look up the AWS secrets the files name without an ARN.
+struct FileReading {
+    loaded: Option<Loaded>,
+    syntaxes: crate::syntax::Syntaxes,
+    online: Option<(Resolver, tokio::runtime::Runtime)>,
+}
+
+impl FileReading {
+    fn decide(
+        syntax: &SyntaxOptions,
+        store: Option<&StoreOptions>,
+        inputs: &[crate::input::Input],
+        limit: u64,
+    ) -> Result<Self, Error> {
+        let Some(store) = store else {
+            let config = config::validate(None, &current_dir()?)?;
+            return Ok(Self {
+                loaded: None,
+                syntaxes: syntax.decide(&config),
+                online: None,
+            });
+        };
+        let loaded = load_config(store.config.as_deref())?;
+        let (resolver, runtime) = (resolver(&loaded, store)?, runtime()?);
+        let syntaxes = syntax.decide(&loaded.config);
+        let names = aws_names_in_files(inputs, &syntaxes, limit);
+        let syntaxes = looked_up_names(syntaxes, names, &resolver, &runtime);
+        Ok(Self {
+            loaded: Some(loaded),
+            syntaxes,
+            online: Some((resolver, runtime)),
+        })
+    }
+}
+
 /// The AWS names (`(region, name)`) that the named files' references hold without an ARN,
 /// for `lint --online` and `inventory --online`, which look them up before reading the files
 /// (stdin, which can be read once, is left out: its names stay unlooked-up errors).
