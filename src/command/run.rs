@@ -492,14 +492,7 @@ fn supervise_watching(
             if changed.is_empty() {
                 continue;
             }
-            let refreshed = runtime.block_on(futures::future::join_all(
-                changed.iter().map(|s| resolver.refresh(s)),
-            ));
-            if let Some((secret, error)) = changed
-                .iter()
-                .zip(&refreshed)
-                .find_map(|(s, r)| r.as_ref().err().map(|e| (s, e)))
-            {
+            if let Err((secret, error)) = super::watch::refetch(resolver, runtime, &changed) {
                 super::watch::warn(&format!(
                     "secret `{secret}` changed but could not be read again: {error}; the command keeps running with the values it has, and the watch goes on"
                 ));

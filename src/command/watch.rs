@@ -94,15 +94,7 @@ pub(super) fn run(
             continue;
         }
         tracing::info!("watch: {} changed", plural(changed.len(), "secret"));
-        // Only the secrets that changed are fetched again; the rest come from the cache.
-        let refreshed = runtime.block_on(futures::future::join_all(
-            changed.iter().map(|s| resolver.refresh(s)),
-        ));
-        if let Some((secret, error)) = changed
-            .iter()
-            .zip(&refreshed)
-            .find_map(|(s, r)| r.as_ref().err().map(|e| (s, e)))
-        {
+        if let Err((secret, error)) = refetch(&resolver, &runtime, &changed) {
             warn(&format!(
                 "secret `{secret}` changed but could not be read again: {error}; the outputs keep their last good content and the watch goes on"
             ));
@@ -136,6 +128,23 @@ pub(super) type Fingerprints = HashMap<SecretRef, Result<String, ProviderError>>
 
 /// The secrets whose fingerprint is new since `known`: changed, or answered now where it
 /// could not be checked then. One that cannot be checked now has not changed.
+/// Fetches again the secrets that changed, at once (the rest stay cached): the first that
+/// could not be read, with why.
+pub(super) fn refetch<'a>(
+    resolver: &crate::Resolver,
+    runtime: &tokio::runtime::Runtime,
+    changed: &[&'a SecretRef],
+) -> Result<(), (&'a SecretRef, ProviderError)> {
+    let refreshed = runtime.block_on(futures::future::join_all(
+        changed.iter().map(|s| resolver.refresh(s)),
+    ));
+    changed
+        .iter()
+        .zip(refreshed)
+        .find_map(|(s, r)| r.err().map(|e| (*s, e)))
+        .map_or(Ok(()), Err)
+}
+
 pub(super) fn changed<'a>(
     secrets: &'a [SecretRef],
     now: &Fingerprints,
