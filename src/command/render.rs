@@ -112,12 +112,7 @@ pub(super) fn render_all(
             own = Some(runtime()?);
         }
         let runtime = shared.or(own.as_ref()).expect("a runtime was made");
-        super::looked_up(
-            syntaxes,
-            jobs.iter().map(|job| job.bytes.as_slice()),
-            resolver,
-            runtime,
-        )
+        super::looked_up_names(syntaxes, names, resolver, runtime)
     };
     let plans: Vec<Plan> = jobs
         .iter()
