@@ -97,6 +97,15 @@ impl Syntax {
             Self::Vals => "vals",
         }
     }
+
+    /// One reference of this syntax, as a message names it.
+    pub const fn one_reference(self) -> &'static str {
+        match self {
+            Self::Workato => "a mask",
+            Self::Avp => "an argocd-vault-plugin placeholder",
+            Self::Vals => "a vals reference",
+        }
+    }
 }
 
 impl std::fmt::Display for Syntax {
@@ -174,10 +183,7 @@ impl ReferenceFault {
             Self::ValsVaultDataSegment => "vals adds Vault KV v2's `data/` itself: leave it out of the path (MOUNT/PATH after vault://)".to_owned(),
             Self::ValsParameter(name) => format!("`{name}` is not a parameter of this vals backend"),
             Self::AwsName { name, why, .. } => {
-                let reference = match syntax {
-                    Syntax::Avp => "an argocd-vault-plugin placeholder",
-                    _ => "a vals reference",
-                };
+                let reference = syntax.one_reference();
                 let why = match why {
                     NameLookup::Offline => "render looks a name up (DescribeSecret, in the reference's region or AWS_REGION); this run does not, so write its ARN".to_owned(),
                     NameLookup::NoRegion => "no region says where to look it up: set AWS_REGION (or vals' ?region=), or write its ARN".to_owned(),
@@ -186,10 +192,7 @@ impl ReferenceFault {
                 format!("{reference} names the AWS secret `{name}` without its ARN; {why}")
             }
             Self::NotExpressible(what) => {
-                let reference = match syntax {
-                    Syntax::Avp => "an argocd-vault-plugin placeholder",
-                    _ => "a vals reference",
-                };
+                let reference = syntax.one_reference();
                 format!("{reference} secretmask cannot read exactly: {what}")
             }
         }

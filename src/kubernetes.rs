@@ -95,11 +95,7 @@ pub(crate) fn split(
     };
     let outside = found
         .into_iter()
-        .filter(|hit| {
-            !data
-                .iter()
-                .any(|v| v.span.start <= hit.span.start && hit.span.end <= v.span.end)
-        })
+        .filter(|hit| !data.iter().any(|v| v.span.contains(hit.span)))
         .collect();
     (data, outside)
 }

@@ -40,11 +40,7 @@ pub fn rewrite(bytes: &[u8], syntaxes: &Syntaxes) -> Result<Option<Rewritten>, V
         let values = crate::kubernetes::masked_data(bytes, syntaxes);
         // A data value's references are its own (an AVP placeholder with `| base64encode` is
         // also seen, refused, by the plain scan).
-        let inside = |span: Span| {
-            values
-                .iter()
-                .any(|v| v.span.start <= span.start && span.end <= v.span.end)
-        };
+        let inside = |span: Span| values.iter().any(|v| v.span.contains(span));
         replacements.retain(|(span, _)| !inside(*span));
         count = replacements.len();
         errors.retain(|e| !inside(e.span));
@@ -74,7 +70,7 @@ pub fn rewrite(bytes: &[u8], syntaxes: &Syntaxes) -> Result<Option<Rewritten>, V
                 continue;
             }
             count += inner.len();
-            let decoded = splice(value.decoded.as_bytes(), &inner);
+            let decoded = crate::source::splice(value.decoded.as_bytes(), &inner);
             let encoded = base64::engine::general_purpose::STANDARD.encode(decoded);
             replacements.push((value.span, encoded.into_bytes()));
         }
@@ -88,22 +84,9 @@ pub fn rewrite(bytes: &[u8], syntaxes: &Syntaxes) -> Result<Option<Rewritten>, V
     }
     replacements.sort_by_key(|(span, _)| span.start);
     Ok(Some(Rewritten {
-        text: splice(bytes, &replacements),
+        text: crate::source::splice(bytes, &replacements),
         count,
     }))
-}
-
-/// `bytes` with each span replaced, spans in order and apart.
-fn splice(bytes: &[u8], replacements: &[(Span, Vec<u8>)]) -> Vec<u8> {
-    let mut text = Vec::with_capacity(bytes.len());
-    let mut last = 0;
-    for (span, with) in replacements {
-        text.extend_from_slice(&bytes[last..span.start]);
-        text.extend_from_slice(with);
-        last = span.end;
-    }
-    text.extend_from_slice(&bytes[last..]);
-    text
 }
 
 /// A unified diff of `before` and `after`, as `diff -u` prints it with `a/` and `b/` names.

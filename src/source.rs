@@ -35,6 +35,11 @@ impl Span {
         Self::new(self.start + offset, self.end + offset)
     }
 
+    /// Whether `other` lies wholly inside this span.
+    pub const fn contains(&self, other: Span) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
+
     /// As a range, for slicing.
     pub const fn range(&self) -> Range<usize> {
         self.start..self.end
@@ -149,6 +154,19 @@ pub fn yaml_error_position(error: &serde_saphyr::Error) -> (u64, u64) {
     error
         .location()
         .map_or((0, 0), |at| (at.line(), at.column()))
+}
+
+/// `bytes` with each span replaced by its text; the spans in order and apart.
+pub(crate) fn splice<T: AsRef<[u8]>>(bytes: &[u8], replacements: &[(Span, T)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut last = 0;
+    for (span, text) in replacements {
+        out.extend_from_slice(&bytes[last..span.start]);
+        out.extend_from_slice(text.as_ref());
+        last = span.end;
+    }
+    out.extend_from_slice(&bytes[last..]);
+    out
 }
 
 /// YAML collections nest this deep at most, block or flow: PyYAML and the Go and Java readers

@@ -197,10 +197,7 @@ pub fn check_all_in(
             span,
             message: format!(
                 "{}, which this run does not read (no --syntax {syntax}): render leaves it as text",
-                match syntax {
-                    crate::syntax::Syntax::Avp => "an argocd-vault-plugin placeholder",
-                    _ => "a vals reference",
-                }
+                syntax.one_reference()
             ),
         })
         .collect();
@@ -233,12 +230,7 @@ fn check_read(
         let checked = encoded::check(bytes, found, syntaxes);
         // A data value's masks are its own (an AVP placeholder with `| base64encode` is also
         // seen, refused, by the plain scan).
-        let inside = |span: crate::source::Span| {
-            checked
-                .values
-                .iter()
-                .any(|v| v.start <= span.start && span.end <= v.end)
-        };
+        let inside = |span: crate::source::Span| checked.values.iter().any(|v| v.contains(span));
         findings.retain(|f| !inside(f.span));
         masks.retain(|m| !inside(m.span));
         findings.extend(checked.findings);

@@ -84,11 +84,7 @@ impl Plan {
         // A data value's masks are its own (an AVP placeholder with `| base64encode` is also
         // seen, refused, by the scan of the whole text).
         if !values.is_empty() {
-            let inside = |span: Span| {
-                values
-                    .iter()
-                    .any(|v| v.span.start <= span.start && span.end <= v.span.end)
-            };
+            let inside = |span: Span| values.iter().any(|v| v.span.contains(span));
             masks.retain(|m| !inside(m.span));
             problems.retain(|p| !inside(p.span));
         }
@@ -235,14 +231,7 @@ fn render_data(
         }
     }
     let shifts = Shifts::new(&replacements);
-    let mut decoded = Vec::with_capacity(value.decoded.len());
-    let mut last = 0;
-    for (span, text) in &replacements {
-        decoded.extend_from_slice(&value.decoded.as_bytes()[last..span.start]);
-        decoded.extend_from_slice(text.as_bytes());
-        last = span.end;
-    }
-    decoded.extend_from_slice(&value.decoded.as_bytes()[last..]);
+    let decoded = crate::source::splice(value.decoded.as_bytes(), &replacements);
     let own_masks: Vec<Mask> = own_masks
         .iter()
         .map(|mask| Mask {
@@ -328,14 +317,7 @@ pub fn render_plan_to(
         return Err(RenderError::Masks(failures));
     }
     let shifts = Shifts::new(&replacements);
-    let mut replaced = Vec::with_capacity(template.len());
-    let mut last = 0;
-    for (span, text) in &replacements {
-        replaced.extend_from_slice(&template[last..span.start]);
-        replaced.extend_from_slice(text.as_bytes());
-        last = span.end;
-    }
-    replaced.extend_from_slice(&template[last..]);
+    let mut replaced = crate::source::splice(template, &replacements);
     let masks: Vec<Mask> = plan
         .masks
         .iter()
