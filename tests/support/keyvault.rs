@@ -166,7 +166,9 @@ impl KeyVault {
                         let service = hyper::service::service_fn(move |request| {
                             let (state, secret) = (state.clone(), secret.clone());
                             async move {
-                                Ok::<_, Infallible>(sent(answer(request, &state, &secret).await))
+                                Ok::<_, Infallible>(
+                                    sent(answer(request, &state, &secret).await).await,
+                                )
                             }
                         });
                         let _ = hyper::server::conn::http1::Builder::new()
@@ -455,12 +457,14 @@ async fn answer(
 
 /// The body as the client gets it: whole, or (`cut`) half of it and then a broken connection,
 /// after a `Content-Length` that announced all of it.
-fn sent((response, cut): (Response<Full<Bytes>>, bool)) -> Response<Sent> {
+async fn sent((response, cut): (Response<Full<Bytes>>, bool)) -> Response<Sent> {
     let (mut parts, body) = response.into_parts();
     if !cut {
         return Response::from_parts(parts, body.map_err(|never| match never {}).boxed());
     }
-    let whole = futures::executor::block_on(body.collect())
+    let whole = body
+        .collect()
+        .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
     parts
