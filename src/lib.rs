@@ -73,4 +73,6 @@ pub use error::Error;
 pub use grammar::MaskError;
 pub use mask::{Mask, SecretRef, Store};
 pub use render::{Format, RenderError, render_str};
-pub use resolve::{Kind, Options as ResolverOptions, ResolveError, Resolver, SetupError, Value};
+pub use resolve::{
+    Kind, Options as ResolverOptions, ResolveError, ResolveErrorKind, Resolver, SetupError, Value,
+};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt};
 use moka::future::Cache;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
@@ -14,13 +14,39 @@ use tokio::sync::Semaphore;
 use crate::mask::{Mask, SecretRef, Store};
 use crate::provider::{Described, ProviderError, Providers, SecretValue};
 
-/// Why a mask has no value. Holds key *names* at most, never a value.
+/// Why a mask has no value: one shared error for every mask that selects the same key of the
+/// same secret, so a template with many masks holds one pointer per mask. Holds key *names* at
+/// most, never a value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(transparent)]
+pub struct ResolveError(Arc<ResolveErrorKind>);
+
+impl ResolveError {
+    /// What went wrong.
+    pub fn kind(&self) -> &ResolveErrorKind {
+        &self.0
+    }
+}
+
+impl From<ResolveErrorKind> for ResolveError {
+    fn from(kind: ResolveErrorKind) -> Self {
+        Self(Arc::new(kind))
+    }
+}
+
+impl From<ProviderError> for ResolveError {
+    fn from(error: ProviderError) -> Self {
+        ResolveErrorKind::Provider(error).into()
+    }
+}
+
+/// The cause of a [`ResolveError`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ResolveError {
+pub enum ResolveErrorKind {
     /// The store could not give the secret.
     #[error("{0}")]
-    Provider(#[from] ProviderError),
+    Provider(ProviderError),
     /// The secret has no such key.
     #[error("key `{key}` is not in the secret{}", available_keys(.available))]
     KeyMissing {
@@ -123,11 +149,18 @@ pub struct Resolver {
     /// (`Options::serve_stale_for`).
     last_good: Option<Cache<SecretRef, Arc<SecretValue>>>,
     permits: Arc<Semaphore>,
+    /// How many store calls may be in flight at once (the permits).
+    concurrency: usize,
     timeout: Option<Duration>,
 }
 
 /// Each answer of one batch call, shared by the loads of its secrets.
 type BatchAnswer = Arc<Vec<Result<Arc<SecretValue>, ProviderError>>>;
+
+/// One batch call, made by the first of its secrets' loads that finds its secret missing. A
+/// type of its own: a future holding it must be `Send` for every lifetime the compiler erases.
+#[derive(Clone)]
+struct Batch(futures::future::Shared<futures::future::BoxFuture<'static, BatchAnswer>>);
 
 impl Resolver {
     /// A resolver over `providers`.
@@ -145,6 +178,7 @@ impl Resolver {
                     .build()
             }),
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            concurrency: options.concurrency.max(1),
             timeout: options.timeout,
         }
     }
@@ -243,7 +277,7 @@ impl Resolver {
             .map(|mask| mask.borrow())
             .map(|mask| {
                 selected
-                    .entry((&mask.secret, mask.key.as_str()))
+                    .entry((&mask.secret, &*mask.key))
                     .or_insert_with(|| match &selectors[&*mask.secret] {
                         Ok(selector) => selector.get(&mask.key),
                         Err(e) => Err((*e).clone().into()),
@@ -268,9 +302,13 @@ impl Resolver {
                 .or_default()
                 .push(secret.clone());
         }
-        let mut loads = Vec::with_capacity(refs.len());
+        // What each load needs, small; the loads themselves are large futures, made only as
+        // they start.
+        let mut wanted: Vec<(SecretRef, Batch, usize)> = Vec::with_capacity(refs.len());
+        let mut widest = 1;
         for ((store, _), secrets) in groups {
             let provider = self.providers.get(store).clone();
+            widest = widest.max(provider.batch_limit().max(1));
             for chunk in secrets.chunks(provider.batch_limit().max(1)) {
                 let chunk: Arc<[SecretRef]> = chunk.into();
                 // Runs only if some secret of the chunk is not cached or loading elsewhere.
@@ -285,22 +323,32 @@ impl Resolver {
                     .boxed()
                     .shared()
                 };
-                for (i, secret) in chunk.iter().cloned().enumerate() {
-                    let batch = batch.clone();
-                    let load = self.cache.try_get_with(secret.clone(), async move {
-                        let answers = batch.await;
-                        answers[i].clone()
-                    });
-                    loads.push(async move {
-                        let answer = self
-                            .by(deadline, async { load.await.map_err(|e| (*e).clone()) })
-                            .await;
-                        (secret, answer)
-                    });
-                }
+                let batch = Batch(batch);
+                wanted.extend(
+                    chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(i, secret)| (secret.clone(), batch.clone(), i)),
+                );
             }
         }
-        let answers = futures::future::join_all(loads).await;
+        let loads = wanted.into_iter().map(|(secret, batch, i)| async move {
+            let load = self.cache.try_get_with(secret.clone(), async move {
+                let answers = batch.0.await;
+                answers[i].clone()
+            });
+            let answer = self
+                .by(deadline, async { load.await.map_err(|e| (*e).clone()) })
+                .await;
+            (secret, answer)
+        });
+        // Only as many loads run at once as keep every permit's batch busy, so a thousand
+        // secrets do not hold a thousand of them. A chunk's loads are consecutive, so each
+        // started load's batch is driven by itself.
+        let answers: Vec<_> = futures::stream::iter(loads)
+            .buffer_unordered(self.concurrency * widest * 2)
+            .collect()
+            .await;
         let mut served = HashMap::with_capacity(answers.len());
         for (secret, answer) in answers {
             let answer = self.keep_or_fall_back(&secret, answer).await;
@@ -554,9 +602,10 @@ impl<'a> Selector<'a> {
                 ));
             }
             SecretValue::Binary(_) => {
-                return Err(ResolveError::BinaryWithKey {
+                return Err(ResolveErrorKind::BinaryWithKey {
                     key: key.to_owned(),
-                });
+                }
+                .into());
             }
             SecretValue::Text(text) if key.is_empty() => {
                 return Ok(Value::new(text.clone(), Kind::String));
@@ -567,9 +616,10 @@ impl<'a> Selector<'a> {
             .object
             .get_or_init(|| serde_json::from_str::<Members>(text.expose_secret()).ok());
         let Some(object) = object else {
-            return Err(ResolveError::NotJsonObject {
+            return Err(ResolveErrorKind::NotJsonObject {
                 key: key.to_owned(),
-            });
+            }
+            .into());
         };
         match object.get(key).map(|raw| raw.get()) {
             Some(raw) if raw.starts_with('"') => {
@@ -588,10 +638,11 @@ impl<'a> Selector<'a> {
                 Ok(Value::new(compact(raw).into(), kind))
             }
             Some(raw) => Ok(Value::new(raw.to_owned().into(), Kind::Number)),
-            None => Err(ResolveError::KeyMissing {
+            None => Err(ResolveErrorKind::KeyMissing {
                 key: key.to_owned(),
                 available: object.keys().cloned().collect(),
-            }),
+            }
+            .into()),
         }
     }
 }

@@ -892,8 +892,8 @@ fn a_rotated_secret_is_seen_after_the_ttl_or_on_refresh_and_outlives_an_outage_w
                 assert!(!expected, "the last good value was not served: {error}");
                 assert!(
                     matches!(
-                        error,
-                        secretmask::ResolveError::Provider(
+                        error.kind(),
+                        secretmask::ResolveErrorKind::Provider(
                             secretmask::provider::ProviderError::Unreachable { .. }
                                 | secretmask::provider::ProviderError::TimedOut { .. }
                         )

@@ -366,16 +366,19 @@ impl LineFailure {
     pub(crate) fn of(failure: &Failure) -> Self {
         use crate::provider::ProviderError;
         use crate::render::MaskFailure;
-        use crate::resolve::ResolveError;
+        use crate::resolve::ResolveErrorKind;
         Self {
             span: failure.span,
             reason: failure.failure.to_string(),
             locator: (!failure.locator.is_empty()).then(|| failure.locator.clone()),
             store_wide: matches!(
-                failure.failure,
-                MaskFailure::Resolve(ResolveError::Provider(
-                    ProviderError::Credentials { .. } | ProviderError::AuthFailed { .. }
-                ))
+                &failure.failure,
+                MaskFailure::Resolve(error) if matches!(
+                    error.kind(),
+                    ResolveErrorKind::Provider(
+                        ProviderError::Credentials { .. } | ProviderError::AuthFailed { .. }
+                    )
+                )
             ),
         }
     }
