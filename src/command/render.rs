@@ -146,7 +146,7 @@ pub(super) fn render_all(
         };
         (values, placing.join().expect("placing does not panic"))
     });
-    let mut values = values.into_iter();
+    let mut values = values.as_slice();
     let modes = output::Modes {
         every: options.mode,
         new: loaded.config.render.mode.map(|mode| mode.0),
@@ -163,9 +163,10 @@ pub(super) fn render_all(
     let mut digests = Vec::new();
     let mut to_stdout = Vec::new();
     for (j, ((job, plan), placement)) in jobs.iter_mut().zip(&plans).zip(placements).enumerate() {
-        let values: Vec<_> = values.by_ref().take(plan.len()).collect();
+        let (mine, rest) = values.split_at(plan.len());
+        values = rest;
         let render = |template: &mut Vec<u8>, out: &mut dyn Write| {
-            render_into(template, plan, placement, &values, options.escape, out)
+            render_into(template, plan, placement, mine, options.escape, out)
         };
         let writing = failures.is_empty() && !options.check;
         let rendered = match (&job.target, writing) {

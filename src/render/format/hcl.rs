@@ -137,7 +137,7 @@ impl Syntax for Hcl {
         rendered: &[u8],
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {
         let masks = super::spans(slots);
-        let doc = with_placeholders(template, &masks, |i| slots[i].context == Context::Bare);
+        let doc = with_placeholders(template, &masks, |i| *slots[i].context == Context::Bare);
         let mut expected = Vec::new();
         for leaf in leaves(&doc).map_err(|e| syntax(&doc, &e))? {
             match leaf {

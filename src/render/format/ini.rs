@@ -276,7 +276,7 @@ mod tests {
         let value = Value::new("x".to_owned().into(), Kind::String);
         let slots = [Slot {
             mask: &mask,
-            context: value_context(),
+            context: &value_context(),
             value: &value,
         }];
         assert!(Ini::must_reread(false, &slots));

@@ -100,7 +100,7 @@ impl Syntax for Json {
         rendered: &[u8],
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {
         let masks = super::spans(slots);
-        let doc = with_placeholders(template, &masks, |i| slots[i].context == Context::Bare);
+        let doc = with_placeholders(template, &masks, |i| *slots[i].context == Context::Bare);
         let mut expected: serde_json::Value =
             serde_json::from_slice(&doc).map_err(|e| TemplateSyntax {
                 offset: line_col_offset(&doc, e.line(), e.column()),

@@ -93,7 +93,7 @@ pub(crate) struct Slot<'a, C> {
     /// The mask, for its span and its secret's locator.
     pub mask: &'a Mask,
     /// Where it stands.
-    pub context: C,
+    pub context: &'a C,
     /// Its resolved value.
     pub value: &'a Value,
 }
@@ -261,7 +261,7 @@ macro_rules! formats {
                             .zip(&placed.contexts)
                             .map(|((mask, value), context)| Slot {
                                 mask,
-                                context: context.clone(),
+                                context,
                                 value,
                             })
                             .collect();
@@ -459,7 +459,8 @@ fn fill<F: Syntax>(
     let mut standins = standins.iter();
     let mut failed = vec![false; masks.len()];
     let mut slots = Vec::with_capacity(masks.len());
-    for (i, ((mask, value), context)) in masks.iter().zip(values).zip(placed.contexts).enumerate() {
+    for (i, ((mask, value), context)) in masks.iter().zip(values).zip(&placed.contexts).enumerate()
+    {
         let value = match value {
             Ok(value) => value,
             Err(e) => {
@@ -474,13 +475,40 @@ fn fill<F: Syntax>(
             value,
         });
     }
+    let reread = failures.is_empty() && F::must_reread(placed.in_key, &slots);
+    if failures.is_empty() && !reread {
+        // Written as made: no text is kept per mask, so a large template's output costs no
+        // memory beyond the template. A refusal stops the writing; what was written is the
+        // caller's to discard.
+        let mut last = 0;
+        for slot in &slots {
+            if failures.is_empty() {
+                sink.put(&template[last..slot.span().start]);
+                last = slot.span().end;
+            }
+            match F::escape(slot.value, slot.context) {
+                Ok(text) if failures.is_empty() => sink.put(text.as_bytes()),
+                Ok(_) => {}
+                Err(refusal) => failures.push(failure(slot.mask, refusal.into())),
+            }
+        }
+        if failures.is_empty() {
+            sink.put(&template[last..]);
+            return Ok(());
+        }
+        failed = slots
+            .iter()
+            .map(|slot| F::escape(slot.value, slot.context).is_err())
+            .collect();
+        return Err(refused::<F>(template, &slots, &failed, failures, failure));
+    }
     let mut texts = Vec::with_capacity(slots.len());
     for (i, slot) in slots.iter().enumerate() {
         if failed[i] {
             texts.push(Cow::Borrowed(slot.text()));
             continue;
         }
-        match F::escape(slot.value, &slot.context) {
+        match F::escape(slot.value, slot.context) {
             Ok(text) => texts.push(text),
             Err(refusal) => {
                 failures.push(failure(slot.mask, refusal.into()));
@@ -490,53 +518,12 @@ fn fill<F: Syntax>(
         }
     }
     if !failures.is_empty() {
-        // What the re-read would refuse too, the failed masks standing as placeholders.
-        let refused: Vec<Value> = (0..slots.len())
-            .map(|i| standin(i, slots[i].mask))
-            .collect();
-        let trial: Vec<Slot<'_, F::Context>> = slots
-            .iter()
-            .zip(&refused)
-            .enumerate()
-            .map(|(i, (slot, placeholder))| Slot {
-                mask: slot.mask,
-                context: slot.context.clone(),
-                value: if failed[i] { placeholder } else { slot.value },
-            })
-            .collect();
-        let mut output = Vec::with_capacity(template.len());
-        write_out(template, &trial, &texts, |bytes| {
-            output.extend_from_slice(bytes)
-        });
-        if let Ok(Err(mismatch)) = F::reread(template, &trial, &output) {
-            failures.extend(
-                mismatch
-                    .masks
-                    .into_iter()
-                    // A change of structure could be the stand-ins' doing; a value that keeps
-                    // the structure but not its type is the value's own.
-                    .filter(|(i, why)| !failed[*i] && !matches!(why, MaskFailure::Structure))
-                    .map(|(i, why)| failure(slots[i].mask, why)),
-            );
-        }
-        failures.sort_by_key(|f| f.span.start);
-        return Err(RenderError::Masks(failures));
+        return Err(refused::<F>(template, &slots, &failed, failures, failure));
     }
-    let reread = F::must_reread(placed.in_key, &slots);
-    let mut held = Vec::new();
-    {
-        // Written as made, or held for the re-read when it must be checked first.
-        write_out(template, &slots, &texts, |bytes| {
-            if reread {
-                held.extend_from_slice(bytes);
-            } else {
-                sink.put(bytes);
-            }
-        });
-    }
-    if !reread {
-        return Ok(());
-    }
+    let mut held = Vec::with_capacity(template.len());
+    write_out(template, &slots, &texts, |bytes| {
+        held.extend_from_slice(bytes)
+    });
     if let Err(mismatch) = F::reread(template, &slots, &held).map_err(syntax(format))? {
         let mut failures: Vec<Failure> = mismatch
             .masks
@@ -548,6 +535,53 @@ fn fill<F: Syntax>(
     }
     sink.put(&held);
     Ok(())
+}
+
+/// The render refused for `failures`, with what the re-read would refuse too: the output read
+/// again with the `failed` masks standing as placeholders.
+fn refused<F: Syntax>(
+    template: &[u8],
+    slots: &[Slot<'_, F::Context>],
+    failed: &[bool],
+    mut failures: Vec<Failure>,
+    failure: impl Fn(&Mask, MaskFailure) -> Failure,
+) -> RenderError {
+    let refused: Vec<Value> = (0..slots.len())
+        .map(|i| standin(i, slots[i].mask))
+        .collect();
+    let trial: Vec<Slot<'_, F::Context>> = slots
+        .iter()
+        .zip(&refused)
+        .enumerate()
+        .map(|(i, (slot, placeholder))| Slot {
+            mask: slot.mask,
+            context: slot.context,
+            value: if failed[i] { placeholder } else { slot.value },
+        })
+        .collect();
+    let texts: Vec<Cow<'_, str>> = trial
+        .iter()
+        .map(|slot| {
+            F::escape(slot.value, slot.context).unwrap_or_else(|_| Cow::Borrowed(slot.text()))
+        })
+        .collect();
+    let mut output = Vec::with_capacity(template.len());
+    write_out(template, &trial, &texts, |bytes| {
+        output.extend_from_slice(bytes)
+    });
+    if let Ok(Err(mismatch)) = F::reread(template, &trial, &output) {
+        failures.extend(
+            mismatch
+                .masks
+                .into_iter()
+                // A change of structure could be the stand-ins' doing; a value that keeps the
+                // structure but not its type is the value's own.
+                .filter(|(i, why)| !failed[*i] && !matches!(why, MaskFailure::Structure))
+                .map(|(i, why)| failure(slots[i].mask, why)),
+        );
+    }
+    failures.sort_by_key(|f| f.span.start);
+    RenderError::Masks(failures)
 }
 
 /// Mask `i`'s placeholder as a string value: what a mask without a usable value stands as while
@@ -584,7 +618,7 @@ pub(crate) fn bare_placeholder<C>(
     bare: impl Fn(&C) -> bool,
 ) -> Option<usize> {
     (0..slots.len())
-        .find(|&i| bare(&slots[i].context) && text == placeholder(i, slots[i].span().len() - 2))
+        .find(|&i| bare(slots[i].context) && text == placeholder(i, slots[i].span().len() - 2))
 }
 
 /// A placeholder of exactly `len` bytes for mask `index`, unique in the document.

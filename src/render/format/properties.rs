@@ -308,7 +308,7 @@ mod tests {
         let value = Value::new("x y".to_owned().into(), Kind::String);
         let slots = [Slot {
             mask: &mask,
-            context: START,
+            context: &START,
             value: &value,
         }];
         assert!(Properties::must_reread(false, &slots));

@@ -128,7 +128,7 @@ impl Syntax for Toml {
         rendered: &[u8],
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {
         let masks = super::spans(slots);
-        let doc = with_placeholders(template, &masks, |i| slots[i].context == Context::Bare);
+        let doc = with_placeholders(template, &masks, |i| *slots[i].context == Context::Bare);
         let mut expected = parse(&doc)?;
         substitute_table(&mut expected, slots);
         let actual = std::str::from_utf8(rendered)

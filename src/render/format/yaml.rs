@@ -38,7 +38,8 @@ pub(crate) enum Context {
     },
     /// A literal block scalar; continuation lines get the block's content indentation.
     Literal {
-        indent: String,
+        /// The block's content indentation, in spaces.
+        indent: usize,
         /// The block's chomping, when the mask ends the block's content (its trailing line
         /// breaks are then the block's).
         last: Option<Chomp>,
@@ -53,7 +54,7 @@ pub(crate) enum Context {
         nest: Nest,
         /// The mask's index among the nested document's masks.
         index: usize,
-        indent: String,
+        indent: usize,
         last: Option<Chomp>,
     },
 }
@@ -262,7 +263,7 @@ impl Syntax for Yaml {
             Context::Literal { indent, last } => {
                 block_control(text)?;
                 chomped(text, *last)?;
-                yaml_literal(text, indent)
+                yaml_literal(text, *indent)
             }
             Context::Nested {
                 nest,
@@ -273,7 +274,7 @@ impl Syntax for Yaml {
                 let inner = nest.escape(*index, value)?;
                 block_control(&inner)?;
                 chomped(&inner, *last)?;
-                Cow::Owned(yaml_literal(&inner, indent).into_owned())
+                Cow::Owned(yaml_literal(&inner, *indent).into_owned())
             }
             Context::Folded { .. } if text.contains(['\n', '\r']) => {
                 return Err(Refusal::Folded.into());
@@ -293,11 +294,11 @@ impl Syntax for Yaml {
     /// stands in a key (its value could repeat another key).
     fn must_reread(in_key: bool, slots: &[Slot<'_, Context>]) -> bool {
         let partial_plain = slots.iter().any(
-            |s| matches!(s.context, Context::Plain { at_start, at_end, .. } if !(at_start && at_end)),
+            |s| matches!(*s.context, Context::Plain { at_start, at_end, .. } if !(at_start && at_end)),
         );
         let nested = slots
             .iter()
-            .any(|s| matches!(s.context, Context::Nested { .. }));
+            .any(|s| matches!(*s.context, Context::Nested { .. }));
         partial_plain || nested || super::unless_inert(in_key, slots)
     }
 
@@ -428,12 +429,20 @@ fn yaml_in(
     // Cut only before a column-0 line that starts like a plain key; `yaml_piece` checks it.
     let pieces =
         crate::source::cut_at_lines(doc, pieces, |b| b.is_ascii_alphanumeric() || b == b'_');
-    let parsed: Option<Vec<_>> = if pieces.len() > 1 {
+    // Each piece writes the contexts of its own masks in place: no list per piece to join.
+    let parsed: Option<Vec<bool>> = if pieces.len() > 1 {
         std::thread::scope(|scope| {
-            let workers: Vec<_> = pieces
-                .iter()
-                .map(|range| scope.spawn(move || yaml_piece(doc, range.clone(), masks, true).ok()))
-                .collect();
+            let mut rest = &mut found[..];
+            let mut workers = Vec::with_capacity(pieces.len());
+            for range in &pieces {
+                let mine = super::within(masks, range.start, range.end);
+                let (out, tail) = std::mem::take(&mut rest).split_at_mut(mine.len());
+                rest = tail;
+                let range = range.clone();
+                workers.push(
+                    scope.spawn(move || yaml_piece(doc, range, masks, true, out, mine.start).ok()),
+                );
+            }
             workers
                 .into_iter()
                 .map(|w| w.join().expect("a parse does not panic"))
@@ -444,28 +453,24 @@ fn yaml_in(
     };
     // One parse of the whole, when the pieces do not stand alone, tells the truth (and the
     // error, if any).
-    let parsed = match parsed {
-        Some(parsed) => parsed,
-        None => vec![yaml_piece(doc, 0..doc.len(), masks, false)?],
+    let in_key = match parsed {
+        Some(keys) => keys.into_iter().any(|key| key),
+        None => {
+            found.fill(Context::Comment);
+            yaml_piece(doc, 0..doc.len(), masks, false, &mut found, 0)?
+        }
     };
-    let mut in_key = false;
-    for (i, context, key) in parsed.into_iter().flatten() {
-        found[i] = context;
-        in_key |= key;
-    }
     Ok((found, in_key))
 }
 
-/// The contexts of the masks in `template[range]`, parsed on its own with its masks replaced by
-/// placeholders. With `alone`, the piece must be exactly one document whose root is a mapping,
-/// so that its pieces put together are the whole document's root mapping, key after key;
-/// anything else is an error (and a reason to parse the whole).
 fn yaml_piece(
     template: &[u8],
     range: std::ops::Range<usize>,
     masks: &[Span],
     alone: bool,
-) -> Result<Vec<(usize, Context, bool)>, TemplateSyntax> {
+    found: &mut [Context],
+    first: usize,
+) -> Result<bool, TemplateSyntax> {
     let base = range.start;
     let bytes = &template[range.clone()];
     // `from_utf8` checks ASCII a word at a time; the lossy path is for the rare invalid file.
@@ -474,7 +479,7 @@ fn yaml_piece(
         Err(_) => String::from_utf8_lossy(bytes),
     };
     let piece = piece.as_ref();
-    let mut found = Vec::new();
+    let mut in_key = false;
     let (mut documents, mut depth, mut roots) = (0, 0usize, 0);
     // Each open collection: whether it is a flow collection, whether a mapping, its children,
     // and a mapping's last key when it was a scalar.
@@ -555,40 +560,38 @@ fn yaml_piece(
             if mask.end > end {
                 continue;
             }
-            found.push((
-                i,
-                match style {
-                    ScalarStyle::Plain => Context::Plain {
-                        at_start: mask.start == start,
-                        at_end: mask.end == end,
-                        flow: open.last().is_some_and(|(flow, ..)| *flow),
-                        tag: Tag::of(tag.as_deref()),
-                    },
-                    ScalarStyle::SingleQuoted => Context::Single,
-                    ScalarStyle::DoubleQuoted => Context::Double,
-                    ScalarStyle::Literal => {
-                        let block = Block::of(template, block_header(template, start), mask);
-                        match &nest {
-                            Some(nest) => Context::Nested {
-                                nest: nest.clone(),
-                                index: inside.iter().position(|(j, _)| *j == i).unwrap_or(0),
-                                indent: " ".repeat(block.indent),
-                                last: block.last,
-                            },
-                            None => Context::Literal {
-                                indent: " ".repeat(block.indent),
-                                last: block.last,
-                            },
-                        }
-                    }
-                    ScalarStyle::Folded => Context::Folded {
-                        last: Block::of(template, block_header(template, start), mask).last,
-                    },
+            found[i - first] = match style {
+                ScalarStyle::Plain => Context::Plain {
+                    at_start: mask.start == start,
+                    at_end: mask.end == end,
+                    flow: open.last().is_some_and(|(flow, ..)| *flow),
+                    tag: Tag::of(tag.as_deref()),
                 },
-                // A scalar whose tag types it is read again, whatever its style, to check that
-                // the value fits the tag.
-                key || (Tag::of(tag.as_deref()).expects().is_some() && style != ScalarStyle::Plain),
-            ));
+                ScalarStyle::SingleQuoted => Context::Single,
+                ScalarStyle::DoubleQuoted => Context::Double,
+                ScalarStyle::Literal => {
+                    let block = Block::of(template, block_header(template, start), mask);
+                    match &nest {
+                        Some(nest) => Context::Nested {
+                            nest: nest.clone(),
+                            index: inside.iter().position(|(j, _)| *j == i).unwrap_or(0),
+                            indent: block.indent,
+                            last: block.last,
+                        },
+                        None => Context::Literal {
+                            indent: block.indent,
+                            last: block.last,
+                        },
+                    }
+                }
+                ScalarStyle::Folded => Context::Folded {
+                    last: Block::of(template, block_header(template, start), mask).last,
+                },
+            };
+            // A scalar whose tag types it is read again, whatever its style, to check that the
+            // value fits the tag.
+            in_key |=
+                key || (Tag::of(tag.as_deref()).expects().is_some() && style != ScalarStyle::Plain);
         }
     }
     if alone && (documents != 1 || roots != 1) {
@@ -597,7 +600,7 @@ fn yaml_piece(
             message: "not one root mapping on its own".into(),
         });
     }
-    Ok(found)
+    Ok(in_key)
 }
 
 /// The indentation of the block mapping whose key owns the block scalar with its header at
@@ -889,16 +892,17 @@ fn chomped(value: &str, last: Option<Chomp>) -> Result<(), Refusal> {
 }
 
 /// Every line after the first is indented like the block's content, so it stays in the block.
-fn yaml_literal<'v>(value: &'v str, indent: &str) -> Cow<'v, str> {
+fn yaml_literal(value: &str, indent: usize) -> Cow<'_, str> {
     if !value.contains('\n') {
         return Cow::Borrowed(value);
     }
+    let indent = " ".repeat(indent);
     let mut out = String::with_capacity(value.len() + indent.len() * 4);
     for (i, line) in value.split('\n').enumerate() {
         if i > 0 {
             out.push('\n');
             if !line.is_empty() {
-                out.push_str(indent);
+                out.push_str(&indent);
             }
         }
         out.push_str(line);
@@ -1288,7 +1292,7 @@ mod tests {
 
     #[test]
     fn literal_block_indents_continuation_lines() {
-        assert_eq!(yaml_literal("a\nb\n\nc", "  "), "a\n  b\n\n  c");
+        assert_eq!(yaml_literal("a\nb\n\nc", 2), "a\n  b\n\n  c");
     }
 
     #[test]
