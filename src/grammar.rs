@@ -70,8 +70,9 @@ pub enum ParseErrorKind {
     Reference {
         /// The syntax it is written in.
         syntax: Syntax,
-        /// What is wrong with it.
-        fault: ReferenceFault,
+        /// What is wrong with it (boxed: a scan holds a candidate per mask, and this is the
+        /// largest thing one can hold).
+        fault: Box<ReferenceFault>,
     },
 }
 
@@ -217,7 +218,7 @@ impl Mask {
     ///
     /// ```
     /// let mask = secretmask::Mask::parse("{{workato:vault:password:kv/app/db}}").unwrap();
-    /// assert_eq!(mask.key, "password");
+    /// assert_eq!(&*mask.key, "password");
     /// assert_eq!(mask.secret.to_string(), "kv/app/db");
     /// assert!(secretmask::Mask::parse("{{workato:s3:k:x}}").is_err());
     /// ```
@@ -266,10 +267,17 @@ fn scan_pieces(bytes: &[u8], pieces: usize) -> Vec<Candidate> {
             .into_iter()
             .map(|range| scope.spawn(move || scan_in(bytes, range)))
             .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("scanning does not panic"))
-            .collect()
+        // Each piece's list is moved over and freed in turn: the lists are never held twice.
+        let mut found = Vec::new();
+        for worker in workers {
+            let mut piece = worker.join().expect("scanning does not panic");
+            if found.is_empty() {
+                found = piece;
+            } else {
+                found.append(&mut piece);
+            }
+        }
+        found
     })
 }
 
@@ -355,19 +363,33 @@ fn extent(bytes: &[u8], body_start: usize) -> Extent {
     }
 }
 
-/// The secrets a scan has read, by store and locator as written: each is validated once and
-/// shared by every mask that names it.
+/// The secrets and keys a scan has read, by store and locator as written: each secret is
+/// validated once, and a secret or key is shared by every mask that names it (a large template
+/// names a few many times).
 #[derive(Default)]
-struct Secrets(std::collections::HashMap<(Store, String), Arc<SecretRef>>);
+struct Secrets {
+    secrets: std::collections::HashMap<(Store, String), Arc<SecretRef>>,
+    keys: std::collections::HashSet<Arc<str>>,
+}
 
 impl Secrets {
     fn get(&mut self, store: Store, locator: &str) -> Result<Arc<SecretRef>, LocatorError> {
-        if let Some(secret) = self.0.get(&(store, locator.to_owned())) {
+        if let Some(secret) = self.secrets.get(&(store, locator.to_owned())) {
             return Ok(secret.clone());
         }
         let secret = Arc::new(SecretRef::parse(store, locator)?);
-        self.0.insert((store, locator.to_owned()), secret.clone());
+        self.secrets
+            .insert((store, locator.to_owned()), secret.clone());
         Ok(secret)
+    }
+
+    fn key(&mut self, key: String) -> Arc<str> {
+        if let Some(shared) = self.keys.get(key.as_str()) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = key.into();
+        self.keys.insert(shared.clone());
+        shared
     }
 }
 
@@ -434,7 +456,7 @@ fn parse_candidate(
             Ok(Mask {
                 span: mask,
                 delimiter: opener,
-                key,
+                key: secrets.key(key),
                 secret,
             })
         }
@@ -574,7 +596,7 @@ mod tests {
     fn seed_example_parses() {
         let text = format!("jira_token: \"{{{{workato:sm:prod.jira.secret.key:{ARN}}}}}\"");
         let mask = one(&text).unwrap();
-        assert_eq!(mask.key, "prod.jira.secret.key");
+        assert_eq!(&*mask.key, "prod.jira.secret.key");
         assert_eq!(mask.secret.as_str(), ARN);
         assert_eq!(&text[mask.span.range()], mask.to_string());
     }
@@ -583,7 +605,7 @@ mod tests {
     fn angle_delimiters_and_escapes() {
         let text = "<<workato:akv:a\\:b\\}:https://corp-kv.vault.azure.net/secrets/x>>";
         let mask = one(text).unwrap();
-        assert_eq!(mask.key, "a:b}");
+        assert_eq!(&*mask.key, "a:b}");
         assert_eq!(mask.to_string(), text);
     }
 

@@ -92,7 +92,7 @@ pub(crate) fn collect(files: &[MaskedFile]) -> Vec<Entry> {
                 path: file.path.clone(),
                 line: at.line,
                 column: at.column,
-                key: mask.key.clone(),
+                key: mask.key.to_string(),
                 version: version(&mask.secret),
                 locator: mask.secret.to_string(),
             });

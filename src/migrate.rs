@@ -63,9 +63,9 @@ pub fn rewrite(bytes: &[u8], syntaxes: &Syntaxes) -> Result<Option<Rewritten>, V
             if !value.in_place {
                 errors.push(whole(crate::grammar::ParseErrorKind::Reference {
                     syntax: crate::syntax::Syntax::Avp,
-                    fault: crate::syntax::ReferenceFault::NotExpressible(
+                    fault: Box::new(crate::syntax::ReferenceFault::NotExpressible(
                         "a reference in a Secret's base64 data value written over several lines or with escapes (write the value on one line)".to_owned(),
-                    ),
+                    )),
                 }));
                 continue;
             }

@@ -73,7 +73,7 @@ fn describe(kind: &ParseErrorKind) -> (&'static Rule, String) {
         ParseErrorKind::Locator(kind) => locator::describe(kind),
         ParseErrorKind::Reference { syntax, fault } => {
             use crate::syntax::{ReferenceFault as F, Syntax};
-            let rule = match (syntax, fault) {
+            let rule = match (syntax, &**fault) {
                 (_, F::NotExpressible(_) | F::AwsName { .. }) => REFERENCE_NOT_EXPRESSIBLE,
                 (_, F::AvpType { .. }) => AVP_TYPE_MISSING,
                 (Syntax::Avp, _) => INVALID_AVP_PLACEHOLDER,

@@ -88,7 +88,7 @@ pub struct Mask {
     /// Which delimiters the mask is written with.
     pub delimiter: Delimiter,
     /// The key with its escapes removed; empty means the whole secret.
-    pub key: String,
+    pub key: std::sync::Arc<str>,
     /// The secret it names, shared by every mask of a scan that names it (a large template
     /// names a few secrets many times).
     pub secret: std::sync::Arc<SecretRef>,

@@ -105,18 +105,16 @@ impl Syntaxes {
             .into_iter()
             .filter_map(|candidate| match candidate {
                 Err(ParseError {
-                    kind:
-                        ParseErrorKind::Reference {
-                            fault:
-                                ReferenceFault::AwsName {
-                                    name,
-                                    region: Some(region),
-                                    ..
-                                },
-                            ..
-                        },
+                    kind: ParseErrorKind::Reference { fault, .. },
                     ..
-                }) => Some((region, name)),
+                }) => match *fault {
+                    ReferenceFault::AwsName {
+                        name,
+                        region: Some(region),
+                        ..
+                    } => Some((region, name)),
+                    _ => None,
+                },
                 _ => None,
             })
             .collect();
@@ -287,9 +285,9 @@ pub(crate) fn typed(
             mask: span,
             kind: ParseErrorKind::Reference {
                 syntax,
-                fault: ReferenceFault::NotExpressible(
+                fault: Box::new(ReferenceFault::NotExpressible(
                     "a whole Vault secret (name one of its keys)".to_owned(),
-                ),
+                )),
             },
         });
     }
@@ -303,7 +301,7 @@ pub(crate) fn typed(
         // `<<…>>`: what `migrate` writes, safe where a placeholder stood (a YAML plain scalar
         // reads `{{` as a flow mapping).
         delimiter: Delimiter::Angles,
-        key,
+        key: key.into(),
         secret: std::sync::Arc::new(secret),
     })
 }
@@ -313,7 +311,10 @@ pub(crate) fn fault(syntax: Syntax, span: Span, fault: ReferenceFault) -> Candid
     Err(ParseError {
         span,
         mask: span,
-        kind: ParseErrorKind::Reference { syntax, fault },
+        kind: ParseErrorKind::Reference {
+            syntax,
+            fault: Box::new(fault),
+        },
     })
 }
 
