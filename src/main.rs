@@ -501,7 +501,20 @@ enum ProfileArg {
     Apono,
 }
 
+/// Large buffers (a template, the masks, a parse's contexts) go back to the system when freed.
+/// Otherwise glibc raises its mmap threshold at the first large free and serves later large
+/// buffers from the heap, where a render's freed passes stay resident under the next ones.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_buffers() {
+    // SAFETY: mallopt only sets an allocator parameter; no other thread runs yet.
+    unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024) };
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_buffers() {}
+
 fn main() {
+    return_large_buffers();
     // By the convention (bixense.com/clicolors), only a CLICOLOR_FORCE other than `0` forces
     // colour; anstream takes any value. Still one thread here, so the environment is ours.
     if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v == "0") {
