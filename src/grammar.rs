@@ -267,15 +267,13 @@ fn scan_pieces(bytes: &[u8], pieces: usize) -> Vec<Candidate> {
             .into_iter()
             .map(|range| scope.spawn(move || scan_in(bytes, range)))
             .collect();
-        // Each piece's list is moved over and freed in turn: the lists are never held twice.
-        let mut found = Vec::new();
-        for worker in workers {
-            let mut piece = worker.join().expect("scanning does not panic");
-            if found.is_empty() {
-                found = piece;
-            } else {
-                found.append(&mut piece);
-            }
+        // The first piece's list grows by the others, each freed in turn: never held twice.
+        let mut lists = workers
+            .into_iter()
+            .map(|w| w.join().expect("scanning does not panic"));
+        let mut found = lists.next().unwrap_or_default();
+        for mut list in lists {
+            found.append(&mut list);
         }
         found
     })

@@ -476,54 +476,42 @@ fn fill<F: Syntax>(
         });
     }
     let reread = failures.is_empty() && F::must_reread(placed.in_key, &slots);
-    if failures.is_empty() && !reread {
-        // Written as made: no text is kept per mask, so a large template's output costs no
-        // memory beyond the template. A refusal stops the writing; what was written is the
-        // caller's to discard.
-        let mut last = 0;
-        for slot in &slots {
-            if failures.is_empty() {
-                sink.put(&template[last..slot.span().start]);
-                last = slot.span().end;
-            }
-            match F::escape(slot.value, slot.context) {
-                Ok(text) if failures.is_empty() => sink.put(text.as_bytes()),
-                Ok(_) => {}
-                Err(refusal) => failures.push(failure(slot.mask, refusal.into())),
-            }
+    // Written as made, or held for the re-read when it must be checked first; no text is kept
+    // per mask. Once a mask fails nothing more is written (what was is the caller's to
+    // discard), but every other value is still escaped, to list every refusal.
+    let mut held = Vec::with_capacity(if reread { template.len() } else { 0 });
+    let mut put = |bytes: &[u8]| {
+        if reread {
+            held.extend_from_slice(bytes);
+        } else {
+            sink.put(bytes);
         }
-        if failures.is_empty() {
-            sink.put(&template[last..]);
-            return Ok(());
-        }
-        failed = slots
-            .iter()
-            .map(|slot| F::escape(slot.value, slot.context).is_err())
-            .collect();
-        return Err(refused::<F>(template, &slots, &failed, failures, failure));
-    }
-    let mut texts = Vec::with_capacity(slots.len());
+    };
+    let mut last = 0;
     for (i, slot) in slots.iter().enumerate() {
         if failed[i] {
-            texts.push(Cow::Borrowed(slot.text()));
             continue;
         }
         match F::escape(slot.value, slot.context) {
-            Ok(text) => texts.push(text),
+            Ok(text) if failures.is_empty() => {
+                put(&template[last..slot.span().start]);
+                put(text.as_bytes());
+                last = slot.span().end;
+            }
+            Ok(_) => {}
             Err(refusal) => {
                 failures.push(failure(slot.mask, refusal.into()));
                 failed[i] = true;
-                texts.push(Cow::Owned(placeholder(i, slot.span().len())));
             }
         }
     }
     if !failures.is_empty() {
         return Err(refused::<F>(template, &slots, &failed, failures, failure));
     }
-    let mut held = Vec::with_capacity(template.len());
-    write_out(template, &slots, &texts, |bytes| {
-        held.extend_from_slice(bytes)
-    });
+    put(&template[last..]);
+    if !reread {
+        return Ok(());
+    }
     if let Err(mismatch) = F::reread(template, &slots, &held).map_err(syntax(format))? {
         let mut failures: Vec<Failure> = mismatch
             .masks
@@ -559,10 +547,16 @@ fn refused<F: Syntax>(
             value: if failed[i] { placeholder } else { slot.value },
         })
         .collect();
+    // A failed mask stands as its bare placeholder; every other value escaped once already.
     let texts: Vec<Cow<'_, str>> = trial
         .iter()
-        .map(|slot| {
-            F::escape(slot.value, slot.context).unwrap_or_else(|_| Cow::Borrowed(slot.text()))
+        .enumerate()
+        .map(|(i, slot)| {
+            if failed[i] {
+                Cow::Borrowed(slot.text())
+            } else {
+                F::escape(slot.value, slot.context).expect("escaped before")
+            }
         })
         .collect();
     let mut output = Vec::with_capacity(template.len());

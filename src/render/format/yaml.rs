@@ -463,6 +463,11 @@ fn yaml_in(
     Ok((found, in_key))
 }
 
+/// Writes the context of each mask of `template[range]` into `found` (whose first entry is mask
+/// `first`'s), parsing the piece on its own with its masks replaced by placeholders; whether
+/// some mask may stand in a key. With `alone`, the piece must be exactly one document whose root
+/// is a mapping, so that its pieces put together are the whole document's root mapping, key
+/// after key; anything else is an error (and a reason to parse the whole).
 fn yaml_piece(
     template: &[u8],
     range: std::ops::Range<usize>,
