@@ -226,7 +226,7 @@ impl Mask {
         match scan(text.as_bytes()).as_slice() {
             [Ok(mask)] if mask.span == Span::new(0, text.len()) => Ok(mask.clone()),
             [Err(error)] if error.mask == Span::new(0, text.len()) => {
-                Err(MaskError::Invalid(error.clone()))
+                Err(MaskError::Invalid((**error).clone()))
             }
             _ => Err(MaskError::NotOneMask),
         }
@@ -234,7 +234,7 @@ impl Mask {
 }
 
 /// What the scanner found at one candidate.
-pub type Candidate = Result<Mask, ParseError>;
+pub type Candidate = Result<Mask, Box<ParseError>>;
 
 fn finder() -> &'static memmem::Finder<'static> {
     static FINDER: OnceLock<memmem::Finder<'static>> = OnceLock::new();
@@ -267,11 +267,16 @@ fn scan_pieces(bytes: &[u8], pieces: usize) -> Vec<Candidate> {
             .into_iter()
             .map(|range| scope.spawn(move || scan_in(bytes, range)))
             .collect();
-        // The first piece's list grows by the others, each freed in turn: never held twice.
-        let mut lists = workers
+        // The first piece's list grows to exactly the whole by the others, each freed in turn:
+        // never held twice, and no doubling's slack.
+        let lists: Vec<Vec<Candidate>> = workers
             .into_iter()
-            .map(|w| w.join().expect("scanning does not panic"));
+            .map(|w| w.join().expect("scanning does not panic"))
+            .collect();
+        let total: usize = lists.iter().map(Vec::len).sum();
+        let mut lists = lists.into_iter();
         let mut found = lists.next().unwrap_or_default();
+        found.reserve_exact(total - found.len());
         for mut list in lists {
             found.append(&mut list);
         }
@@ -399,7 +404,7 @@ fn parse_candidate(
     secrets: &mut Secrets,
 ) -> Candidate {
     let body_start = hit + MARKER.len();
-    let fail = |span: Span, mask: Span, kind| Err(ParseError { span, mask, kind });
+    let fail = |span: Span, mask: Span, kind| Err(Box::new(ParseError { span, mask, kind }));
     let (closer_at, closer) = match extent(bytes, body_start) {
         Extent::Closed { closer_at, closer } => (closer_at, closer),
         Extent::Open { end } => {
@@ -446,10 +451,12 @@ fn parse_candidate(
             }
             let secret = secrets
                 .get(store, locator)
-                .map_err(|LocatorError { span, kind }| ParseError {
-                    span: span.shift(body_start + locator_at),
-                    mask,
-                    kind: ParseErrorKind::Locator(kind),
+                .map_err(|LocatorError { span, kind }| {
+                    Box::new(ParseError {
+                        span: span.shift(body_start + locator_at),
+                        mask,
+                        kind: ParseErrorKind::Locator(kind),
+                    })
                 })?;
             Ok(Mask {
                 span: mask,
@@ -565,6 +572,13 @@ fn reserved_in_key(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A large template's masks are collected into the scan's own buffer (render's plan), which
+    /// holds only when a candidate takes no more room than a mask.
+    #[test]
+    fn a_candidate_is_no_larger_than_a_mask() {
+        assert!(std::mem::size_of::<Candidate>() <= std::mem::size_of::<Mask>());
+    }
 
     #[test]
     fn pieces_find_what_the_whole_finds() {

@@ -33,7 +33,7 @@ pub fn rewrite(bytes: &[u8], syntaxes: &Syntaxes) -> Result<Option<Rewritten>, V
                 replacements.push((mask.span, mask.to_string().into_bytes()));
                 count += 1;
             }
-            Err(error) => errors.push(error),
+            Err(error) => errors.push(*error),
         }
     }
     if crate::kubernetes::may_hold_data(bytes) {

@@ -126,10 +126,10 @@ pub(super) fn render_all(
     for (j, plan) in plans.iter().enumerate() {
         failures.extend(plan.problems.iter().map(|f| (j, LineFailure::of(f))));
     }
-    let all: Vec<&crate::Mask> = plans.iter().flat_map(Plan::masks).collect();
+    let count: usize = plans.iter().map(Plan::len).sum();
     // Where each mask stands is found while the stores answer: parsing a large template takes
     // as long as the stores do, and neither needs the other.
-    if own.is_none() && shared.is_none() && !all.is_empty() {
+    if own.is_none() && shared.is_none() && count > 0 {
         own = Some(runtime()?);
     }
     let runtime = shared.or(own.as_ref());
@@ -140,9 +140,17 @@ pub(super) fn render_all(
                 .map(|(job, plan)| plan.place(&mut job.bytes, options.escape))
                 .collect::<Vec<_>>()
         });
-        let values = match runtime {
-            Some(runtime) if !all.is_empty() => runtime.block_on(resolver.resolve(&all)),
-            _ => Vec::new(),
+        let values = match (runtime, plans.as_slice()) {
+            (Some(_), _) if count == 0 => Vec::new(),
+            // One template's masks are resolved as the plan holds them, not gathered again.
+            (Some(runtime), [plan]) if plan.data.is_empty() => {
+                runtime.block_on(resolver.resolve(&plan.masks))
+            }
+            (Some(runtime), _) => {
+                let all: Vec<&crate::Mask> = plans.iter().flat_map(Plan::masks).collect();
+                runtime.block_on(resolver.resolve(&all))
+            }
+            (None, _) => Vec::new(),
         };
         (values, placing.join().expect("placing does not panic"))
     });
@@ -205,12 +213,13 @@ pub(super) fn render_all(
         return Ok(Rendered::Unchanged);
     }
     if options.check {
+        let all: Vec<&crate::Mask> = plans.iter().flat_map(Plan::masks).collect();
         let distinct = Resolver::distinct(&all);
         let mut stdout = anstream::stdout().lock();
         writeln!(
             stdout,
             "ok: {} resolve ({} distinct {}) in {}",
-            plural(all.len(), "mask"),
+            plural(count, "mask"),
             distinct,
             if distinct == 1 { "secret" } else { "secrets" },
             plural(jobs.len(), "file")

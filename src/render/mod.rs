@@ -236,6 +236,7 @@ pub fn render_to<M: std::borrow::Borrow<Mask>>(
 ) -> Result<(), RenderError> {
     let masks: Vec<&Mask> = masks.iter().map(std::borrow::Borrow::borrow).collect();
     let format = format.escaped(escape);
-    let placement = format.place(template, &masks)?;
+    let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
+    let placement = format.place(template, &spans)?;
     format.fill(placement, template, &masks, values, sink)
 }

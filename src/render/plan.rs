@@ -51,17 +51,23 @@ impl Plan {
         } else {
             (syntaxes.scan(template), encoded::find(template))
         };
-        let mut masks = Vec::with_capacity(candidates.len());
-        for candidate in candidates {
-            match candidate {
-                Ok(mask) => masks.push(mask),
-                Err(error) => problems.push(Failure {
-                    span: error.span,
-                    locator: String::new(),
-                    failure: MaskFailure::Malformed(error),
-                }),
-            }
-        }
+        // Collected into the candidates' own buffer (a mask is smaller than a candidate), then
+        // shrunk: a large template's masks are never held twice.
+        let mut masks: Vec<Mask> = candidates
+            .into_iter()
+            .filter_map(|candidate| match candidate {
+                Ok(mask) => Some(mask),
+                Err(error) => {
+                    problems.push(Failure {
+                        span: error.span,
+                        locator: String::new(),
+                        failure: MaskFailure::Malformed(*error),
+                    });
+                    None
+                }
+            })
+            .collect();
+        masks.shrink_to_fit();
         let format = format.unwrap_or_else(|| {
             let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
             match Format::sniff(template, &spans) {
@@ -99,7 +105,7 @@ impl Plan {
                         span: value.span,
                         locator: String::new(),
                         failure: MaskFailure::InData(Box::new(MaskFailure::Malformed(
-                            error.clone(),
+                            (**error).clone(),
                         ))),
                     }),
                 }
@@ -163,8 +169,8 @@ impl Plan {
         if !self.data.is_empty() {
             return None;
         }
-        let masks: Vec<&Mask> = self.masks.iter().collect();
-        Some(self.format.escaped(escape).place(template, &masks))
+        let spans: Vec<Span> = self.masks.iter().map(|m| m.span).collect();
+        Some(self.format.escaped(escape).place(template, &spans))
     }
 }
 
@@ -178,10 +184,9 @@ pub(crate) fn render_placed_to(
     escape: Escape,
     sink: &mut Sink<'_>,
 ) -> Result<(), RenderError> {
-    let masks: Vec<&Mask> = plan.masks.iter().collect();
     plan.format
         .escaped(escape)
-        .fill(placement, template, &masks, values, sink)
+        .fill(placement, template, &plan.masks, values, sink)
 }
 
 /// Renders a template by its plan (which must have no problems): `values` are those of

@@ -103,11 +103,8 @@ impl Syntaxes {
         let mut names: Vec<(String, String)> = self
             .scan_foreign(bytes)
             .into_iter()
-            .filter_map(|candidate| match candidate {
-                Err(ParseError {
-                    kind: ParseErrorKind::Reference { fault, .. },
-                    ..
-                }) => match *fault {
+            .filter_map(|candidate| match candidate.map_err(|error| error.kind) {
+                Err(ParseErrorKind::Reference { fault, .. }) => match *fault {
                     ReferenceFault::AwsName {
                         name,
                         region: Some(region),
@@ -280,7 +277,7 @@ pub(crate) fn typed(
     locator: &str,
 ) -> Candidate {
     if store == Store::Vault && key.is_empty() {
-        return Err(ParseError {
+        return Err(Box::new(ParseError {
             span,
             mask: span,
             kind: ParseErrorKind::Reference {
@@ -289,12 +286,14 @@ pub(crate) fn typed(
                     "a whole Vault secret (name one of its keys)".to_owned(),
                 )),
             },
-        });
+        }));
     }
-    let secret = SecretRef::parse(store, locator).map_err(|e| ParseError {
-        span,
-        mask: span,
-        kind: ParseErrorKind::Locator(e.kind),
+    let secret = SecretRef::parse(store, locator).map_err(|e| {
+        Box::new(ParseError {
+            span,
+            mask: span,
+            kind: ParseErrorKind::Locator(e.kind),
+        })
     })?;
     Ok(Mask {
         span,
@@ -308,14 +307,14 @@ pub(crate) fn typed(
 
 /// A reference fault at `span` (the whole reference).
 pub(crate) fn fault(syntax: Syntax, span: Span, fault: ReferenceFault) -> Candidate {
-    Err(ParseError {
+    Err(Box::new(ParseError {
         span,
         mask: span,
         kind: ParseErrorKind::Reference {
             syntax,
             fault: Box::new(fault),
         },
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ impl Syntax for Dotenv {
         })
     }
 
-    fn must_reread(in_key: bool, slots: &[Slot<'_, Context>]) -> bool {
+    fn must_reread<'s>(in_key: bool, slots: impl Iterator<Item = Slot<'s, Context>>) -> bool {
         super::unless_inert(in_key, slots)
     }
 

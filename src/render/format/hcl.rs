@@ -127,7 +127,7 @@ impl Syntax for Hcl {
     }
 
     /// Always read again: a template that is not HCL is an error, not an unchecked output.
-    fn must_reread(_: bool, _: &[Slot<'_, Context>]) -> bool {
+    fn must_reread<'s>(_: bool, _: impl Iterator<Item = Slot<'s, Context>>) -> bool {
         true
     }
 

@@ -120,7 +120,7 @@ impl Syntax for Ini {
     }
 
     /// Always read again: a template that is not INI is an error, not an unchecked output.
-    fn must_reread(_: bool, _: &[Slot<'_, Context>]) -> bool {
+    fn must_reread<'s>(_: bool, _: impl Iterator<Item = Slot<'s, Context>>) -> bool {
         true
     }
 
@@ -279,7 +279,7 @@ mod tests {
             context: &value_context(),
             value: &value,
         }];
-        assert!(Ini::must_reread(false, &slots));
+        assert!(Ini::must_reread(false, slots.iter().copied()));
         let read = |output: &str| Ini::reread(template, &slots, output.as_bytes()).unwrap();
         assert!(read("[s]\na = x\n").is_ok());
         assert!(read("[s]\na = y\n").is_err());

@@ -90,7 +90,7 @@ impl Syntax for Json {
         (*context == Context::Key).then_some("in a JSON key outside quotes")
     }
 
-    fn must_reread(in_key: bool, slots: &[Slot<'_, Context>]) -> bool {
+    fn must_reread<'s>(in_key: bool, slots: impl Iterator<Item = Slot<'s, Context>>) -> bool {
         super::unless_inert(in_key, slots)
     }
 

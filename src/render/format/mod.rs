@@ -5,7 +5,7 @@
 //!
 //! A new format is a new module implementing [`Syntax`] and one line in the `formats!` list.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::path::Path;
 
 use super::{Failure, MaskFailure, RenderError, Sink, TemplateSyntax};
@@ -56,7 +56,9 @@ pub(crate) trait Syntax {
     /// Whether the output must be read again before it is trusted (`in_key`: some mask may
     /// stand in a key). A format whose structure no value can change by construction may skip
     /// it for values that cannot matter.
-    fn must_reread(in_key: bool, slots: &[Slot<'_, Self::Context>]) -> bool;
+    fn must_reread<'s>(in_key: bool, slots: impl Iterator<Item = Slot<'s, Self::Context>>) -> bool
+    where
+        Self::Context: 's;
 
     /// Reads `rendered` again and compares it with `template`: `Err` when the template itself
     /// is not a document of the format, `Ok(Err)` when the output is not the template with each
@@ -97,6 +99,14 @@ pub(crate) struct Slot<'a, C> {
     /// Its resolved value.
     pub value: &'a Value,
 }
+
+impl<C> Clone for Slot<'_, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C> Copy for Slot<'_, C> {}
 
 impl<C> Slot<'_, C> {
     pub(crate) fn span(&self) -> Span {
@@ -207,7 +217,7 @@ macro_rules! formats {
             pub(crate) fn place(
                 self,
                 template: &mut [u8],
-                masks: &[&Mask],
+                masks: &[Span],
             ) -> Result<Placement, RenderError> {
                 match self {
                     $(Format::$variant => {
@@ -295,13 +305,13 @@ macro_rules! formats {
                 self,
                 placement: Placement,
                 template: &[u8],
-                masks: &[&Mask],
+                masks: &[impl Borrow<Mask>],
                 values: &[Result<Value, ResolveError>],
                 sink: &mut Sink<'_>,
             ) -> Result<(), RenderError> {
                 match (self, placement) {
                     $((Format::$variant, Placement::$variant(placed)) => {
-                        fill::<$rules>(self, placed, template, masks, values, sink)
+                        fill::<$rules, _>(self, placed, template, masks, values, sink)
                     })*
                     _ => unreachable!("a placement is filled in the format that made it"),
                 }
@@ -402,14 +412,13 @@ fn syntax(format: Format) -> impl Fn(TemplateSyntax) -> RenderError {
 fn place<F: Syntax>(
     format: Format,
     template: &mut [u8],
-    masks: &[&Mask],
+    masks: &[Span],
 ) -> Result<Placed<F::Context>, RenderError> {
     // Text without masks is copied as it is, whatever its format (Helm templates are not YAML).
     if masks.is_empty() {
         return Ok(Placed::values(Vec::new()));
     }
-    let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
-    F::place(template, &spans).map_err(syntax(format))
+    F::place(template, masks).map_err(syntax(format))
 }
 
 fn never_placed<F: Syntax>(
@@ -417,7 +426,8 @@ fn never_placed<F: Syntax>(
     template: &mut [u8],
     masks: &[&Mask],
 ) -> Vec<(Span, &'static str)> {
-    let Ok(placed) = place::<F>(format, template, masks) else {
+    let spans: Vec<Span> = masks.iter().map(|m| m.span).collect();
+    let Ok(placed) = place::<F>(format, template, &spans) else {
         return Vec::new();
     };
     masks
@@ -429,11 +439,11 @@ fn never_placed<F: Syntax>(
 
 /// The rest of the pipeline: bind each mask to its context and value in a slot, escape, write
 /// (or hold the output to read it again), and read it again where the format asks.
-fn fill<F: Syntax>(
+fn fill<F: Syntax, M: Borrow<Mask>>(
     format: Format,
     placed: Placed<F::Context>,
     template: &[u8],
-    masks: &[&Mask],
+    masks: &[M],
     values: &[Result<Value, ResolveError>],
     sink: &mut Sink<'_>,
 ) -> Result<(), RenderError> {
@@ -441,6 +451,59 @@ fn fill<F: Syntax>(
         sink.put(template);
         return Ok(());
     }
+    // The usual case, every value resolved and an output that needs no second reading, is
+    // escaped and written mask by mask with nothing kept per mask; a refusal there goes on
+    // below, writing nowhere, to list every failure.
+    if values.iter().all(Result::is_ok) {
+        let slots = || {
+            masks
+                .iter()
+                .zip(values)
+                .zip(&placed.contexts)
+                .map(|((mask, value), context)| Slot {
+                    mask: mask.borrow(),
+                    context,
+                    value: value.as_ref().expect("every value resolved"),
+                })
+        };
+        if !F::must_reread(placed.in_key, slots()) {
+            let mut last = 0;
+            let streamed = slots().try_for_each(|slot| {
+                let text = F::escape(slot.value, slot.context)?;
+                sink.put(&template[last..slot.span().start]);
+                sink.put(text.as_bytes());
+                last = slot.span().end;
+                Ok::<_, Refusal>(())
+            });
+            if streamed.is_ok() {
+                sink.put(&template[last..]);
+                return Ok(());
+            }
+            let masks: Vec<&Mask> = masks.iter().map(Borrow::borrow).collect();
+            return checked::<F>(
+                format,
+                placed,
+                template,
+                &masks,
+                values,
+                &mut Sink::new(&mut std::io::sink()),
+            );
+        }
+    }
+    let masks: Vec<&Mask> = masks.iter().map(Borrow::borrow).collect();
+    checked::<F>(format, placed, template, &masks, values, sink)
+}
+
+/// `fill` with every slot held: for a failure (each one listed) or an output read again before
+/// it is written.
+fn checked<F: Syntax>(
+    format: Format,
+    placed: Placed<F::Context>,
+    template: &[u8],
+    masks: &[&Mask],
+    values: &[Result<Value, ResolveError>],
+    sink: &mut Sink<'_>,
+) -> Result<(), RenderError> {
     let failure = |mask: &Mask, failure: MaskFailure| Failure {
         span: mask.span,
         locator: mask.secret.to_string(),
@@ -475,7 +538,7 @@ fn fill<F: Syntax>(
             value,
         });
     }
-    let reread = failures.is_empty() && F::must_reread(placed.in_key, &slots);
+    let reread = failures.is_empty() && F::must_reread(placed.in_key, slots.iter().copied());
     // Written as made, or held for the re-read when it must be checked first; no text is kept
     // per mask. Once a mask fails nothing more is written (what was is the caller's to
     // discard), but every other value is still escaped, to list every refusal.
@@ -722,8 +785,11 @@ pub(crate) fn inert(value: &str) -> bool {
 
 /// The re-read rule of the formats whose scanners see every place a value can break: read
 /// again when a mask may stand in a key or a value is not [`inert`].
-pub(crate) fn unless_inert<C>(in_key: bool, slots: &[Slot<'_, C>]) -> bool {
-    in_key || !slots.iter().all(|s| inert(s.text()))
+pub(crate) fn unless_inert<'s, C: 's>(
+    in_key: bool,
+    mut slots: impl Iterator<Item = Slot<'s, C>>,
+) -> bool {
+    in_key || !slots.all(|s| inert(s.text()))
 }
 
 /// Whether one of `separators` follows some mask on its line: the mask may then stand in a key

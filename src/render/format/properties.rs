@@ -66,7 +66,7 @@ impl Syntax for Properties {
 
     /// A properties file is always read again: its escapes are its own, and a template that
     /// is not one is an error, not an unchecked output.
-    fn must_reread(_: bool, _: &[Slot<'_, Context>]) -> bool {
+    fn must_reread<'s>(_: bool, _: impl Iterator<Item = Slot<'s, Context>>) -> bool {
         true
     }
 
@@ -311,7 +311,7 @@ mod tests {
             context: &START,
             value: &value,
         }];
-        assert!(Properties::must_reread(false, &slots));
+        assert!(Properties::must_reread(false, slots.iter().copied()));
         let read = |output: &str| Properties::reread(template, &slots, output.as_bytes()).unwrap();
         assert!(read("a=x y\nb=1\n").is_ok());
         assert!(read("a=x\\ y\nb=1\n").is_ok());

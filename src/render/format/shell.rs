@@ -110,7 +110,7 @@ impl Syntax for Shell {
         }
     }
 
-    fn must_reread(_: bool, _: &[Slot<'_, Context>]) -> bool {
+    fn must_reread<'s>(_: bool, _: impl Iterator<Item = Slot<'s, Context>>) -> bool {
         false
     }
 

@@ -43,7 +43,7 @@ impl Syntax for Text {
         Ok(Cow::Borrowed(value.expose_secret()))
     }
 
-    fn must_reread(_: bool, _: &[Slot<'_, ()>]) -> bool {
+    fn must_reread<'s>(_: bool, _: impl Iterator<Item = Slot<'s, ()>>) -> bool {
         false
     }
 
@@ -83,7 +83,7 @@ impl Syntax for Unknown {
         }
     }
 
-    fn must_reread(_: bool, _: &[Slot<'_, ()>]) -> bool {
+    fn must_reread<'s>(_: bool, _: impl Iterator<Item = Slot<'s, ()>>) -> bool {
         false
     }
 

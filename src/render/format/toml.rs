@@ -118,7 +118,7 @@ impl Syntax for Toml {
         (*context == Context::Key).then_some("in a bare TOML key")
     }
 
-    fn must_reread(in_key: bool, slots: &[Slot<'_, Context>]) -> bool {
+    fn must_reread<'s>(in_key: bool, slots: impl Iterator<Item = Slot<'s, Context>>) -> bool {
         super::unless_inert(in_key, slots)
     }
 

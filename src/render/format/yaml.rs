@@ -49,14 +49,18 @@ pub(crate) enum Context {
     },
     /// A literal block holding a file of another format, under a key that names it
     /// (`config.json: |` in a ConfigMap): the value is escaped for its place in that file,
-    /// then indented into the block.
-    Nested {
-        nest: Nest,
-        /// The mask's index among the nested document's masks.
-        index: usize,
-        indent: usize,
-        last: Option<Chomp>,
-    },
+    /// then indented into the block. Boxed, as it is rare: every other context is 16 bytes.
+    Nested(Box<Nested>),
+}
+
+/// Where a mask stands in a document nested in a literal block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Nested {
+    nest: Nest,
+    /// The mask's index among the nested document's masks.
+    index: usize,
+    indent: usize,
+    last: Option<Chomp>,
 }
 
 /// A document of another format inside a literal block scalar, placed as that format places
@@ -225,7 +229,7 @@ impl Syntax for Yaml {
     }
 
     fn place(template: &mut [u8], masks: &[Span]) -> Result<Placed<Context>, TemplateSyntax> {
-        let (contexts, in_key) = super::swap_placeholders(template, masks, |doc| yaml(doc, masks))?;
+        let (contexts, in_key) = yaml(template, masks)?;
         Ok(Placed { contexts, in_key })
     }
 
@@ -265,12 +269,13 @@ impl Syntax for Yaml {
                 chomped(text, *last)?;
                 yaml_literal(text, *indent)
             }
-            Context::Nested {
-                nest,
-                index,
-                indent,
-                last,
-            } => {
+            Context::Nested(nested) => {
+                let Nested {
+                    nest,
+                    index,
+                    indent,
+                    last,
+                } = &**nested;
                 let inner = nest.escape(*index, value)?;
                 block_control(&inner)?;
                 chomped(&inner, *last)?;
@@ -292,14 +297,15 @@ impl Syntax for Yaml {
     /// shape by construction, so the second parse is only paid for values that could matter, or
     /// where a plain scalar holds more than its mask (the scalar's type could change) or a mask
     /// stands in a key (its value could repeat another key).
-    fn must_reread(in_key: bool, slots: &[Slot<'_, Context>]) -> bool {
-        let partial_plain = slots.iter().any(
-            |s| matches!(*s.context, Context::Plain { at_start, at_end, .. } if !(at_start && at_end)),
-        );
-        let nested = slots
-            .iter()
-            .any(|s| matches!(*s.context, Context::Nested { .. }));
-        partial_plain || nested || super::unless_inert(in_key, slots)
+    fn must_reread<'s>(in_key: bool, mut slots: impl Iterator<Item = Slot<'s, Context>>) -> bool {
+        in_key
+            || slots.any(|s| match *s.context {
+                Context::Plain {
+                    at_start, at_end, ..
+                } => !(at_start && at_end && super::inert(s.text())),
+                Context::Nested(_) => true,
+                _ => !super::inert(s.text()),
+            })
     }
 
     fn reread(
@@ -414,53 +420,98 @@ pub(crate) fn is_collection(doc: &[u8]) -> bool {
     root == Some(true)
 }
 
-/// A large document that is one block mapping is parsed in pieces, one per core. `doc` has its
-/// masks replaced by placeholders.
-fn yaml(doc: &[u8], masks: &[Span]) -> Result<(Vec<Context>, bool), TemplateSyntax> {
-    yaml_in(doc, masks, crate::source::pieces_for(doc.len()))
+/// The context of each mask of `template`, and whether some mask may stand in a key. Masks
+/// are swapped for placeholders to parse (and back: `template` is as it was on return). A large
+/// document that is one block mapping is parsed in pieces, one core each at a time.
+fn yaml(template: &mut [u8], masks: &[Span]) -> Result<(Vec<Context>, bool), TemplateSyntax> {
+    yaml_in(template, masks, crate::source::pieces_for(template.len()))
 }
 
 fn yaml_in(
-    doc: &[u8],
+    template: &mut [u8],
     masks: &[Span],
-    pieces: usize,
+    threads: usize,
 ) -> Result<(Vec<Context>, bool), TemplateSyntax> {
     let mut found = vec![Context::Comment; masks.len()];
-    // Cut only before a column-0 line that starts like a plain key; `yaml_piece` checks it.
-    let pieces =
-        crate::source::cut_at_lines(doc, pieces, |b| b.is_ascii_alphanumeric() || b == b'_');
-    // Each piece writes the contexts of its own masks in place: no list per piece to join.
-    let parsed: Option<Vec<bool>> = if pieces.len() > 1 {
-        std::thread::scope(|scope| {
-            let mut rest = &mut found[..];
-            let mut workers = Vec::with_capacity(pieces.len());
-            for range in &pieces {
-                let mine = super::within(masks, range.start, range.end);
-                let (out, tail) = std::mem::take(&mut rest).split_at_mut(mine.len());
-                rest = tail;
-                let range = range.clone();
-                workers.push(
-                    scope.spawn(move || yaml_piece(doc, range, masks, true, out, mine.start).ok()),
-                );
-            }
-            workers
-                .into_iter()
-                .map(|w| w.join().expect("a parse does not panic"))
-                .collect()
-        })
+    let parsed = if threads > 1 {
+        in_pieces(template, masks, threads, &mut found)
     } else {
         None
     };
     // One parse of the whole, when the pieces do not stand alone, tells the truth (and the
     // error, if any).
     let in_key = match parsed {
-        Some(keys) => keys.into_iter().any(|key| key),
+        Some(in_key) => in_key,
         None => {
             found.fill(Context::Comment);
-            yaml_piece(doc, 0..doc.len(), masks, false, &mut found, 0)?
+            super::swap_placeholders(template, masks, |doc| {
+                yaml_piece(doc, 0..doc.len(), masks, false, &mut found, 0)
+            })?
         }
     };
     Ok((found, in_key))
+}
+
+/// Pieces per thread: a piece's masks are placeholders only while it is parsed, so only the
+/// pieces being parsed hold their masks' bytes aside.
+const PIECES_PER_THREAD: usize = 8;
+
+/// Parses `template` in pieces that stand alone, `threads` at a time, each writing the contexts
+/// of its own masks into its part of `found`; whether some mask may stand in a key, or `None`
+/// when some piece does not stand alone.
+fn in_pieces(
+    template: &mut [u8],
+    masks: &[Span],
+    threads: usize,
+    found: &mut [Context],
+) -> Option<bool> {
+    // Cut only before a column-0 line that starts like a plain key; `yaml_piece` checks it.
+    let ranges = crate::source::cut_at_lines(template, threads * PIECES_PER_THREAD, |b| {
+        b.is_ascii_alphanumeric() || b == b'_'
+    });
+    if ranges.len() < 2 {
+        return None;
+    }
+    let (mut text, mut contexts) = (template, found);
+    let mut hands: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+    for (k, range) in ranges.iter().enumerate() {
+        let (piece, rest) = std::mem::take(&mut text).split_at_mut(range.len());
+        text = rest;
+        let mine = &masks[super::within(masks, range.start, range.end)];
+        if mine.last().is_some_and(|m| m.end > range.end) {
+            return None;
+        }
+        let (out, tail) = std::mem::take(&mut contexts).split_at_mut(mine.len());
+        contexts = tail;
+        // Dealt in turn: thread t parses pieces t, t + threads, …
+        hands[k % threads].push((range.start, piece, mine, out));
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = hands
+            .into_iter()
+            .map(|hand| {
+                scope.spawn(move || {
+                    let mut in_key = false;
+                    for (base, piece, mine, out) in hand {
+                        let local: Vec<Span> = mine
+                            .iter()
+                            .map(|m| Span::new(m.start - base, m.end - base))
+                            .collect();
+                        in_key |= super::swap_placeholders(piece, &local, |doc| {
+                            yaml_piece(doc, 0..doc.len(), &local, true, out, 0)
+                        })
+                        .ok()?;
+                    }
+                    Some(in_key)
+                })
+            })
+            .collect();
+        let keys: Option<Vec<bool>> = workers
+            .into_iter()
+            .map(|w| w.join().expect("a parse does not panic"))
+            .collect();
+        keys.map(|keys| keys.into_iter().any(|key| key))
+    })
 }
 
 /// Writes the context of each mask of `template[range]` into `found` (whose first entry is mask
@@ -577,12 +628,12 @@ fn yaml_piece(
                 ScalarStyle::Literal => {
                     let block = Block::of(template, block_header(template, start), mask);
                     match &nest {
-                        Some(nest) => Context::Nested {
+                        Some(nest) => Context::Nested(Box::new(Nested {
                             nest: nest.clone(),
                             index: inside.iter().position(|(j, _)| *j == i).unwrap_or(0),
                             indent: block.indent,
                             last: block.last,
-                        },
+                        })),
                         None => Context::Literal {
                             indent: block.indent,
                             last: block.last,
@@ -985,10 +1036,11 @@ fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Resu
     let masks = super::spans(slots);
     /// What a reader finds: a number in a whole plain scalar is written as YAML 1.1 reads it.
     fn read<'s>(slot: &'s Slot<'_, Context>) -> Cow<'s, str> {
-        if let Context::Nested { nest, index, .. } = &slot.context {
+        if let Context::Nested(nested) = &slot.context {
             // The block holds the value as the nested file writes it.
-            return nest
-                .escape(*index, slot.value)
+            return nested
+                .nest
+                .escape(nested.index, slot.value)
                 .map_or(Cow::Borrowed(""), |text| Cow::Owned(text.into_owned()));
         }
         if slot.context.typed() && slot.value.kind() == Kind::Number {
@@ -1087,16 +1139,17 @@ fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Resu
 fn verify_nested(slots: &[Slot<'_, Context>]) -> Result<(), Mismatch> {
     let mut done: Vec<&Nest> = Vec::new();
     for slot in slots {
-        let Context::Nested { nest, .. } = &slot.context else {
+        let Context::Nested(nested) = &slot.context else {
             continue;
         };
+        let nest = &nested.nest;
         if done.contains(&nest) {
             continue;
         }
         done.push(nest);
         // This block's slots, in the order of the nested document's masks.
         let members: Vec<usize> = (0..slots.len())
-            .filter(|&k| matches!(&slots[k].context, Context::Nested { nest: n, .. } if n == nest))
+            .filter(|&k| matches!(&slots[k].context, Context::Nested(n) if n.nest == *nest))
             .collect();
         let inner = &nest.0;
         let blame = |why: fn() -> MaskFailure| Mismatch {
@@ -1177,7 +1230,12 @@ fn duplicate_keys(nodes: &[Located]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::format::with_placeholders;
+
+    /// A large template holds a context per mask while it renders: the rare nested one is boxed.
+    #[test]
+    fn a_context_takes_two_words() {
+        assert!(std::mem::size_of::<Context>() <= 16);
+    }
 
     /// Cut into pieces or parsed whole, a document gets the same contexts; pieces that do not
     /// stand alone fall back to the whole.
@@ -1202,23 +1260,17 @@ mod tests {
                     doc.find(&p).map(|at| Span::new(at, at + p.len()))
                 })
                 .collect();
-            let whole = yaml_in(doc.as_bytes(), &masks, 1).unwrap().0;
-            assert_eq!(
-                whole,
-                yaml(
-                    &with_placeholders(doc.as_bytes(), &masks, |_| false),
-                    &masks
-                )
-                .unwrap()
-                .0
-            );
+            let mut template = doc.as_bytes().to_vec();
+            let whole = yaml_in(&mut template, &masks, 1).unwrap().0;
+            assert_eq!(whole, yaml(&mut template, &masks).unwrap().0);
             assert!(whole.iter().all(|c| *c != Context::Comment), "{doc:?}");
-            for pieces in 2..=4 {
+            for threads in 2..=4 {
                 assert_eq!(
-                    yaml_in(doc.as_bytes(), &masks, pieces).unwrap().0,
+                    yaml_in(&mut template, &masks, threads).unwrap().0,
                     whole,
-                    "{pieces} pieces of {doc:?}"
+                    "{threads} threads on {doc:?}"
                 );
+                assert_eq!(template, doc.as_bytes(), "the template as it was");
             }
         }
     }
@@ -1226,8 +1278,8 @@ mod tests {
     #[test]
     fn a_syntax_error_is_found_in_pieces_too() {
         let doc = "a: x\nb: [y\nc: z\nd: w\n";
-        assert!(yaml_in(doc.as_bytes(), &[], 1).is_err());
-        assert!(yaml_in(doc.as_bytes(), &[], 3).is_err());
+        assert!(yaml_in(&mut doc.as_bytes().to_vec(), &[], 1).is_err());
+        assert!(yaml_in(&mut doc.as_bytes().to_vec(), &[], 3).is_err());
     }
 
     #[test]
