@@ -5,75 +5,87 @@
 //! identifier without its version, an ARN. A partial ARN joins the full ARN it matches, as AWS
 //! matches it; one that matches none stands alone.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::lint::files::MaskedFile;
-use crate::mask::SecretRef;
+use crate::mask::{Mask, SecretRef};
 use crate::source::LineIndex;
 
-/// One mask's place and what it asks of its secret.
+/// One mask's place and what it asks of its secret, borrowed from the scanned files: an
+/// inventory of many references allocates nothing per reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Reference {
+pub(crate) struct Reference<'a> {
     /// The file, as given on the command line or found by the walk.
-    pub path: String,
+    pub path: &'a str,
+    /// The file's place among the files, which orders the references.
+    file: usize,
     /// 1-based, as lint counts it.
     pub line: usize,
     /// 1-based, as lint counts it.
     pub column: usize,
+    mask: &'a Mask,
+}
+
+impl<'a> Reference<'a> {
     /// The key the mask selects; empty for the whole secret.
-    pub key: String,
-    /// The version the mask pins (Vault `?version=N`, a Key Vault version), if any.
-    pub version: Option<String>,
+    pub(crate) fn key(&self) -> &'a str {
+        &self.mask.key
+    }
+
+    /// The version the mask pins (Vault `?version=N`, a Key Vault version), as its store
+    /// writes it.
+    pub(crate) fn version(&self) -> Option<Cow<'a, str>> {
+        match &*self.mask.secret {
+            SecretRef::Vault(path) => path.version.map(|v| Cow::Owned(v.to_string())),
+            SecretRef::Azure(id) => id.version.as_deref().map(Cow::Borrowed),
+            SecretRef::Aws(_) => None,
+        }
+    }
+
     /// The locator as the mask writes it (a partial ARN stays partial here).
-    pub locator: String,
+    pub(crate) fn locator(&self) -> &'a str {
+        self.mask.secret.as_str()
+    }
 }
 
 /// One secret and every reference to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Entry {
+pub(crate) struct Entry<'a> {
     /// The secret as its store identifies it.
     pub secret: SecretRef,
     /// In the order of the files and their masks.
-    pub references: Vec<Reference>,
+    pub references: Vec<Reference<'a>>,
 }
 
 /// The secret a locator names, without the version pin: what its store keeps whole.
-pub(crate) fn identity(secret: &SecretRef) -> SecretRef {
+pub(crate) fn identity(secret: &SecretRef) -> Cow<'_, SecretRef> {
     match secret {
         // Vault keeps a secret's versions under its path, as it keeps its tags.
-        SecretRef::Vault(_) => secret.tagged_as(),
-        SecretRef::Azure(id) if id.version.is_some() => SecretRef::Azure(id.latest()),
-        other => other.clone(),
-    }
-}
-
-/// The version a locator pins, as its store writes it.
-fn version(secret: &SecretRef) -> Option<String> {
-    match secret {
-        SecretRef::Vault(path) => path.version.map(|v| v.to_string()),
-        SecretRef::Azure(id) => id.version.clone(),
-        SecretRef::Aws(_) => None,
+        SecretRef::Vault(path) if path.version.is_some() => Cow::Owned(secret.tagged_as()),
+        SecretRef::Azure(id) if id.version.is_some() => Cow::Owned(SecretRef::Azure(id.latest())),
+        other => Cow::Borrowed(other),
     }
 }
 
 /// Whether `wanted` (a locator given to `--secret`) names `secret`: the same secret once
 /// versions are dropped, or an ARN that matches as AWS matches partial ARNs.
 pub(crate) fn names(wanted: &SecretRef, secret: &SecretRef) -> bool {
-    match (identity(wanted), secret) {
+    match (&*identity(wanted), secret) {
         (SecretRef::Aws(a), SecretRef::Aws(b)) => a.matches(b),
-        (wanted, secret) => wanted == identity(secret),
+        (wanted, secret) => *wanted == *identity(secret),
     }
 }
 
 /// Every secret the masks of `files` name, sorted by store and locator; each with its
 /// references in file order.
-pub(crate) fn collect(files: &[MaskedFile]) -> Vec<Entry> {
+pub(crate) fn collect(files: &[MaskedFile]) -> Vec<Entry<'_>> {
     // Each distinct secret once, in `grouped`; the masks of a scan share their secret's `Arc`,
     // so a mask finds its group by that pointer and the locator is reduced once per scan.
-    let mut grouped: Vec<(SecretRef, Vec<Reference>)> = Vec::new();
+    let mut grouped: Vec<(SecretRef, Vec<Reference<'_>>)> = Vec::new();
     let mut by_identity: std::collections::HashMap<SecretRef, usize> =
         std::collections::HashMap::new();
-    for file in files {
+    for (f, file) in files.iter().enumerate() {
         let index = LineIndex::new(&file.bytes);
         let mut by_scan: std::collections::HashMap<*const SecretRef, usize> =
             std::collections::HashMap::new();
@@ -83,18 +95,20 @@ pub(crate) fn collect(files: &[MaskedFile]) -> Vec<Entry> {
                 .entry(std::sync::Arc::as_ptr(&mask.secret))
                 .or_insert_with(|| {
                     let secret = identity(&mask.secret);
-                    *by_identity.entry(secret.clone()).or_insert_with(|| {
-                        grouped.push((secret, Vec::new()));
-                        grouped.len() - 1
-                    })
+                    if let Some(&group) = by_identity.get(&*secret) {
+                        return group;
+                    }
+                    let secret = secret.into_owned();
+                    by_identity.insert(secret.clone(), grouped.len());
+                    grouped.push((secret, Vec::new()));
+                    grouped.len() - 1
                 });
             grouped[group].1.push(Reference {
-                path: file.path.clone(),
+                path: &file.path,
+                file: f,
                 line: at.line,
                 column: at.column,
-                key: mask.key.to_string(),
-                version: version(&mask.secret),
-                locator: mask.secret.to_string(),
+                mask,
             });
         }
     }
@@ -122,22 +136,17 @@ pub(crate) fn collect(files: &[MaskedFile]) -> Vec<Entry> {
         }
     }
     // Files in the order given, then by place; a joined partial ARN among them.
-    let order: std::collections::HashMap<&str, usize> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.path.as_str(), i))
-        .collect();
     by_secret
         .into_iter()
         .map(|(secret, mut references)| {
-            references.sort_by_key(|r| (order.get(r.path.as_str()).copied(), r.line, r.column));
+            references.sort_by_key(|r| (r.file, r.line, r.column));
             Entry { secret, references }
         })
         .collect()
 }
 
 /// The entries (and their references) that `wanted` names.
-pub(crate) fn select(entries: Vec<Entry>, wanted: &[SecretRef]) -> Vec<Entry> {
+pub(crate) fn select<'a>(entries: Vec<Entry<'a>>, wanted: &[SecretRef]) -> Vec<Entry<'a>> {
     entries
         .into_iter()
         .filter_map(|mut entry| {
@@ -145,12 +154,9 @@ pub(crate) fn select(entries: Vec<Entry>, wanted: &[SecretRef]) -> Vec<Entry> {
                 return Some(entry);
             }
             // A partial ARN asked for may match only some references' locators.
-            entry.references.retain(|r| {
-                let Ok(secret) = SecretRef::parse(entry.secret.store(), &r.locator) else {
-                    return false;
-                };
-                wanted.iter().any(|w| names(w, &secret))
-            });
+            entry
+                .references
+                .retain(|r| wanted.iter().any(|w| names(w, &r.mask.secret)));
             (!entry.references.is_empty()).then_some(entry)
         })
         .collect()
@@ -217,8 +223,8 @@ mod tests {
                                 r.path,
                                 r.line,
                                 r.column,
-                                r.key,
-                                r.version.as_deref().unwrap_or("-")
+                                r.key(),
+                                r.version().as_deref().unwrap_or("-")
                             )
                         })
                         .collect(),

@@ -175,19 +175,20 @@ fn text(out: &mut dyn Write, entries: &[Entry], described: &Answers) -> std::io:
         }
         for r in &entry.references {
             let mut what = Vec::new();
-            if !r.key.is_empty() {
-                what.push(format!("key {}", r.key));
+            if !r.key().is_empty() {
+                what.push(format!("key {}", r.key()));
             }
-            if let Some(version) = &r.version {
+            let version = r.version();
+            if let Some(version) = &version {
                 what.push(format!("version {version}"));
             }
-            if r.locator != entry.secret.as_str() && r.version.is_none() {
-                what.push(format!("as {}", r.locator));
+            if r.locator() != entry.secret.as_str() && version.is_none() {
+                what.push(format!("as {}", r.locator()));
             }
             writeln!(
                 out,
                 "  {}:{}:{}{}",
-                show(&r.path),
+                show(r.path),
                 r.line,
                 r.column,
                 if what.is_empty() {
@@ -282,7 +283,7 @@ struct Reference<'a> {
     line: usize,
     column: usize,
     key: &'a str,
-    version: Option<&'a str>,
+    version: Option<std::borrow::Cow<'a, str>>,
     locator: &'a str,
 }
 
@@ -309,12 +310,12 @@ fn json(out: &mut dyn Write, entries: &[Entry], described: &Answers) -> std::io:
                     .references
                     .iter()
                     .map(|r| Reference {
-                        path: &r.path,
+                        path: r.path,
                         line: r.line,
                         column: r.column,
-                        key: &r.key,
-                        version: r.version.as_deref(),
-                        locator: &r.locator,
+                        key: r.key(),
+                        version: r.version(),
+                        locator: r.locator(),
                     })
                     .collect(),
                 metadata: match answer {
@@ -332,8 +333,10 @@ fn json(out: &mut dyn Write, entries: &[Entry], described: &Answers) -> std::io:
             })
             .collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &document)?;
-    writeln!(out)
+    // Made whole, then written at once: a writer behind `dyn` would take each token alone.
+    let mut text = serde_json::to_vec_pretty(&document)?;
+    text.push(b'\n');
+    out.write_all(&text)
 }
 
 fn csv(out: &mut dyn Write, entries: &[Entry]) -> std::io::Result<()> {
@@ -350,9 +353,9 @@ fn csv(out: &mut dyn Write, entries: &[Entry]) -> std::io::Result<()> {
                 .write_record([
                     entry.secret.store().as_str(),
                     entry.secret.as_str(),
-                    &r.key,
-                    r.version.as_deref().unwrap_or(""),
-                    &r.path,
+                    r.key(),
+                    r.version().as_deref().unwrap_or(""),
+                    r.path,
                     &r.line.to_string(),
                     &r.column.to_string(),
                 ])
