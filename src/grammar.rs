@@ -463,6 +463,7 @@ fn parse_candidate(
                 delimiter: opener,
                 key: secrets.key(key),
                 secret,
+                modifier: None,
             })
         }
         Err((span, kind)) => fail(span.shift(body_start), mask, kind),

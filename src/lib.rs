@@ -71,7 +71,7 @@ pub use command::{
 };
 pub use error::Error;
 pub use grammar::MaskError;
-pub use mask::{Mask, SecretRef, Store};
+pub use mask::{Mask, Modifier, SecretRef, Store};
 pub use render::{Format, RenderError, render_str};
 pub use resolve::{
     Kind, Options as ResolverOptions, ResolveError, ResolveErrorKind, Resolver, SetupError, Value,

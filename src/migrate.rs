@@ -17,6 +17,22 @@ pub struct Rewritten {
     pub count: usize,
 }
 
+/// A reference whose modifier no native mask can write: render reads it with `--syntax`,
+/// migrate leaves it.
+fn unexpressible_modifier(mask: &crate::mask::Mask, modifier: crate::mask::Modifier) -> ParseError {
+    ParseError {
+        span: mask.span,
+        mask: mask.span,
+        kind: crate::grammar::ParseErrorKind::Reference {
+            syntax: crate::syntax::Syntax::Avp,
+            fault: Box::new(crate::syntax::ReferenceFault::NotExpressible(format!(
+                "the modifier `{}`, which no native mask writes (render reads it with --syntax avp)",
+                modifier.as_str()
+            ))),
+        },
+    }
+}
+
 /// `bytes` with every reference of `syntaxes` (which should read no native masks) written as
 /// its native mask, `<<workato:…>>`; `None` when it holds none; the errors of the references
 /// that cannot be written, in order, when any cannot.
@@ -29,10 +45,13 @@ pub fn rewrite(bytes: &[u8], syntaxes: &Syntaxes) -> Result<Option<Rewritten>, V
     let mut errors = Vec::new();
     for candidate in syntaxes.scan_foreign(bytes) {
         match candidate {
-            Ok(mask) => {
-                replacements.push((mask.span, mask.to_string().into_bytes()));
-                count += 1;
-            }
+            Ok(mask) => match mask.modifier {
+                None => {
+                    replacements.push((mask.span, mask.to_string().into_bytes()));
+                    count += 1;
+                }
+                Some(modifier) => errors.push(unexpressible_modifier(&mask, modifier)),
+            },
             Err(error) => errors.push(*error),
         }
     }
@@ -53,7 +72,14 @@ pub fn rewrite(bytes: &[u8], syntaxes: &Syntaxes) -> Result<Option<Rewritten>, V
             let mut inner = Vec::new();
             for candidate in &value.candidates {
                 match candidate {
-                    Ok(mask) => inner.push((mask.span, mask.to_string().into_bytes())),
+                    Ok(mask) if mask.modifier.is_none() => {
+                        inner.push((mask.span, mask.to_string().into_bytes()));
+                    }
+                    Ok(mask) => errors.push(ParseError {
+                        span: value.span,
+                        mask: value.span,
+                        ..unexpressible_modifier(mask, mask.modifier.expect("a modifier"))
+                    }),
                     Err(error) => errors.push(whole(error.kind.clone())),
                 }
             }

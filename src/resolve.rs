@@ -11,7 +11,7 @@ use moka::future::Cache;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
-use crate::mask::{Mask, SecretRef, Store};
+use crate::mask::{Mask, Modifier, SecretRef, Store};
 use crate::provider::{Described, ProviderError, Providers, SecretValue};
 
 /// Why a mask has no value: one shared error for every mask that selects the same key of the
@@ -64,6 +64,12 @@ pub enum ResolveErrorKind {
     /// A key was asked of a binary secret.
     #[error("the secret is binary, so key `{key}` cannot be selected")]
     BinaryWithKey {
+        /// The key asked for.
+        key: String,
+    },
+    /// `jsonParse` of a value that is not JSON text.
+    #[error("the value of key `{key}` is not JSON text, which `jsonParse` reads")]
+    NotJson {
         /// The key asked for.
         key: String,
     },
@@ -271,16 +277,25 @@ impl Resolver {
             .map(|(secret, value)| (secret, value.as_deref().map(Selector::new)))
             .collect();
         // Masks that select the same key of the same secret share one value.
-        let mut selected: HashMap<(&SecretRef, &str), Result<Value, ResolveError>> = HashMap::new();
+        type Selected<'m> = (&'m SecretRef, &'m str, Option<Modifier>);
+        let mut selected: HashMap<Selected<'_>, Result<Value, ResolveError>> = HashMap::new();
         masks
             .iter()
             .map(|mask| mask.borrow())
             .map(|mask| {
                 selected
-                    .entry((&mask.secret, &*mask.key))
-                    .or_insert_with(|| match &selectors[&*mask.secret] {
-                        Ok(selector) => selector.get(&mask.key),
-                        Err(e) => Err((*e).clone().into()),
+                    .entry((&mask.secret, &*mask.key, mask.modifier))
+                    .or_insert_with(|| {
+                        let value = match &selectors[&*mask.secret] {
+                            Ok(selector) => selector.get(&mask.key),
+                            Err(e) => Err((*e).clone().into()),
+                        };
+                        match mask.modifier {
+                            Some(Modifier::JsonParse) => {
+                                value.and_then(|v| v.json_parsed(&mask.key))
+                            }
+                            None => value,
+                        }
                     })
                     .clone()
             })
@@ -502,6 +517,20 @@ pub enum Kind {
     Object,
 }
 
+impl Kind {
+    /// The JSON type's name: `string`, `number`, `boolean`, `null`, `array`, `object`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Number => "number",
+            Self::Bool => "boolean",
+            Self::Null => "null",
+            Self::Array => "array",
+            Self::Object => "object",
+        }
+    }
+}
+
 /// One mask's value: its text (a string as it is, anything else as compact JSON) and the JSON
 /// type it had in the secret. `Debug` never shows the text.
 #[derive(Clone)]
@@ -509,6 +538,8 @@ pub struct Value {
     /// Shared: every mask that selects this value holds the one copy.
     text: Arc<SecretString>,
     kind: Kind,
+    /// Read by `jsonParse`: placed as the JSON value it is, not as text.
+    parsed: bool,
 }
 
 impl Value {
@@ -517,7 +548,41 @@ impl Value {
         Self {
             text: Arc::new(text),
             kind,
+            parsed: false,
         }
+    }
+
+    /// Whether the value came through `jsonParse` ([`crate::Modifier`]): it is placed as the
+    /// JSON value it is (a collection, a number, …), or refused where that type cannot stand.
+    pub fn is_parsed(&self) -> bool {
+        self.parsed
+    }
+
+    /// `jsonParse`: a string value's text read as the JSON value it holds (a string as its
+    /// characters, anything else as compact JSON); a value of another type is JSON already.
+    fn json_parsed(self, key: &str) -> Result<Self, ResolveError> {
+        let mut value = if self.kind == Kind::String {
+            let not_json = || ResolveErrorKind::NotJson {
+                key: key.to_owned(),
+            };
+            let raw: Box<serde_json::value::RawValue> =
+                serde_json::from_str(self.expose_secret()).map_err(|_| not_json())?;
+            let raw = raw.get();
+            match raw.as_bytes().first() {
+                Some(b'"') => {
+                    Value::string(serde_json::from_str::<String>(raw).map_err(|_| not_json())?)
+                }
+                Some(b'[') => Value::new(compact(raw).into(), Kind::Array),
+                Some(b'{') => Value::new(compact(raw).into(), Kind::Object),
+                Some(b't' | b'f') => Value::new(raw.to_owned().into(), Kind::Bool),
+                Some(b'n') => Value::new(raw.to_owned().into(), Kind::Null),
+                _ => Value::new(raw.to_owned().into(), Kind::Number),
+            }
+        } else {
+            self
+        };
+        value.parsed = true;
+        Ok(value)
     }
 
     /// A string value.
@@ -655,6 +720,46 @@ mod tests {
         let secret = SecretValue::Text(json.to_owned().into());
         let value = select(&secret, key).unwrap();
         (value.expose_secret().to_owned(), value.kind())
+    }
+
+    #[test]
+    fn json_parse_reads_a_string_s_text_as_the_json_value_it_holds() {
+        let parsed = |json: &str| {
+            let value = get(&serde_json::json!({ "k": json }).to_string(), "k");
+            Value::new(value.0.into(), value.1).json_parsed("k")
+        };
+        let read = |json: &str| {
+            let value = parsed(json).unwrap();
+            assert!(value.is_parsed());
+            (value.expose_secret().to_owned(), value.kind())
+        };
+        assert_eq!(
+            read(" {\"b\": [1e2, \"x y\"], \"a\": null} "),
+            ("{\"b\":[1e2,\"x y\"],\"a\":null}".into(), Kind::Object)
+        );
+        assert_eq!(read("[ ]"), ("[]".into(), Kind::Array));
+        assert_eq!(
+            read("12345678901234567890123"),
+            ("12345678901234567890123".into(), Kind::Number)
+        );
+        assert_eq!(read("\"a \\\"q\\\"\""), ("a \"q\"".into(), Kind::String));
+        assert_eq!(read("false"), ("false".into(), Kind::Bool));
+        assert_eq!(read("null"), ("null".into(), Kind::Null));
+        // A value that is JSON already (a key selecting a number) is kept, and placed as JSON.
+        let number = Value::new("5".to_owned().into(), Kind::Number)
+            .json_parsed("n")
+            .unwrap();
+        assert_eq!(
+            (number.expose_secret(), number.kind(), number.is_parsed()),
+            ("5", Kind::Number, true)
+        );
+        // Text that is not JSON is an error that names the key, never the value.
+        let error = parsed("secret-canary {").unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "the value of key `k` is not JSON text, which `jsonParse` reads"
+        );
+        assert!(parsed("1 2").is_err());
     }
 
     #[test]

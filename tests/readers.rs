@@ -571,3 +571,94 @@ fn every_reader_reads_back_exactly_the_value_or_the_render_is_refused() {
         disagreements.join("\n")
     );
 }
+
+/// `| jsonParse` (argocd-vault-plugin's): collections whose keys and strings are the hostile
+/// and arbitrary values, and whose items are the typed JSON values, placed as whole YAML values
+/// (block and flow) and a JSON value. PyYAML, ruamel.yaml and Python's json read exactly the
+/// structure Python's json reads in the secret's text.
+#[test]
+fn json_parse_collections_read_back_as_the_json_the_secret_holds() {
+    let Some(python) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut strings: Vec<String> = HOSTILE.iter().map(|v| (*v).to_owned()).collect();
+    strings.extend(arbitrary(96));
+    let object: serde_json::Map<String, serde_json::Value> = strings
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.clone(), serde_json::json!([s, i, {"v": s}])))
+        .collect();
+    let object = serde_json::Value::Object(object).to_string();
+    // The typed values as JSON text, their digits as written.
+    let typed: Vec<&str> = TYPED.iter().map(|(text, _)| *text).collect();
+    let array = format!("[{}]", typed.join(", "));
+    let secrets = serde_json::json!({"secret/app": {"obj": object, "arr": array}});
+    // The secrets file is read as YAML, which takes no raw DEL, C1 or other non-printable
+    // character: escaped as JSON and YAML both read them.
+    let printable: String = secrets
+        .to_string()
+        .chars()
+        .map(|c| match c {
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}' => {
+                format!("\\u{:04x}", u32::from(c))
+            }
+            c => c.to_string(),
+        })
+        .collect();
+    std::fs::write(dir.path().join("secrets.json"), printable).unwrap();
+    let obj = "<path:secret/data/app#obj | jsonParse>";
+    let arr = "<path:secret/data/app#arr | jsonParse>";
+    let templates = [
+        (
+            "app.yaml",
+            format!("a: {obj}\nb:\n  - {arr}\nc: {{x: {arr}, y: [{obj}]}}\n"),
+        ),
+        ("app.json", format!("{{\"a\": {obj}, \"b\": [{arr}]}}\n")),
+    ];
+    for (file, template) in &templates {
+        std::fs::write(dir.path().join(file), template).unwrap();
+        let rendered = Command::new(env!("CARGO_BIN_EXE_secretmask"))
+            .current_dir(dir.path())
+            .args(["render", file, "-o", &format!("out/{file}")])
+            .args(["--syntax", "avp", "--avp-type", "vault"])
+            .args(["--secrets-file", "secrets.json"])
+            .output()
+            .unwrap();
+        assert!(rendered.status.success(), "{file}: {rendered:?}");
+    }
+    let script = r#"
+import json, sys, yaml
+from ruamel.yaml import YAML
+work = sys.argv[1]
+secret = json.load(open(f"{work}/secrets.json", encoding="utf-8"))["secret/app"]
+obj, arr = json.loads(secret["obj"]), json.loads(secret["arr"])
+expected = {
+    "app.yaml": {"a": obj, "b": [arr], "c": {"x": arr, "y": [obj]}},
+    "app.json": {"a": obj, "b": [arr]},
+}
+readers = {
+    "yaml11": lambda t: yaml.safe_load(t),
+    "yaml12": lambda t: YAML(typ="safe", pure=True).load(t),
+    "json": json.loads,
+}
+bad = 0
+for file, want in expected.items():
+    text = open(f"{work}/out/{file}", encoding="utf-8").read()
+    for name in (["yaml11", "yaml12"] if file.endswith("yaml") else ["json"]):
+        got = readers[name](text)
+        if json.dumps(got, sort_keys=True) != json.dumps(want, sort_keys=True):
+            bad += 1
+            print(f"{name} read {file} otherwise")
+sys.exit(1 if bad else 0)
+"#;
+    let output = Command::new(python)
+        .args(["-c", script])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

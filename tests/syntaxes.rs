@@ -532,3 +532,153 @@ fn bare_placeholders_read_their_path_from_the_objects_annotation() {
     );
     assert_eq!(stdout(&render(&[])), rendered);
 }
+
+/// `| jsonParse` places the JSON a value holds where the placeholder is a whole YAML value or a
+/// JSON value outside a string, as argocd-vault-plugin replaces the node: PyYAML (YAML 1.1),
+/// ruamel (YAML 1.2) and Python's json read back the very structure the secret's text is.
+/// Where its type cannot stand (in quotes, inside text, in TOML) or the text is not JSON, the
+/// render is refused at the placeholder, naming the type, and nothing is written.
+#[test]
+fn json_parse_places_the_json_a_value_holds_where_the_placeholder_is_the_whole_value() {
+    let Some(python) = crate::support::tool("SECRETMASK_TEST_PYTHON") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        r#"{{"b": [1, 2.5e3, "x y", true, null, -0, 1e-7], "a": {{"n": "\u00e9: #x", "q": "it's \"q\" \\ {CANARY}", "e": {{}}, "l": []}}, "big": 12345678901234567890123, "yes": "yes", "k: ey": "007\n"}}"#
+    );
+    let secrets = json!({
+        "secret/app": {
+            "config": config,
+            "list": "[1, \"two\", [3]]",
+            "num": "1e2",
+            "str": "\"plain: text\"",
+            "bad": format!("not json {CANARY}"),
+        }
+    });
+    std::fs::write(dir.path().join("secrets.json"), secrets.to_string()).unwrap();
+    let render = |file: &str, text: &str| {
+        std::fs::write(dir.path().join(file), text).unwrap();
+        secretmask()
+            .current_dir(dir.path())
+            .args(["render", file, "--syntax", "avp", "--avp-type", "vault"])
+            .args(["--secrets-file", "secrets.json"])
+            .output()
+            .unwrap()
+    };
+    let yaml = render(
+        "app.yaml",
+        "config: <path:secret/data/app#config | jsonParse>\nitems:\n  - <path:secret/data/app#list | jsonParse>\nflow: [<path:secret/data/app#list | jsonParse>, x]\nn: <path:secret/data/app#num | jsonParse>\ns: <path:secret/data/app#str | jsonParse>\nq: \"<path:secret/data/app#str | jsonParse>\"\n",
+    );
+    let json = render(
+        "app.json",
+        "{\"config\": <path:secret/data/app#config | jsonParse>, \"n\": <path:secret/data/app#num | jsonParse>, \"s\": \"<path:secret/data/app#str | jsonParse>\"}\n",
+    );
+    // What the secret's JSON is, as Python's json reads it.
+    let list = "[1, \"two\", [3]]";
+    let expected_yaml = format!(
+        r#"{{"config": {config}, "items": [{list}], "flow": [{list}, "x"], "n": 1e2, "s": "plain: text", "q": "plain: text"}}"#
+    );
+    let expected_json = format!(r#"{{"config": {config}, "n": 1e2, "s": "plain: text"}}"#);
+    // Each reader's document as JSON, numbers as floats where the reader makes them floats.
+    let read = |reader: &str, text: String| -> serde_json::Value {
+        let script = format!(
+            "import json, sys, yaml\nfrom ruamel.yaml import YAML\ntext = sys.stdin.read()\nreaders = {{'yaml11': lambda t: yaml.safe_load(t), 'yaml12': lambda t: YAML(typ='safe', pure=True).load(t), 'json': json.loads}}\nprint(json.dumps(readers['{reader}'](text)))\n"
+        );
+        let mut child = std::process::Command::new(&python)
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{reader}: {out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // Integers stay integers (the big one whole), floats floats, `-0` the integer 0.
+    let expected_yaml = read("json", expected_yaml);
+    let yaml = stdout(&yaml);
+    let json = stdout(&json);
+    for reader in ["yaml11", "yaml12"] {
+        assert_eq!(
+            read(reader, yaml.clone()),
+            expected_yaml,
+            "{reader} read {yaml}"
+        );
+    }
+    assert_eq!(read("json", json), read("json", expected_json));
+    // Where the JSON type cannot stand, or the text is not JSON: refused at the placeholder.
+    for (file, text, at, why) in [
+        (
+            "quoted.yaml",
+            "a: \"<path:secret/data/app#list | jsonParse>\"\n",
+            "quoted.yaml:1:5",
+            "`jsonParse` gives a JSON array",
+        ),
+        (
+            "inside.yaml",
+            "a: x <path:secret/data/app#num | jsonParse>\n",
+            "inside.yaml:1:6",
+            "`jsonParse` gives a JSON number",
+        ),
+        (
+            "key.yaml",
+            "? <path:secret/data/app#list | jsonParse>\n: v\n",
+            "key.yaml:1:3",
+            "the value would change the document's structure",
+        ),
+        (
+            "string.json",
+            "{\"a\": \"<path:secret/data/app#config | jsonParse>\"}\n",
+            "string.json:1:8",
+            "`jsonParse` gives a JSON object",
+        ),
+        (
+            "app.toml",
+            "a = <path:secret/data/app#num | jsonParse>\n",
+            "app.toml:1:5",
+            "`jsonParse` gives a JSON number",
+        ),
+        (
+            "bad.yaml",
+            "a: <path:secret/data/app#bad | jsonParse>\n",
+            "bad.yaml:1:4",
+            "the value of key `bad` is not JSON text",
+        ),
+    ] {
+        let refused = render(file, text);
+        assert_eq!(refused.status.code(), Some(1), "{file}: {refused:?}");
+        assert!(refused.stdout.is_empty(), "{file}");
+        assert_clean(&refused);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            stderr.contains(&format!("{at}: error: {why}")),
+            "{file}: {stderr}"
+        );
+    }
+    // No native mask writes it: migrate names it and leaves the file.
+    let migrate = secretmask()
+        .current_dir(dir.path())
+        .args([
+            "migrate",
+            "--from",
+            "avp",
+            "--avp-type",
+            "vault",
+            "app.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(migrate.status.code(), Some(1), "{migrate:?}");
+    assert!(
+        String::from_utf8_lossy(&migrate.stderr)
+            .contains("app.yaml:1:9: error[SM045]: an argocd-vault-plugin placeholder secretmask cannot read exactly: the modifier `jsonParse`")
+    );
+}

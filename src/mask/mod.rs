@@ -92,6 +92,28 @@ pub struct Mask {
     /// The secret it names, shared by every mask of a scan that names it (a large template
     /// names a few secrets many times).
     pub secret: std::sync::Arc<SecretRef>,
+    /// What the reference asks done with the value before it is placed (argocd-vault-plugin's
+    /// modifiers); a native mask has none.
+    pub modifier: Option<Modifier>,
+}
+
+/// What a reference asks done with its value before it is placed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Modifier {
+    /// argocd-vault-plugin's `| jsonParse`: the value is JSON text, placed as the JSON value it
+    /// holds (a collection, a number, …) where the mask is a whole YAML value or a JSON value
+    /// outside a string, and refused where that type cannot stand.
+    JsonParse,
+}
+
+impl Modifier {
+    /// As the reference writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::JsonParse => "jsonParse",
+        }
+    }
 }
 
 impl Mask {

@@ -257,7 +257,9 @@ fn read(
             ),
         );
     }
-    if !modifiers.is_empty() {
+    // `jsonParse` alone has a meaning render keeps exactly: the value placed as the JSON it holds.
+    let modifier = (modifiers == ["jsonParse"]).then_some(crate::mask::Modifier::JsonParse);
+    if !modifiers.is_empty() && modifier.is_none() {
         let names: Vec<String> = modifiers.iter().map(|m| format!("`{m}`")).collect();
         return fault(
             Syntax::Avp,
@@ -269,6 +271,18 @@ fn read(
             )),
         );
     }
+    located(span, (path, key, version), syntaxes).map(|mut mask| {
+        mask.modifier = modifier;
+        mask
+    })
+}
+
+/// The mask a placeholder's path, key and version name under the run's `AVP_TYPE`.
+fn located(
+    span: Span,
+    (path, key, version): (&str, &str, Option<&str>),
+    syntaxes: &Syntaxes,
+) -> Candidate {
     let avp_type = match &syntaxes.avp_type {
         Ok(Some(avp_type)) => *avp_type,
         Ok(None) => return fault(Syntax::Avp, span, ReferenceFault::AvpType { given: None }),
@@ -346,10 +360,33 @@ mod tests {
         )
         .into_iter()
         .map(|c| match c {
-            Ok(mask) => format!("{}@{}", mask, mask.span.start),
+            Ok(mask) => match mask.modifier {
+                Some(modifier) => format!("{mask} | {}@{}", modifier.as_str(), mask.span.start),
+                None => format!("{}@{}", mask, mask.span.start),
+            },
             Err(e) => format!("{e}"),
         })
         .collect()
+    }
+
+    #[test]
+    fn json_parse_alone_is_read_with_the_placeholder_and_with_others_named() {
+        let vault = Some(AvpType::Vault);
+        assert_eq!(
+            read("c: <path:secret/data/app#cfg | jsonParse>", vault),
+            ["<<workato:vault:cfg:secret/app>> | jsonParse@3"]
+        );
+        assert_eq!(
+            read("c: <path:secret/data/app#cfg|jsonParse>", vault),
+            ["<<workato:vault:cfg:secret/app>> | jsonParse@3"]
+        );
+        assert!(
+            read(
+                "c: <path:secret/data/app#cfg | jsonParse | indent 2>",
+                vault
+            )[0]
+            .contains("the modifiers `jsonParse`, `indent`")
+        );
     }
 
     #[test]

@@ -302,6 +302,7 @@ pub(crate) fn typed(
         delimiter: Delimiter::Angles,
         key: key.into(),
         secret: std::sync::Arc::new(secret),
+        modifier: None,
     })
 }
 

@@ -66,6 +66,7 @@ impl Syntax for Json {
         context: &Context,
     ) -> Result<Cow<'v, str>, super::Refusal> {
         use secrecy::ExposeSecret;
+        let parsed = value.is_parsed();
         let value = value.expose_secret();
         match context {
             Context::String => {
@@ -78,10 +79,18 @@ impl Syntax for Json {
                     | serde_json::Value::Bool(_)
                     | serde_json::Value::Null,
                 ) if value.trim() == value => Ok(Cow::Borrowed(value)),
+                // `jsonParse`'s collection, compact JSON: the JSON value it is.
+                Ok(serde_json::Value::Array(_) | serde_json::Value::Object(_)) if parsed => {
+                    Ok(Cow::Borrowed(value))
+                }
                 _ => Err(Refusal::Bare.into()),
             },
             Context::Key => Err(Refusal::Key.into()),
         }
+    }
+
+    fn takes_json(context: &Context) -> bool {
+        *context == Context::Bare
     }
 
     const HAS_NEVER: bool = true;

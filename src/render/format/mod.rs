@@ -42,6 +42,13 @@ pub(crate) trait Syntax {
     /// value there, or why no text can be.
     fn escape<'v>(value: &'v Value, context: &Self::Context) -> Result<Cow<'v, str>, Refusal>;
 
+    /// Whether `context` takes a value `jsonParse` read as the JSON value it is (not a string):
+    /// a whole YAML value, a JSON value outside a string. Elsewhere such a value is refused.
+    fn takes_json(context: &Self::Context) -> bool {
+        let _ = context;
+        false
+    }
+
     /// Whether some context of this format takes no value at all; lint places a file only for
     /// formats where it can find one.
     const HAS_NEVER: bool = false;
@@ -181,6 +188,20 @@ pub enum Refusal {
     /// A file of no known format.
     #[error(transparent)]
     Text(#[from] text::Refusal),
+    /// A value `jsonParse` read as a JSON value other than a string, where only text fits.
+    #[error(
+        "`jsonParse` gives a JSON {0}, which stands only as a whole unquoted YAML value or a JSON value outside a string; write the placeholder as the whole value"
+    )]
+    Parsed(&'static str),
+}
+
+/// `F::escape`, after refusing a value `jsonParse` read as a JSON value where only text fits.
+fn escape<'v, F: Syntax>(value: &'v Value, context: &F::Context) -> Result<Cow<'v, str>, Refusal> {
+    if value.is_parsed() && value.kind() != crate::resolve::Kind::String && !F::takes_json(context)
+    {
+        return Err(Refusal::Parsed(value.kind().describe()));
+    }
+    F::escape(value, context)
 }
 
 /// Declares the formats: the enum, its names for `--as`, and the dispatch to each module. A new
@@ -249,7 +270,7 @@ macro_rules! formats {
             ) -> Result<Cow<'v, str>, Refusal> {
                 match placement {
                     $(Placement::$variant(placed) => {
-                        <$rules as Syntax>::escape(value, &placed.contexts[index])
+                        escape::<$rules>(value, &placed.contexts[index])
                     })*
                 }
             }
@@ -469,7 +490,7 @@ fn fill<F: Syntax, M: Borrow<Mask>>(
         if !F::must_reread(placed.in_key, slots()) {
             let mut last = 0;
             let streamed = slots().try_for_each(|slot| {
-                let text = F::escape(slot.value, slot.context)?;
+                let text = escape::<F>(slot.value, slot.context)?;
                 sink.put(&template[last..slot.span().start]);
                 sink.put(text.as_bytes());
                 last = slot.span().end;
@@ -555,7 +576,7 @@ fn checked<F: Syntax>(
         if failed[i] {
             continue;
         }
-        match F::escape(slot.value, slot.context) {
+        match escape::<F>(slot.value, slot.context) {
             Ok(text) if failures.is_empty() => {
                 put(&template[last..slot.span().start]);
                 put(text.as_bytes());
@@ -618,7 +639,7 @@ fn refused<F: Syntax>(
             if failed[i] {
                 Cow::Borrowed(slot.text())
             } else {
-                F::escape(slot.value, slot.context).expect("escaped before")
+                escape::<F>(slot.value, slot.context).expect("escaped before")
             }
         })
         .collect();

@@ -188,6 +188,14 @@ pub enum Refusal {
         /// The type.
         typed: &'static str,
     },
+    /// A `jsonParse` collection with a key longer than YAML readers take.
+    #[error(
+        "the value `jsonParse` reads has a key longer than the 1024 characters YAML readers take as a key"
+    )]
+    LongKey,
+    /// A `jsonParse` collection nested deeper than readers take.
+    #[error("the value `jsonParse` reads is nested deeper than YAML readers take")]
+    TooDeep,
     /// An array or object in a plain scalar.
     #[error(
         "the value is a JSON {kind}, which a plain scalar would turn into a YAML collection; quote the scalar to get its JSON text: \"…\""
@@ -252,6 +260,16 @@ impl Syntax for Yaml {
             Context::Plain {
                 at_start: true,
                 at_end: true,
+                tag: Tag::None,
+                ..
+            } if value.is_parsed() && matches!(value.kind(), Kind::Array | Kind::Object) => {
+                let mut out = String::with_capacity(text.len() + text.len() / 4);
+                yaml_flow(text, &mut out, None, 0)?;
+                Cow::Owned(out)
+            }
+            Context::Plain {
+                at_start: true,
+                at_end: true,
                 flow,
                 tag,
             } => yaml_plain_whole(text, value.kind(), *flow, *tag)?,
@@ -290,6 +308,18 @@ impl Syntax for Yaml {
                 Cow::Borrowed(text)
             }
         })
+    }
+
+    fn takes_json(context: &Context) -> bool {
+        matches!(
+            context,
+            Context::Plain {
+                at_start: true,
+                at_end: true,
+                tag: Tag::None,
+                ..
+            }
+        )
     }
 
     /// A value of letters, digits and `_` (then also `-` and `.`) is one plain token that no
@@ -754,6 +784,81 @@ fn yaml_double(value: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A JSON value (`jsonParse`'s) written as YAML on one line, in flow style, that YAML 1.1 and
+/// 1.2 readers read as the same nodes: keys and strings double-quoted, numbers as
+/// [`schema::json_number`] writes them, members in key order (a mapping has no order; a
+/// repeated key is the last one, as JSON readers keep it). `nodes`, when given, gets the nodes a
+/// reader finds, each with whether it is a plain scalar.
+fn yaml_flow(
+    json: &str,
+    out: &mut String,
+    mut nodes: Option<&mut Vec<(Node, bool)>>,
+    depth: usize,
+) -> Result<(), Refusal> {
+    use serde_json::value::RawValue;
+    if depth >= NESTING_LIMIT {
+        return Err(Refusal::TooDeep);
+    }
+    let json = json.trim();
+    let unread = |_| Refusal::TooDeep;
+    fn node(nodes: &mut Option<&mut Vec<(Node, bool)>>, node: Node, plain: bool) {
+        if let Some(nodes) = nodes.as_deref_mut() {
+            nodes.push((node, plain));
+        }
+    }
+    match json.as_bytes().first() {
+        Some(b'{') => {
+            let members: std::collections::BTreeMap<String, Box<RawValue>> =
+                serde_json::from_str(json).map_err(unread)?;
+            node(&mut nodes, Node::MappingStart, false);
+            out.push('{');
+            for (i, (key, value)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                let written = yaml_double(key);
+                // YAML readers take an implicit key of at most 1024 characters (§7.4.2).
+                if written.chars().count() + 2 > 1024 {
+                    return Err(Refusal::LongKey);
+                }
+                let _ = write!(out, "\"{written}\": ");
+                node(&mut nodes, Node::Scalar(key.clone()), false);
+                yaml_flow(value.get(), out, nodes.as_deref_mut(), depth + 1)?;
+            }
+            out.push('}');
+            node(&mut nodes, Node::MappingEnd, false);
+        }
+        Some(b'[') => {
+            let items: Vec<Box<RawValue>> = serde_json::from_str(json).map_err(unread)?;
+            node(&mut nodes, Node::SequenceStart, false);
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                yaml_flow(item.get(), out, nodes.as_deref_mut(), depth + 1)?;
+            }
+            out.push(']');
+            node(&mut nodes, Node::SequenceEnd, false);
+        }
+        Some(b'"') => {
+            let text: String = serde_json::from_str(json).map_err(unread)?;
+            let _ = write!(out, "\"{}\"", yaml_double(&text));
+            node(&mut nodes, Node::Scalar(text), false);
+        }
+        Some(b't' | b'f' | b'n') => {
+            out.push_str(json);
+            node(&mut nodes, Node::Scalar(json.to_owned()), true);
+        }
+        _ => {
+            let number = schema::json_number(json);
+            out.push_str(&number);
+            node(&mut nodes, Node::Scalar(number), true);
+        }
+    }
+    Ok(())
+}
+
 /// A mask that is a whole plain scalar: the value's JSON type decides the scalar's. A string
 /// that is not safe plain, or that some reader would type (`007`, `yes`, `~`), is written as a
 /// double-quoted scalar in the mask's place.
@@ -990,6 +1095,8 @@ struct Located {
     implicit: bool,
     /// Its explicit tag.
     tag: Tag,
+    /// A node of a collection `jsonParse` placed (expected, not read): compared as it is.
+    parsed: bool,
 }
 
 fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
@@ -1025,9 +1132,80 @@ fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
             chomp,
             implicit,
             tag: typed,
+            parsed: false,
         });
     }
     Ok(nodes)
+}
+
+/// The template's nodes with each whole plain scalar that holds a `jsonParse` collection
+/// replaced by the nodes that collection is, at the mask's place; a collection as a mapping's
+/// key is refused (readers cannot take it).
+fn with_parsed(
+    expected: Vec<Located>,
+    slots: &[Slot<'_, Context>],
+    masks: &[Span],
+) -> Result<Vec<Located>, Mismatch> {
+    let parsed = |i: usize| {
+        slots[i].value.is_parsed() && matches!(slots[i].value.kind(), Kind::Array | Kind::Object)
+    };
+    if !(0..slots.len()).any(parsed) {
+        return Ok(expected);
+    }
+    let mut out = Vec::with_capacity(expected.len());
+    // Each open collection: whether a mapping, and its children so far.
+    let mut open: Vec<(bool, usize)> = Vec::new();
+    for node in expected {
+        let key = open
+            .last()
+            .is_some_and(|(mapping, children)| *mapping && children % 2 == 0);
+        if !matches!(
+            node.node,
+            Node::MappingEnd | Node::SequenceEnd | Node::DocumentStart | Node::DocumentEnd
+        ) && let Some((_, children)) = open.last_mut()
+        {
+            *children += 1;
+        }
+        match node.node {
+            Node::MappingStart => open.push((true, 0)),
+            Node::SequenceStart => open.push((false, 0)),
+            Node::MappingEnd | Node::SequenceEnd => {
+                open.pop();
+            }
+            _ => {}
+        }
+        let slot = match &node.node {
+            Node::Scalar(text) if node.implicit => {
+                let inside = within(masks, node.start, node.end);
+                (inside.len() == 1 && *text == placeholder(inside.start, masks[inside.start].len()))
+                    .then_some(inside.start)
+                    .filter(|&i| parsed(i))
+            }
+            _ => None,
+        };
+        let Some(i) = slot else {
+            out.push(node);
+            continue;
+        };
+        let blame = || Mismatch {
+            masks: vec![(i, MaskFailure::Structure)],
+        };
+        if key {
+            return Err(blame());
+        }
+        let mut nodes = Vec::new();
+        yaml_flow(slots[i].text(), &mut String::new(), Some(&mut nodes), 0).map_err(|_| blame())?;
+        out.extend(nodes.into_iter().map(|(node, plain)| Located {
+            node,
+            start: masks[i].start,
+            end: masks[i].end,
+            chomp: None,
+            implicit: plain,
+            tag: Tag::None,
+            parsed: true,
+        }));
+    }
+    Ok(out)
 }
 
 /// The output read again: the template's events, each value reading back as itself where its
@@ -1054,10 +1232,26 @@ fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Resu
     let mut mistyped: Vec<(usize, MaskFailure)> = Vec::new();
     let doc = super::with_placeholders(template, &masks, |_| false);
     let expected = yaml_nodes(&String::from_utf8_lossy(&doc)).map_err(|_| all())?;
+    let expected = with_parsed(expected, slots, &masks)?;
     let actual = yaml_nodes(&String::from_utf8_lossy(rendered)).map_err(|_| all())?;
     for (i, want) in expected.iter().enumerate() {
         let inside = within(&masks, want.start, want.end);
         let got = actual.get(i);
+        if want.parsed {
+            // As written: a plain scalar among them must be typed for every reader.
+            let typed = |got: &Located| {
+                !got.implicit
+                    || matches!(&got.node, Node::Scalar(text) if schema::non_string(text).is_some())
+            };
+            if got.is_none_or(|got| {
+                got.node != want.node || got.implicit != want.implicit || !typed(got)
+            }) {
+                return Err(Mismatch {
+                    masks: inside.map(|i| (i, MaskFailure::Structure)).collect(),
+                });
+            }
+            continue;
+        }
         let (wanted, found) = match (&want.node, got.map(|g| &g.node)) {
             (Node::Scalar(value), Some(Node::Scalar(got))) => {
                 let wanted = substitute(value, slots, inside.clone(), read);
