@@ -156,7 +156,32 @@ pub fn read_path(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> Result<Conten
 
 /// All of stdin, bounded by `limit`.
 pub fn read_stdin(limit: u64) -> Result<Vec<u8>, Error> {
+    if let Some(ahead) = AHEAD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+    {
+        return ahead;
+    }
     read_all(std::io::stdin().lock(), Path::new("<stdin>"), limit)
+}
+
+/// Standard input read ahead of its turn, for the next [`read_stdin`].
+static AHEAD: std::sync::Mutex<Option<Result<Vec<u8>, Error>>> = std::sync::Mutex::new(None);
+
+/// Reads standard input now and shows it to `look`, for a command that must see it before it
+/// reads its inputs (online lint and inventory look AWS names up first); the next
+/// [`read_stdin`] gets the same bytes, or the same error, as stdin can be read only once.
+pub fn read_stdin_ahead(limit: u64, look: impl FnOnce(&[u8])) {
+    let read = read_all(std::io::stdin().lock(), Path::new("<stdin>"), limit);
+    if let Ok(bytes) = &read
+        && !is_binary(bytes)
+    {
+        look(bytes);
+    }
+    *AHEAD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(read);
 }
 
 /// A whole input for render, bounded by `limit`.

@@ -303,6 +303,27 @@ fn an_aws_secret_named_without_its_arn_is_looked_up_by_name_when_rendering() {
     let csv = stdout(&inventory);
     let arn_prefix = format!("sm,arn:aws:secretsmanager:eu-west-1:123456789012:secret:{name}-");
     assert_eq!(csv.matches(&arn_prefix).count(), 2, "{csv}");
+    // And in what they read from stdin, read once: looked up first, then linted.
+    let from_stdin = |command: &str, format: &str| {
+        secretmask()
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
+            .env("AWS_REGION", "eu-west-1")
+            .env("AVP_TYPE", "awssecretsmanager")
+            .args([
+                command, "--format", format, "--syntax", "avp,vals", "--online", "-",
+            ])
+            .write_stdin(template.clone())
+            .output()
+            .unwrap()
+    };
+    let lint = from_stdin("lint", "json");
+    assert!(lint.status.success(), "{lint:?}");
+    assert!(lint.stdout.is_empty(), "{lint:?}");
+    let csv = stdout(&from_stdin("inventory", "csv"));
+    assert_eq!(csv.matches(&arn_prefix).count(), 2, "{csv}");
+    assert!(csv.contains(",<stdin>,1,7\n"), "{csv}");
     // Offline, lint says a render would look it up.
     let lint = secretmask()
         .env("AVP_TYPE", "awssecretsmanager")

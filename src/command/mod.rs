@@ -179,9 +179,9 @@ impl FileReading {
     }
 }
 
-/// The AWS names (`(region, name)`) that the named files' references hold without an ARN,
-/// for `lint --online` and `inventory --online`, which look them up before reading the files
-/// (stdin, which can be read once, is left out: its names stay unlooked-up errors).
+/// The AWS names (`(region, name)`) that the inputs' references hold without an ARN, for
+/// `lint --online` and `inventory --online`, which look them up before reading the inputs
+/// (stdin is read ahead for it, and read again from what was read).
 fn aws_names_in_files(
     inputs: &[crate::input::Input],
     syntaxes: &crate::syntax::Syntaxes,
@@ -193,8 +193,14 @@ fn aws_names_in_files(
     let mut names = Vec::new();
     let mut buffer = Vec::new();
     for input in inputs {
-        let crate::input::Input::Path(root) = input else {
-            continue;
+        let root = match input {
+            crate::input::Input::Path(root) => root,
+            crate::input::Input::Stdin => {
+                crate::input::read_stdin_ahead(limit, |bytes| {
+                    names.extend(syntaxes.aws_names(bytes));
+                });
+                continue;
+            }
         };
         for file in crate::input::files(root).unwrap_or_default() {
             if let Ok(crate::input::Contents::Text) =
