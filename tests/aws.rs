@@ -340,34 +340,6 @@ fn batches_go_out_in_parallel_from_the_first_call() {
 }
 
 #[test]
-fn access_denied_is_reported_for_every_mask() {
-    let Some(endpoint) = moto::endpoint() else {
-        return;
-    };
-    let moto = Moto::new(&endpoint);
-    let template = many_secrets(&moto, &moto::prefix("deny-all"), 2, 2);
-    let proxy = Proxy::start(&endpoint, Fault::Answer("AccessDeniedException"));
-    let output = cli(&proxy.url)
-        .args(["render", "--as", "yaml"])
-        .write_stdin(template)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty());
-    assert_clean("stderr", &output.stderr);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        stderr
-            .matches(
-                "error: access denied: User: arn:aws:iam::123456789012:user/ci is not authorized"
-            )
-            .count(),
-        4,
-        "{stderr}"
-    );
-}
-
-#[test]
 fn the_sdk_retries_carry_a_render_through_throttling() {
     let Some(endpoint) = moto::endpoint() else {
         return;
@@ -1243,78 +1215,6 @@ fn inventory_online_describes_each_secret_once_and_fetches_no_value() {
         proxy.count("GetSecretValue") + proxy.count("BatchGetSecretValue"),
         0
     );
-}
-
-/// `render --watch` on moto: each check of unchanged secrets is one `DescribeSecret` each and
-/// no value; a rotation (a new `AWSCURRENT` version) is rendered within two intervals and
-/// fetches only the secret that changed.
-#[test]
-fn a_watch_checks_versions_by_metadata_and_fetches_only_what_rotated() {
-    let Some(endpoint) = moto::endpoint() else {
-        return;
-    };
-    let moto = Moto::new(&endpoint);
-    let p = moto::prefix("watch");
-    let rotating = moto.string(
-        "us-east-1",
-        &format!("{p}/db"),
-        r#"{"password": "first"}"#,
-        &[],
-    );
-    let steady = moto.string(
-        "us-east-1",
-        &format!("{p}/api"),
-        r#"{"key": "steady"}"#,
-        &[],
-    );
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("app.yaml.tpl"),
-        format!(
-            "db: {{{{workato:sm:password:{rotating}}}}}\napi: {{{{workato:sm:key:{steady}}}}}\n"
-        ),
-    )
-    .unwrap();
-    let proxy = Proxy::start(&endpoint, Fault::None);
-    let mut command = crate::support::secretmask_process();
-    command
-        .current_dir(dir.path())
-        .env("AWS_ENDPOINT_URL", &proxy.url)
-        .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY)
-        .args([
-            "render",
-            "app.yaml.tpl",
-            "-o",
-            "app.yaml",
-            "--watch",
-            "--interval",
-            "1s",
-        ]);
-    let mut watch = command.spawn().unwrap();
-    let output = dir.path().join("app.yaml");
-    let read = || std::fs::read_to_string(&output).unwrap_or_default();
-    let wait_for =
-        |want: &str| crate::support::eventually(Duration::from_secs(10), || read() == want);
-    let ok = wait_for("db: first\napi: steady\n");
-    std::thread::sleep(Duration::from_millis(300));
-    proxy.reset();
-    std::thread::sleep(Duration::from_millis(2200));
-    // Two checks or so: metadata only.
-    let describes = proxy.count("DescribeSecret");
-    let fetched = proxy.count("GetSecretValue") + proxy.count("BatchGetSecretValue");
-    moto.rotate("us-east-1", &rotating, r#"{"password": "second"}"#);
-    proxy.reset();
-    let rotated = wait_for("db: second\napi: steady\n");
-    std::thread::sleep(Duration::from_millis(300));
-    let fetched_after = proxy.count_where(|call| call.contains("GetSecretValue"));
-    let _ = watch.kill();
-    let _ = watch.wait();
-    assert!(ok && rotated, "{}", read());
-    assert!(describes >= 2, "{describes}");
-    assert_eq!(fetched, 0);
-    // The rotated secret once; the steady one not at all.
-    assert_eq!(fetched_after, 1);
 }
 
 /// The figures of README §Reliability: 10,000 masks over 1,000 secrets through a store that is

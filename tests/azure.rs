@@ -1047,56 +1047,6 @@ fn a_pin_behind_the_current_key_vault_version_is_a_warning() {
     );
 }
 
-/// `render --watch` on Key Vault: a new version of a secret is rendered within two intervals,
-/// and only then is the output replaced.
-#[test]
-fn a_watch_renders_a_new_key_vault_version() {
-    let kv = KeyVault::start(CLIENT_SECRET);
-    kv.set("token", Version::new("first-version"));
-    let dir = project(&kv, "client-secret", "");
-    std::fs::write(
-        dir.path().join("app.yaml.tpl"),
-        format!("token: <<workato:akv::{}>>\n", id("token")),
-    )
-    .unwrap();
-    let mut watch = crate::support::secretmask_process()
-        .current_dir(dir.path())
-        .envs(kv.env())
-        .args([
-            "render",
-            "app.yaml.tpl",
-            "-o",
-            "app.yaml",
-            "--watch",
-            "--interval",
-            "1s",
-        ])
-        .arg("--config")
-        .arg(dir.path().join("config.yaml"))
-        .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let output = dir.path().join("app.yaml");
-    let read = || std::fs::read_to_string(&output).unwrap_or_default();
-    let wait_for =
-        |want: &str| crate::support::eventually(Duration::from_secs(10), || read() == want);
-    let first = wait_for("token: first-version\n");
-    let modified = std::fs::metadata(&output).and_then(|m| m.modified()).ok();
-    // Unchanged checks leave the file as it is.
-    std::thread::sleep(Duration::from_millis(2200));
-    let unchanged = std::fs::metadata(&output).and_then(|m| m.modified()).ok() == modified;
-    kv.set("token", Version::new("second-version"));
-    let rotated = wait_for("token: second-version\n");
-    let _ = watch.kill();
-    let _ = watch.wait();
-    assert!(
-        first && unchanged && rotated,
-        "{:?} {}",
-        (first, unchanged, rotated),
-        std::fs::read_to_string(dir.path().join("stderr.log")).unwrap()
-    );
-}
-
 /// An answer cut mid-body (the connection closes before the length it announced) is a transport
 /// error the SDK's policy retries: the render succeeds, having read the secret twice.
 #[test]

@@ -156,6 +156,26 @@ impl Bao {
         (tags, metadata.current_version)
     }
 
+    /// A token whose only policy is `policy`, set under `name`.
+    pub fn token_with_policy(&self, name: &str, policy: &str) -> String {
+        self.runtime.block_on(async {
+            vaultrs::sys::policy::set(&self.client, name, policy)
+                .await
+                .unwrap();
+            vaultrs::token::new(
+                &self.client,
+                Some(
+                    vaultrs::api::token::requests::CreateTokenRequest::builder()
+                        .policies(vec![name.to_owned()])
+                        .no_default_policy(true),
+                ),
+            )
+            .await
+            .unwrap()
+            .client_token
+        })
+    }
+
     /// Seed 004's setup: the AppRole method at a mount of its own, a policy, a role with that
     /// policy, its `role_id` and a fresh `secret_id`.
     pub fn approle(&self, name: &str, policy: &str) -> AppRole {
