@@ -219,12 +219,13 @@ mod tests {
                         .iter()
                         .map(|r| {
                             format!(
-                                "{}:{}:{} {} {}",
+                                "{}:{}:{} {} {} as {}",
                                 r.path,
                                 r.line,
                                 r.column,
                                 r.key(),
-                                r.version().as_deref().unwrap_or("-")
+                                r.version().as_deref().unwrap_or("-"),
+                                r.locator()
                             )
                         })
                         .collect(),
@@ -237,17 +238,20 @@ mod tests {
                 (
                     FULL.to_owned(),
                     vec![
-                        "a.yaml:3:4 user -".to_owned(),
-                        "b.yaml:1:4 pass -".to_owned()
+                        format!("a.yaml:3:4 user - as {PARTIAL}"),
+                        format!("b.yaml:1:4 pass - as {FULL}")
                     ]
                 ),
                 (
                     "kv/app".to_owned(),
-                    vec!["a.yaml:1:4 k 2".to_owned(), "a.yaml:2:4 k -".to_owned()]
+                    vec![
+                        "a.yaml:1:4 k 2 as kv/app?version=2".to_owned(),
+                        "a.yaml:2:4 k - as kv/app".to_owned()
+                    ]
                 ),
                 (
                     "https://corp-kv.vault.azure.net/secrets/tok".to_owned(),
-                    vec!["b.yaml:2:4  0123456789abcdef0123456789abcdef".to_owned()]
+                    vec!["b.yaml:2:4  0123456789abcdef0123456789abcdef as https://corp-kv.vault.azure.net/secrets/tok/0123456789abcdef0123456789abcdef".to_owned()]
                 ),
             ]
         );
