@@ -177,7 +177,7 @@ impl Plan {
 /// [`render_plan_to`] for a plan placed beforehand by [`Plan::place`] (so without `data`
 /// values).
 pub(crate) fn render_placed_to(
-    template: &[u8],
+    template: &mut [u8],
     plan: &Plan,
     placement: Placement,
     values: &[Result<Value, ResolveError>],

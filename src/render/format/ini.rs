@@ -125,7 +125,7 @@ impl Syntax for Ini {
     }
 
     fn reread(
-        template: &[u8],
+        template: &mut [u8],
         slots: &[Slot<'_, Context>],
         rendered: &[u8],
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {
@@ -280,12 +280,14 @@ mod tests {
             value: &value,
         }];
         assert!(Ini::must_reread(false, slots.iter().copied()));
-        let read = |output: &str| Ini::reread(template, &slots, output.as_bytes()).unwrap();
+        let read =
+            |output: &str| Ini::reread(&mut template.to_vec(), &slots, output.as_bytes()).unwrap();
         assert!(read("[s]\na = x\n").is_ok());
         assert!(read("[s]\na = y\n").is_err());
         assert!(read("[s]\na = x\nb = 1\n").is_err());
         assert!(read("[t]\na = x\n").is_err());
-        assert!(Ini::reread(b"[s\na = {{workato:vault:v:kv/app}}\n", &slots, b"").is_err());
+        let mut broken = b"[s\na = {{workato:vault:v:kv/app}}\n".to_vec();
+        assert!(Ini::reread(&mut broken, &slots, b"").is_err());
     }
 
     fn value_context() -> Context {

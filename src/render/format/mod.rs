@@ -71,7 +71,7 @@ pub(crate) trait Syntax {
     /// is not a document of the format, `Ok(Err)` when the output is not the template with each
     /// value read back exactly where its mask was.
     fn reread(
-        template: &[u8],
+        template: &mut [u8],
         slots: &[Slot<'_, Self::Context>],
         rendered: &[u8],
     ) -> Result<Result<(), Mismatch>, TemplateSyntax>;
@@ -279,7 +279,7 @@ macro_rules! formats {
             /// their spans in `template`, `values` theirs.
             pub(crate) fn reread_placed(
                 placement: &Placement,
-                template: &[u8],
+                template: &mut [u8],
                 masks: &[Mask],
                 values: &[&Value],
                 output: &[u8],
@@ -325,7 +325,7 @@ macro_rules! formats {
             pub(crate) fn fill(
                 self,
                 placement: Placement,
-                template: &[u8],
+                template: &mut [u8],
                 masks: &[impl Borrow<Mask>],
                 values: &[Result<Value, ResolveError>],
                 sink: &mut Sink<'_>,
@@ -463,7 +463,7 @@ fn never_placed<F: Syntax>(
 fn fill<F: Syntax, M: Borrow<Mask>>(
     format: Format,
     placed: Placed<F::Context>,
-    template: &[u8],
+    template: &mut [u8],
     masks: &[M],
     values: &[Result<Value, ResolveError>],
     sink: &mut Sink<'_>,
@@ -520,7 +520,7 @@ fn fill<F: Syntax, M: Borrow<Mask>>(
 fn checked<F: Syntax>(
     format: Format,
     placed: Placed<F::Context>,
-    template: &[u8],
+    template: &mut [u8],
     masks: &[&Mask],
     values: &[Result<Value, ResolveError>],
     sink: &mut Sink<'_>,
@@ -612,7 +612,7 @@ fn checked<F: Syntax>(
 /// The render refused for `failures`, with what the re-read would refuse too: the output read
 /// again with the `failed` masks standing as placeholders.
 fn refused<F: Syntax>(
-    template: &[u8],
+    template: &mut [u8],
     slots: &[Slot<'_, F::Context>],
     failed: &[bool],
     mut failures: Vec<Failure>,

@@ -71,7 +71,7 @@ impl Syntax for Properties {
     }
 
     fn reread(
-        template: &[u8],
+        template: &mut [u8],
         slots: &[Slot<'_, Context>],
         rendered: &[u8],
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {
@@ -312,13 +312,20 @@ mod tests {
             value: &value,
         }];
         assert!(Properties::must_reread(false, slots.iter().copied()));
-        let read = |output: &str| Properties::reread(template, &slots, output.as_bytes()).unwrap();
+        let read = |output: &str| {
+            Properties::reread(&mut template.to_vec(), &slots, output.as_bytes()).unwrap()
+        };
         assert!(read("a=x y\nb=1\n").is_ok());
         assert!(read("a=x\\ y\nb=1\n").is_ok());
         assert!(read("a=x\nb=1\n").is_err());
         assert!(read("a=x y\nb=1\nc=2\n").is_err());
         assert!(
-            Properties::reread(b"a={{workato:vault:v:kv/app}}\n\\uZZZZ=1\n", &slots, b"").is_err()
+            Properties::reread(
+                &mut b"a={{workato:vault:v:kv/app}}\n\\uZZZZ=1\n".to_vec(),
+                &slots,
+                b""
+            )
+            .is_err()
         );
         let escape = |context| Properties::escape(&value, &context).unwrap().into_owned();
         assert_eq!(escape(Context::Key), "x\\ y");

@@ -115,7 +115,7 @@ impl Syntax for Shell {
     }
 
     fn reread(
-        _: &[u8],
+        _: &mut [u8],
         _: &[Slot<'_, Context>],
         _: &[u8],
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {

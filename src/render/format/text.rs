@@ -48,7 +48,7 @@ impl Syntax for Text {
     }
 
     fn reread(
-        _: &[u8],
+        _: &mut [u8],
         _: &[Slot<'_, ()>],
         _: &[u8],
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {
@@ -88,7 +88,7 @@ impl Syntax for Unknown {
     }
 
     fn reread(
-        _: &[u8],
+        _: &mut [u8],
         _: &[Slot<'_, ()>],
         _: &[u8],
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {

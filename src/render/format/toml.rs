@@ -123,7 +123,7 @@ impl Syntax for Toml {
     }
 
     fn reread(
-        template: &[u8],
+        template: &mut [u8],
         slots: &[Slot<'_, Context>],
         rendered: &[u8],
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {

@@ -137,7 +137,7 @@ impl Syntax for Xml {
     }
 
     fn reread(
-        template: &[u8],
+        template: &mut [u8],
         slots: &[Slot<'_, Context>],
         rendered: &[u8],
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {

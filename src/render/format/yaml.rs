@@ -339,7 +339,7 @@ impl Syntax for Yaml {
     }
 
     fn reread(
-        template: &[u8],
+        template: &mut [u8],
         slots: &[Slot<'_, Context>],
         rendered: &[u8],
     ) -> Result<Result<(), Mismatch>, TemplateSyntax> {
@@ -1099,10 +1099,13 @@ struct Located {
     parsed: bool,
 }
 
-fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
-    let mut nodes = Vec::new();
-    for event in parser(text) {
-        let (event, span) = event.map_err(|e| e.marker().byte_offset().unwrap_or(0))?;
+/// The nodes of `text` as a reader finds them, one at a time; `Err` (where) at a syntax error.
+fn yaml_nodes(text: &str) -> impl Iterator<Item = Result<Located, usize>> + '_ {
+    parser(text).filter_map(move |event| {
+        let (event, span) = match event {
+            Ok(event) => event,
+            Err(e) => return Some(Err(e.marker().byte_offset().unwrap_or(0))),
+        };
         let start = span.start.byte_offset().unwrap_or(0);
         let end = span.end.byte_offset().unwrap_or(start);
         let (mut chomp, mut implicit, mut typed) = (None, false, Tag::None);
@@ -1123,9 +1126,9 @@ fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
             Event::MappingEnd => Node::MappingEnd,
             Event::DocumentStart(..) => Node::DocumentStart,
             Event::DocumentEnd => Node::DocumentEnd,
-            _ => continue,
+            _ => return None,
         };
-        nodes.push(Located {
+        Some(Ok(Located {
             node,
             start,
             end,
@@ -1133,47 +1136,69 @@ fn yaml_nodes(text: &str) -> Result<Vec<Located>, usize> {
             implicit,
             tag: typed,
             parsed: false,
-        });
-    }
-    Ok(nodes)
+        }))
+    })
 }
 
-/// The template's nodes with each whole plain scalar that holds a `jsonParse` collection
-/// replaced by the nodes that collection is, at the mask's place; a collection as a mapping's
-/// key is refused (readers cannot take it).
-fn with_parsed(
-    expected: Vec<Located>,
-    slots: &[Slot<'_, Context>],
-    masks: &[Span],
-) -> Result<Vec<Located>, Mismatch> {
-    let parsed = |i: usize| {
-        slots[i].value.is_parsed() && matches!(slots[i].value.kind(), Kind::Array | Kind::Object)
-    };
-    if !(0..slots.len()).any(parsed) {
-        return Ok(expected);
-    }
-    let mut out = Vec::with_capacity(expected.len());
-    // Each open collection: whether a mapping, and its children so far.
-    let mut open: Vec<(bool, usize)> = Vec::new();
-    for node in expected {
-        let key = open
-            .last()
-            .is_some_and(|(mapping, children)| *mapping && children % 2 == 0);
-        if !matches!(
-            node.node,
-            Node::MappingEnd | Node::SequenceEnd | Node::DocumentStart | Node::DocumentEnd
-        ) && let Some((_, children)) = open.last_mut()
-        {
+/// Where each open collection is: whether a mapping, and its children so far. Tells whether the
+/// next node is a mapping's key.
+#[derive(Default)]
+struct Open(Vec<(bool, usize)>);
+
+impl Open {
+    /// Takes `node` in; whether it is a mapping's key.
+    fn see(&mut self, node: &Node) -> bool {
+        let child = matches!(
+            node,
+            Node::Scalar(_) | Node::Alias(_) | Node::MappingStart | Node::SequenceStart
+        );
+        let key = child
+            && self
+                .0
+                .last()
+                .is_some_and(|(mapping, n)| *mapping && n % 2 == 0);
+        if child && let Some((_, children)) = self.0.last_mut() {
             *children += 1;
         }
-        match node.node {
-            Node::MappingStart => open.push((true, 0)),
-            Node::SequenceStart => open.push((false, 0)),
+        match node {
+            Node::MappingStart => self.0.push((true, 0)),
+            Node::SequenceStart => self.0.push((false, 0)),
             Node::MappingEnd | Node::SequenceEnd => {
-                open.pop();
+                self.0.pop();
             }
             _ => {}
         }
+        key
+    }
+}
+
+/// The template's nodes, each whole plain scalar that holds a `jsonParse` collection replaced
+/// by the nodes that collection is, at the mask's place; a collection as a mapping's key is
+/// refused (readers cannot take it). `Err(None)` at a syntax error of the template.
+fn with_parsed<'a>(
+    expected: impl Iterator<Item = Result<Located, usize>> + 'a,
+    slots: &'a [Slot<'_, Context>],
+    masks: &'a [Span],
+) -> impl Iterator<Item = Result<Located, Option<Mismatch>>> + 'a {
+    let parsed = |i: usize| {
+        slots[i].value.is_parsed() && matches!(slots[i].value.kind(), Kind::Array | Kind::Object)
+    };
+    let any = (0..slots.len()).any(parsed);
+    let mut open = Open::default();
+    let mut queue = std::collections::VecDeque::new();
+    let mut expected = expected;
+    std::iter::from_fn(move || {
+        if let Some(node) = queue.pop_front() {
+            return Some(Ok(node));
+        }
+        let node = match expected.next()? {
+            Ok(node) => node,
+            Err(_) => return Some(Err(None)),
+        };
+        if !any {
+            return Some(Ok(node));
+        }
+        let key = open.see(&node.node);
         let slot = match &node.node {
             Node::Scalar(text) if node.implicit => {
                 let inside = within(masks, node.start, node.end);
@@ -1184,18 +1209,21 @@ fn with_parsed(
             _ => None,
         };
         let Some(i) = slot else {
-            out.push(node);
-            continue;
+            return Some(Ok(node));
         };
-        let blame = || Mismatch {
-            masks: vec![(i, MaskFailure::Structure)],
+        let blame = || {
+            Some(Mismatch {
+                masks: vec![(i, MaskFailure::Structure)],
+            })
         };
         if key {
-            return Err(blame());
+            return Some(Err(blame()));
         }
         let mut nodes = Vec::new();
-        yaml_flow(slots[i].text(), &mut String::new(), Some(&mut nodes), 0).map_err(|_| blame())?;
-        out.extend(nodes.into_iter().map(|(node, plain)| Located {
+        if yaml_flow(slots[i].text(), &mut String::new(), Some(&mut nodes), 0).is_err() {
+            return Some(Err(blame()));
+        }
+        queue.extend(nodes.into_iter().map(|(node, plain)| Located {
             node,
             start: masks[i].start,
             end: masks[i].end,
@@ -1204,14 +1232,70 @@ fn with_parsed(
             tag: Tag::None,
             parsed: true,
         }));
+        queue.pop_front().map(Ok)
+    })
+}
+
+/// How many keys of their mappings repeat a key before them, counted as the nodes come. Keys
+/// are kept as hashes: a collision could only refuse a render, never pass one.
+#[derive(Default)]
+struct Repeats {
+    /// Per open collection: the hashes of a mapping's scalar keys, and its children so far.
+    open: Vec<(Option<std::collections::HashSet<u64>>, usize)>,
+    count: usize,
+}
+
+impl Repeats {
+    fn see(&mut self, node: &Node) {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let child = matches!(
+            node,
+            Node::Scalar(_) | Node::Alias(_) | Node::MappingStart | Node::SequenceStart
+        );
+        if child && let Some((keys, children)) = self.open.last_mut() {
+            if let (Some(keys), Node::Scalar(key)) = (keys, node)
+                && *children % 2 == 0
+                && !keys.insert(
+                    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+                        .hash_one(key),
+                )
+            {
+                self.count += 1;
+            }
+            *children += 1;
+        }
+        match node {
+            Node::MappingStart => self.open.push((Some(std::collections::HashSet::new()), 0)),
+            Node::SequenceStart => self.open.push((None, 0)),
+            Node::MappingEnd | Node::SequenceEnd => {
+                self.open.pop();
+            }
+            _ => {}
+        }
     }
-    Ok(out)
 }
 
 /// The output read again: the template's events, each value reading back as itself where its
 /// mask was (a number in a whole plain scalar as YAML 1.1 reads it too), with its type.
-fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Result<(), Mismatch> {
+fn verify(
+    template: &mut [u8],
+    slots: &[Slot<'_, Context>],
+    rendered: &[u8],
+) -> Result<(), Mismatch> {
     let masks = super::spans(slots);
+    // The template is read with its masks swapped for placeholders in place: never copied.
+    super::swap_placeholders(template, &masks, |doc| {
+        compare(doc, slots, &masks, rendered)
+    })
+}
+
+/// [`verify`], with `doc` the template with its masks as placeholders.
+fn compare(
+    doc: &[u8],
+    slots: &[Slot<'_, Context>],
+    masks: &[Span],
+    rendered: &[u8],
+) -> Result<(), Mismatch> {
     /// What a reader finds: a number in a whole plain scalar is written as YAML 1.1 reads it.
     fn read<'s>(slot: &'s Slot<'_, Context>) -> Cow<'s, str> {
         if let Context::Nested(nested) = &slot.context {
@@ -1230,13 +1314,29 @@ fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Resu
     let all = || Mismatch::all(masks.len());
     // Values that keep the document's shape but not their type: every one is listed.
     let mut mistyped: Vec<(usize, MaskFailure)> = Vec::new();
-    let doc = super::with_placeholders(template, &masks, |_| false);
-    let expected = yaml_nodes(&String::from_utf8_lossy(&doc)).map_err(|_| all())?;
-    let expected = with_parsed(expected, slots, &masks)?;
-    let actual = yaml_nodes(&String::from_utf8_lossy(rendered)).map_err(|_| all())?;
-    for (i, want) in expected.iter().enumerate() {
-        let inside = within(&masks, want.start, want.end);
-        let got = actual.get(i);
+    let doc = String::from_utf8_lossy(doc);
+    let rendered = String::from_utf8_lossy(rendered);
+    // Both documents are read node by node, side by side: nothing is held per node.
+    let mut expected = with_parsed(yaml_nodes(&doc), slots, masks);
+    let mut actual = yaml_nodes(&rendered);
+    let (mut repeats_expected, mut repeats_actual) = (Repeats::default(), Repeats::default());
+    loop {
+        let want = match expected.next() {
+            None => break,
+            Some(Ok(want)) => want,
+            Some(Err(mismatch)) => return Err(mismatch.unwrap_or_else(all)),
+        };
+        let got = match actual.next() {
+            Some(Ok(got)) => Some(got),
+            Some(Err(_)) => return Err(all()),
+            None => None,
+        };
+        repeats_expected.see(&want.node);
+        if let Some(got) = &got {
+            repeats_actual.see(&got.node);
+        }
+        let got = got.as_ref();
+        let inside = within(masks, want.start, want.end);
         if want.parsed {
             // As written: a plain scalar among them must be typed for every reader.
             let typed = |got: &Located| {
@@ -1318,7 +1418,7 @@ fn verify(template: &[u8], slots: &[Slot<'_, Context>], rendered: &[u8]) -> Resu
         }
     }
     // A value that repeats a key of its mapping makes readers drop one (or fail).
-    if actual.len() != expected.len() || duplicate_keys(&actual) > duplicate_keys(&expected) {
+    if actual.next().is_some() || repeats_actual.count > repeats_expected.count {
         return Err(all());
     }
     if mistyped.is_empty() {
@@ -1369,7 +1469,7 @@ fn verify_nested(slots: &[Slot<'_, Context>]) -> Result<(), Mismatch> {
         output.extend_from_slice(&inner.template[last..]);
         match super::Format::reread_placed(
             &inner.placement,
-            &inner.template,
+            &mut inner.template.clone(),
             &masks,
             &values,
             &output,
@@ -1388,37 +1488,6 @@ fn verify_nested(slots: &[Slot<'_, Context>]) -> Result<(), Mismatch> {
         }
     }
     Ok(())
-}
-
-/// How many scalar keys repeat an earlier key of their mapping.
-fn duplicate_keys(nodes: &[Located]) -> usize {
-    // Per open collection: the scalar keys seen if a mapping, and how many children so far.
-    let mut open: Vec<(Option<std::collections::HashSet<&str>>, usize)> = Vec::new();
-    let mut duplicates = 0;
-    for located in nodes {
-        let is_child = matches!(
-            located.node,
-            Node::Scalar(_) | Node::Alias(_) | Node::MappingStart | Node::SequenceStart
-        );
-        if is_child && let Some((keys, children)) = open.last_mut() {
-            if let (Some(keys), Node::Scalar(key)) = (keys, &located.node)
-                && *children % 2 == 0
-                && !keys.insert(key.as_str())
-            {
-                duplicates += 1;
-            }
-            *children += 1;
-        }
-        match located.node {
-            Node::MappingStart => open.push((Some(std::collections::HashSet::new()), 0)),
-            Node::SequenceStart => open.push((None, 0)),
-            Node::MappingEnd | Node::SequenceEnd => {
-                open.pop();
-            }
-            _ => {}
-        }
-    }
-    duplicates
 }
 
 #[cfg(test)]
