@@ -914,3 +914,53 @@ fn a_failed_render_leaves_no_folder_it_created() {
     assert!(output.status.success(), "{output:?}");
     assert!(dir.path().join("out/deep/sub/a.yaml").is_file());
 }
+
+/// A large template read again node by node beside its output: a value that needs the second
+/// reading renders and reads back, and one the second reading refuses is named at its own mask
+/// alone.
+#[test]
+fn a_large_yaml_template_is_read_again_beside_its_output() {
+    use secretmask::render::{self, Escape, Format, RenderError};
+    use secretmask::resolve::{Kind, Value};
+    let mut template = String::new();
+    for i in 0..120_000 {
+        template.push_str(&format!(
+            "key{i}: \"{{{{workato:vault:v:kv/app}}}}\" # pad\n"
+        ));
+    }
+    // A plain scalar the mask only starts: its type comes from the whole text.
+    template.push_str("last: {{workato:vault:v:kv/app}}1\n");
+    assert!(template.len() > 4 << 20);
+    let masks: Vec<_> = secretmask::grammar::scan(template.as_bytes())
+        .into_iter()
+        .map(|m| m.unwrap())
+        .collect();
+    let with = |value: &str| {
+        let values: Vec<_> = masks
+            .iter()
+            .map(|_| Ok(Value::new(value.to_owned().into(), Kind::String)))
+            .collect();
+        render::render(
+            template.as_bytes(),
+            &masks,
+            &values,
+            Format::Yaml,
+            Escape::Auto,
+        )
+    };
+    let output = with("abc").unwrap();
+    assert!(output.starts_with(b"key0: \"abc\" # pad\n"));
+    assert!(output.ends_with(b"last: abc1\n"));
+    // `0x` makes the last scalar `0x1`, an integer to YAML 1.1 readers: that mask alone.
+    match with("0x") {
+        Err(RenderError::Masks(failures)) => {
+            assert_eq!(failures.len(), 1, "{failures:?}");
+            assert_eq!(failures[0].span, masks.last().unwrap().span);
+            assert!(
+                failures[0].failure.to_string().contains("integer"),
+                "{failures:?}"
+            );
+        }
+        other => panic!("{:?}", other.map(|o| o.len())),
+    }
+}

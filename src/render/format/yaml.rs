@@ -1296,6 +1296,17 @@ fn compare(
     masks: &[Span],
     rendered: &[u8],
 ) -> Result<(), Mismatch> {
+    let doc = String::from_utf8_lossy(doc);
+    compare_nodes(yaml_nodes(&doc), slots, masks, rendered)
+}
+
+/// [`compare`] of the template's nodes, `expected`, with the output's.
+fn compare_nodes(
+    expected: impl Iterator<Item = Result<Located, usize>>,
+    slots: &[Slot<'_, Context>],
+    masks: &[Span],
+    rendered: &[u8],
+) -> Result<(), Mismatch> {
     /// What a reader finds: a number in a whole plain scalar is written as YAML 1.1 reads it.
     fn read<'s>(slot: &'s Slot<'_, Context>) -> Cow<'s, str> {
         if let Context::Nested(nested) = &slot.context {
@@ -1314,10 +1325,9 @@ fn compare(
     let all = || Mismatch::all(masks.len());
     // Values that keep the document's shape but not their type: every one is listed.
     let mut mistyped: Vec<(usize, MaskFailure)> = Vec::new();
-    let doc = String::from_utf8_lossy(doc);
     let rendered = String::from_utf8_lossy(rendered);
     // Both documents are read node by node, side by side: nothing is held per node.
-    let mut expected = with_parsed(yaml_nodes(&doc), slots, masks);
+    let mut expected = with_parsed(expected, slots, masks);
     let mut actual = yaml_nodes(&rendered);
     let (mut repeats_expected, mut repeats_actual) = (Repeats::default(), Repeats::default());
     loop {
