@@ -292,6 +292,18 @@ fn render_with(
     output
 }
 
+/// The stderr of a render that was refused (exit 1) and wrote nothing.
+fn refused(store: &dyn Store, output: &std::process::Output) -> String {
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}: {output:?}",
+        store.name()
+    );
+    assert!(output.stdout.is_empty(), "{}: wrote output", store.name());
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 #[test]
 fn every_store_renders_each_key_reading_each_secret_once() {
     for store in stores() {
@@ -338,14 +350,7 @@ fn every_store_names_a_missing_secret_and_a_missing_key_and_writes_nothing() {
             "a: {{{{workato:{absent_kind}:user:{absent}}}}}\nb: {{{{workato:{kind}:nope:{locator}}}}}\nc: {{{{workato:{kind}:user:{locator}}}}}\n"
         );
         let output = render(store.as_ref(), &template);
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{}: {output:?}",
-            store.name()
-        );
-        assert!(output.stdout.is_empty(), "{}: wrote output", store.name());
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = refused(store.as_ref(), &output);
         let lines: Vec<&str> = stderr
             .lines()
             .filter(|l| l.starts_with("<stdin>:"))
@@ -384,14 +389,7 @@ fn every_store_names_a_denied_secret_at_its_mask_and_writes_nothing() {
             &denied.credentials,
             &template,
         );
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{}: {output:?}",
-            store.name()
-        );
-        assert!(output.stdout.is_empty(), "{}: wrote output", store.name());
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = refused(store.as_ref(), &output);
         assert!(
             stderr.contains("<stdin>:2:4: error: access denied: ")
                 && stderr.contains(&format!("    secret: {}", denied.locator)),
