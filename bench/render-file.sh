@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Render a 50 MB template with 100,000 masks over 1,000 distinct secrets from the file store,
 # against envsubst (Debian's gettext-base) on a file of the same size with the same number of
-# $VAR substitutions. Reports the medians, the ratio per alternating pair and the peak memory.
+# $VAR substitutions. Reports the medians, the ratio per alternating pair and the peak memory;
+# then the same with values that are not one plain token, whose output is read again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-7}
@@ -18,6 +19,10 @@ secrets, masks, target = 1000, 100_000, 50 * 1024 * 1024
 with open(f"{work}/secrets.yaml", "w") as f:
     for s in range(secrets):
         f.write(f"kv/app/s{s}:\n  value: value-{s:04d}-abcdefghij\n")
+# The same secrets as passwords are: not one plain token, so the YAML output is read again.
+with open(f"{work}/secrets-symbols.yaml", "w") as f:
+    for s in range(secrets):
+        f.write(f"kv/app/s{s}:\n  value: \"p@ss:{s:04d} w0rd!\"\n")
 with open(f"{work}/env.sh", "w") as f:
     for s in range(secrets):
         f.write(f"export V{s}=value-{s:04d}-abcdefghij\n")
@@ -45,3 +50,12 @@ python3 bench/alternate.py "$runs" secretmask envsubst -- \
 peak=$(/usr/bin/time -f %M "$bin" render "$work/app.yaml.tpl" -o "$work/app.yaml" \
   --secrets-file "$work/secrets.yaml" 2>&1 >/dev/null | tail -1)
 echo "  secretmask peak memory: $((peak / 1024)) MB for a $((size / 1024 / 1024)) MB template (goal <= 1.5x)"
+# Values that are not one plain token (a password with `@`, `:` and a space): the output is held
+# and read again before it is written. Reported, not a goal.
+echo "values with symbols (the output read again):"
+python3 bench/alternate.py "$runs" secretmask envsubst -- \
+  "$bin" render "$work/app.yaml.tpl" -o "$work/app.yaml" --secrets-file "$work/secrets-symbols.yaml" -- \
+  bash -c ". $work/env.sh && envsubst < $work/app.env.in > $work/app.env"
+peak=$(/usr/bin/time -f %M "$bin" render "$work/app.yaml.tpl" -o "$work/app.yaml" \
+  --secrets-file "$work/secrets-symbols.yaml" 2>&1 >/dev/null | tail -1)
+echo "  secretmask peak memory: $((peak / 1024)) MB for a $((size / 1024 / 1024)) MB template"
