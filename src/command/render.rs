@@ -56,13 +56,63 @@ pub(super) struct Job {
 }
 
 pub(super) fn run(options: &RenderOptions) -> Result<i32, Error> {
-    let loaded = load_config(options.store.config.as_deref())?;
-    let mut jobs = render_jobs(options)?;
+    let (rendering, mut jobs) = Rendering::decide(options)?;
     let Some(watch) = &options.watch else {
-        let resolver = resolver(&loaded, &options.store)?;
-        return Ok(render_all(options, &loaded, &mut jobs, &resolver, None, None)?.code());
+        let resolver = resolver(&rendering.loaded, &rendering.store)?;
+        return Ok(render_all(&rendering, &mut jobs, &resolver, None, None)?.code());
     };
-    super::watch::run(options, watch, &loaded, &mut jobs)
+    super::watch::run(&rendering, watch, &mut jobs)
+}
+
+/// What `render` does, decided once from the flags and the configuration before a store is
+/// asked anything: every usage rule and every precedence of the command in one place (the
+/// stores' own settings are the resolver's, `command::resolver`).
+pub(super) struct Rendering {
+    /// The configuration found or named.
+    pub(super) loaded: crate::config::Loaded,
+    /// `--syntax`, else `syntax:` in the configuration, else native masks alone.
+    pub(super) syntaxes: crate::syntax::Syntaxes,
+    /// `--mode` for every output, else `render.mode` for new ones.
+    pub(super) modes: output::Modes,
+    /// `--escape`.
+    pub(super) escape: Escape,
+    /// `--check`: resolve and verify, write nothing.
+    pub(super) check: bool,
+    /// `--store` options, for the resolver.
+    pub(super) store: StoreOptions,
+}
+
+impl Rendering {
+    /// The decisions, and the templates read with where each goes and as what.
+    fn decide(options: &RenderOptions) -> Result<(Self, Vec<Job>), Error> {
+        if options.watch.is_some() && options.check {
+            return Err(Error::Usage(
+                "--watch renders again and again; --check renders once: give one of them".into(),
+            ));
+        }
+        let loaded = load_config(options.store.config.as_deref())?;
+        let jobs = render_jobs(options)?;
+        if options.watch.is_some()
+            && let Some(job) = jobs.iter().find(|job| job.target.is_none())
+        {
+            return Err(Error::Usage(format!(
+                "--watch replaces files when a secret changes: {} would go to stdout, which cannot be replaced; give -o FILE or --out-dir DIR",
+                job.name
+            )));
+        }
+        let rendering = Self {
+            syntaxes: options.syntax.decide(&loaded.config),
+            modes: output::Modes {
+                every: options.mode,
+                new: loaded.config.render.mode.map(|mode| mode.0),
+            },
+            escape: options.escape,
+            check: options.check,
+            store: options.store.clone(),
+            loaded,
+        };
+        Ok((rendering, jobs))
+    }
 }
 
 /// What one render of every job came to.
@@ -88,15 +138,14 @@ impl Rendered {
 /// output is committed. With `previous` (a watch's re-render), outputs identical to the last
 /// render's are not replaced.
 pub(super) fn render_all(
-    options: &RenderOptions,
-    loaded: &crate::config::Loaded,
+    rendering: &Rendering,
     jobs: &mut [Job],
     resolver: &Resolver,
     shared: Option<&tokio::runtime::Runtime>,
     previous: Option<&[[u8; 32]]>,
 ) -> Result<Rendered, Error> {
     // Every mask of every input is resolved before anything is written.
-    let syntaxes = options.syntax.decide(&loaded.config);
+    let syntaxes = rendering.syntaxes.clone();
     // A watch's runtime, or one for this render: a store's clients keep their connections on
     // the runtime they were first used on, so one serves every call of a render (a name's
     // lookup and the values).
@@ -137,7 +186,7 @@ pub(super) fn render_all(
         let placing = scope.spawn(|| {
             jobs.iter_mut()
                 .zip(&plans)
-                .map(|(job, plan)| plan.place(&mut job.bytes, options.escape))
+                .map(|(job, plan)| plan.place(&mut job.bytes, rendering.escape))
                 .collect::<Vec<_>>()
         });
         let values = match (runtime, plans.as_slice()) {
@@ -155,11 +204,8 @@ pub(super) fn render_all(
         (values, placing.join().expect("placing does not panic"))
     });
     let mut values = values.as_slice();
-    let modes = output::Modes {
-        every: options.mode,
-        new: loaded.config.render.mode.map(|mode| mode.0),
-    };
-    if !options.check {
+    let modes = rendering.modes;
+    if !rendering.check {
         output::clean_up_on_signals();
     }
     // Each output is written as it is rendered: a file into its staged temporary file, stdout
@@ -174,9 +220,9 @@ pub(super) fn render_all(
         let (mine, rest) = values.split_at(plan.len());
         values = rest;
         let render = |template: &mut Vec<u8>, out: &mut dyn Write| {
-            render_into(template, plan, placement, mine, options.escape, out)
+            render_into(template, plan, placement, mine, rendering.escape, out)
         };
-        let writing = failures.is_empty() && !options.check;
+        let writing = failures.is_empty() && !rendering.check;
         let rendered = match (&job.target, writing) {
             (_, false) => render(&mut job.bytes, &mut std::io::sink()).map_err(Error::Output),
             (Some(target), true) => {
@@ -212,7 +258,7 @@ pub(super) fn render_all(
         // Staged files are removed as they drop: the targets keep their content and times.
         return Ok(Rendered::Unchanged);
     }
-    if options.check {
+    if rendering.check {
         let all: Vec<&crate::Mask> = plans.iter().flat_map(Plan::masks).collect();
         let distinct = Resolver::distinct(&all);
         let mut stdout = anstream::stdout().lock();

@@ -6,9 +6,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::render::{Job, RenderOptions, Rendered, render_all};
+use super::render::{Job, Rendered, Rendering, render_all};
 use super::{Error, runtime};
-use crate::config::Loaded;
 use crate::diagnostic::{self, plural};
 use crate::finding::Severity;
 use crate::mask::SecretRef;
@@ -33,26 +32,14 @@ pub struct WatchOptions {
 /// loop, which only a signal ends (SIGINT, SIGTERM, SIGHUP, SIGQUIT: staged files are removed
 /// and the exit status is 128 + the signal's number).
 pub(super) fn run(
-    options: &RenderOptions,
+    rendering: &Rendering,
     watch: &WatchOptions,
-    loaded: &Loaded,
     jobs: &mut [Job],
 ) -> Result<i32, Error> {
-    if options.check {
-        return Err(Error::Usage(
-            "--watch renders again and again; --check renders once: give one of them".into(),
-        ));
-    }
-    if let Some(job) = jobs.iter().find(|job| job.target.is_none()) {
-        return Err(Error::Usage(format!(
-            "--watch replaces files when a secret changes: {} would go to stdout, which cannot be replaced; give -o FILE or --out-dir DIR",
-            job.name
-        )));
-    }
-    let resolver = super::resolver_for_watch(loaded, &options.store)?;
+    let resolver = super::resolver_for_watch(&rendering.loaded, &rendering.store)?;
     let runtime = runtime()?;
     let syntaxes = super::looked_up(
-        options.syntax.decide(&loaded.config),
+        rendering.syntaxes.clone(),
         jobs.iter().map(|job| job.bytes.as_slice()),
         &resolver,
         &runtime,
@@ -74,7 +61,7 @@ pub(super) fn run(
     // Fingerprints before the first render: a rotation between the two is seen at the next
     // check (at worst one render too many, never one too few).
     let mut known = runtime.block_on(resolver.fingerprints(&secrets));
-    let mut digests = match render_all(options, loaded, jobs, &resolver, Some(&runtime), None)? {
+    let mut digests = match render_all(rendering, jobs, &resolver, Some(&runtime), None)? {
         Rendered::Written(digests) => digests,
         other => return Ok(other.code()),
     };
@@ -100,14 +87,7 @@ pub(super) fn run(
             ));
             continue;
         }
-        match render_all(
-            options,
-            loaded,
-            jobs,
-            &resolver,
-            Some(&runtime),
-            Some(&digests),
-        )? {
+        match render_all(rendering, jobs, &resolver, Some(&runtime), Some(&digests))? {
             Rendered::Written(new) => {
                 digests = new;
                 known = now;
