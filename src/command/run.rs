@@ -56,45 +56,84 @@ const FORWARDED: &[i32] = &[
     libc::SIGWINCH,
 ];
 
+/// What `run` does, decided once from the flags, the configuration and the environment
+/// before a store is asked anything: the command, the syntaxes read, the variables and env
+/// files that hold masks, and the command-line arguments refused for holding one.
+struct Running<'o> {
+    program: &'o OsString,
+    args: &'o [OsString],
+    loaded: crate::config::Loaded,
+    syntaxes: crate::syntax::Syntaxes,
+    /// The inherited variables with masks, then each `--env-file`.
+    sources: Vec<Source>,
+    /// A value on a command line would be shown by `ps` to every user: each argument that
+    /// holds a mask, by its name (`argv[N]`), and where the mask is.
+    refused_args: Vec<(String, Vec<u8>, usize)>,
+}
+
+impl<'o> Running<'o> {
+    fn decide(options: &'o RunOptions) -> Result<Self, Error> {
+        let Some((program, args)) = options.command.split_first() else {
+            return Err(Error::Usage("name the command to run after `--`".into()));
+        };
+        let loaded = load_config(options.store.config.as_deref())?;
+        // `--syntax`, else `syntax:` in the configuration, else native masks alone.
+        let syntaxes = options.syntax.decide(&loaded.config);
+        let mut sources = Source::masked_variables(std::env::vars_os(), &syntaxes);
+        for path in &options.env_files {
+            let bytes = input::read(path, options.max_file_size)?;
+            sources.push(Source::env_file(input::display(path), bytes, &syntaxes));
+        }
+        let mut refused_args = Vec::new();
+        for (n, arg) in options.command.iter().enumerate() {
+            let bytes = arg.as_bytes();
+            // Any mask a template could hold: well-formed, a near miss, or encoded.
+            let plan = Plan::read(bytes, Some(Format::Text), &syntaxes);
+            let at = (plan.masks.iter().map(|m| m.span.start))
+                .chain(plan.problems.iter().map(|p| p.span.start))
+                .min();
+            if let Some(at) = at {
+                refused_args.push((format!("argv[{n}]"), bytes.to_vec(), at));
+            }
+        }
+        Ok(Self {
+            program,
+            args,
+            loaded,
+            syntaxes,
+            sources,
+            refused_args,
+        })
+    }
+}
+
 pub(super) fn run(options: &RunOptions) -> Result<i32, Error> {
-    let Some((program, args)) = options.command.split_first() else {
-        return Err(Error::Usage("name the command to run after `--`".into()));
-    };
-    let loaded = load_config(options.store.config.as_deref())?;
+    let Running {
+        program,
+        args,
+        loaded,
+        syntaxes,
+        mut sources,
+        refused_args,
+    } = Running::decide(options)?;
     let resolver = if options.watch.is_some() {
         super::resolver_for_watch(&loaded, &options.store)?
     } else {
         resolver(&loaded, &options.store)?
     };
-    let syntaxes = options.syntax.decide(&loaded.config);
-    let mut sources = Source::masked_variables(std::env::vars_os(), &syntaxes);
-    for path in &options.env_files {
-        let bytes = input::read(path, options.max_file_size)?;
-        sources.push(Source::env_file(input::display(path), bytes, &syntaxes));
-    }
-
-    // A value on a command line would be shown by `ps` to every user: such a mask is refused.
     let mut failures: Vec<(usize, LineFailure)> = Vec::new();
     let mut named: Vec<(String, Vec<u8>)> = Vec::new();
-    for (n, arg) in options.command.iter().enumerate() {
-        let bytes = arg.as_bytes();
-        // Any mask a template could hold: well-formed, a near miss, or encoded.
-        let plan = Plan::read(bytes, Some(Format::Text), &syntaxes);
-        let at = (plan.masks.iter().map(|m| m.span.start))
-            .chain(plan.problems.iter().map(|p| p.span.start))
-            .min();
-        if let Some(at) = at {
-            failures.push((
-                sources.len() + named.len(),
-                LineFailure {
-                    span: Span::new(at, at),
-                    reason: "a mask in the command line is not resolved: `ps` shows every argument to every user; pass the value in an environment variable".into(),
-                    locator: None,
-                    store_wide: false,
-                },
-            ));
-            named.push((format!("argv[{n}]"), bytes.to_vec()));
-        }
+    for (name, bytes, at) in refused_args {
+        failures.push((
+            sources.len() + named.len(),
+            LineFailure {
+                span: Span::new(at, at),
+                reason: "a mask in the command line is not resolved: `ps` shows every argument to every user; pass the value in an environment variable".into(),
+                locator: None,
+                store_wide: false,
+            },
+        ));
+        named.push((name, bytes));
     }
 
     // A watch's fingerprints are taken before the values: a rotation in between is seen at the
