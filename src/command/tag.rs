@@ -36,39 +36,62 @@ pub struct TagOptions {
     pub syntax: super::SyntaxOptions,
 }
 
-pub(super) fn run(options: &TagOptions) -> Result<i32, Error> {
-    let inputs = super::paths_or_here(&options.inputs);
-    let loaded = load_config(options.store.config.as_deref())?;
-    // Tags are written from trusted sources only: a discovered file someone else wrote must not
-    // grant an access platform read access to your secrets. Lint still checks its tags.
-    let mut required =
-        crate::required_tags::RequiredTags::new(&loaded.tags_to_write, options.apono);
-    if loaded.tags_to_write != loaded.config.lint.require_tags {
-        let path = loaded
-            .path
-            .as_deref()
-            .unwrap_or(std::path::Path::new(".secretmask.yaml"));
-        super::report_warning(&format!(
-            "{}: its `lint.require_tags` are not written, since this file was found by walking up and is not trusted; if you trust it, run `secretmask trust {}`, or pass --config or --tag",
-            path.display(),
-            path.display()
-        ));
-    }
-    for store in Store::ALL {
-        for (key, value) in &options.tags {
-            required
-                .0
-                .entry(store)
-                .or_default()
-                .insert(key.clone(), value.clone());
+/// What `tag` does, decided once before a file is read or a store asked: the configuration,
+/// the tags to write per store (the trusted configuration's `lint.require_tags`, then
+/// `--profile apono`, then each `--tag` for every store) and the syntaxes read.
+struct Tagging {
+    loaded: crate::config::Loaded,
+    required: crate::required_tags::RequiredTags,
+    syntaxes: crate::syntax::Syntaxes,
+}
+
+impl Tagging {
+    fn decide(options: &TagOptions) -> Result<Self, Error> {
+        let loaded = load_config(options.store.config.as_deref())?;
+        // Tags are written from trusted sources only: a discovered file someone else wrote must
+        // not grant an access platform read access to your secrets. Lint still checks its tags.
+        let mut required =
+            crate::required_tags::RequiredTags::new(&loaded.tags_to_write, options.apono);
+        if loaded.tags_to_write != loaded.config.lint.require_tags {
+            let path = loaded
+                .path
+                .as_deref()
+                .unwrap_or(std::path::Path::new(".secretmask.yaml"));
+            super::report_warning(&format!(
+                "{}: its `lint.require_tags` are not written, since this file was found by walking up and is not trusted; if you trust it, run `secretmask trust {}`, or pass --config or --tag",
+                path.display(),
+                path.display()
+            ));
         }
+        for store in Store::ALL {
+            for (key, value) in &options.tags {
+                required
+                    .0
+                    .entry(store)
+                    .or_default()
+                    .insert(key.clone(), value.clone());
+            }
+        }
+        if required.0.values().all(BTreeMap::is_empty) {
+            return Err(Error::Usage(
+                "nothing to tag: give --tag KEY=VALUE or --profile apono, or set lint.require_tags in .secretmask.yaml".into(),
+            ));
+        }
+        Ok(Self {
+            syntaxes: options.syntax.decide(&loaded.config),
+            loaded,
+            required,
+        })
     }
-    if required.0.values().all(BTreeMap::is_empty) {
-        return Err(Error::Usage(
-            "nothing to tag: give --tag KEY=VALUE or --profile apono, or set lint.require_tags in .secretmask.yaml".into(),
-        ));
-    }
-    let syntaxes = options.syntax.decide(&loaded.config);
+}
+
+pub(super) fn run(options: &TagOptions) -> Result<i32, Error> {
+    let Tagging {
+        loaded,
+        required,
+        syntaxes,
+    } = Tagging::decide(options)?;
+    let inputs = super::paths_or_here(&options.inputs);
     let outcome = lint::files::lint_inputs(
         &inputs,
         "<stdin>",
