@@ -255,7 +255,7 @@ impl Resolver {
     ) -> HashMap<(String, String), Result<String, ProviderError>> {
         let lookups = names.iter().map(|(region, name)| async move {
             let _permit = self.permits.acquire().await;
-            let answer = self.providers.sm.arn_of(region, name).await;
+            let answer = self.providers.get(Store::Sm).arn_of(region, name).await;
             ((region.clone(), name.clone()), answer)
         });
         futures::future::join_all(lookups)

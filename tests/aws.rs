@@ -195,11 +195,8 @@ fn resolver(endpoint: &str, ttl: Duration) -> Resolver {
         credentials: Some(moto::credentials()),
         ..Settings::default()
     });
-    let providers = Providers {
-        sm: Arc::new(aws),
-        vault: Arc::new(Unconfigured),
-        akv: Arc::new(Unconfigured),
-    };
+    let providers =
+        Providers::all(Arc::new(Unconfigured)).with(secretmask::Store::Sm, Arc::new(aws));
     Resolver::new(
         providers,
         &Options {
@@ -813,11 +810,7 @@ fn a_rotated_secret_is_seen_after_the_ttl_or_on_refresh_and_outlives_an_outage_w
             ..Settings::default()
         });
         Resolver::new(
-            Providers {
-                sm: Arc::new(aws),
-                vault: Arc::new(Unconfigured),
-                akv: Arc::new(Unconfigured),
-            },
+            Providers::all(Arc::new(Unconfigured)).with(secretmask::Store::Sm, Arc::new(aws)),
             &Options {
                 ttl,
                 serve_stale_for: stale,

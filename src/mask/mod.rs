@@ -72,6 +72,20 @@ impl Store {
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == name)
     }
+
+    /// Its place in [`Store::ALL`].
+    pub(crate) const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The Cargo feature that builds its provider.
+    pub(crate) const fn feature(self) -> &'static str {
+        match self {
+            Self::Sm => "aws",
+            Self::Vault => "vault",
+            Self::Akv => "azure",
+        }
+    }
 }
 
 impl fmt::Display for Store {

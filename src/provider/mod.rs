@@ -384,15 +384,11 @@ pub trait Provider: Send + Sync {
     }
 }
 
-/// The provider for each store.
+/// The provider for each store, one per [`Store::ALL`]: a new store is a new provider and a
+/// line in [`Providers::built`], and nothing here names the others.
 #[derive(Clone)]
 pub struct Providers {
-    /// AWS Secrets Manager.
-    pub sm: Arc<dyn Provider>,
-    /// Vault KV v2.
-    pub vault: Arc<dyn Provider>,
-    /// Azure Key Vault.
-    pub akv: Arc<dyn Provider>,
+    by_store: [Arc<dyn Provider>; Store::ALL.len()],
 }
 
 impl Providers {
@@ -418,45 +414,60 @@ impl Providers {
             );
             return Ok(Self::all(Arc::new(file::FileStore::load(path)?)));
         }
-        #[cfg(feature = "aws")]
-        let sm: Arc<dyn Provider> = Arc::new(aws::AwsProvider::new(aws::Settings::from_config(
-            &config.aws,
-            timeout,
-        )));
-        #[cfg(not(feature = "aws"))]
-        let sm: Arc<dyn Provider> = Arc::new(NotBuilt("aws"));
-        #[cfg(feature = "vault")]
-        let vault: Arc<dyn Provider> = Arc::new(vault::VaultProvider::new(
-            vault::Settings::from_config(&config.vault, |name| std::env::var(name).ok(), timeout),
-        ));
-        #[cfg(not(feature = "vault"))]
-        let vault: Arc<dyn Provider> = Arc::new(NotBuilt("vault"));
-        #[cfg(feature = "azure")]
-        let akv: Arc<dyn Provider> = Arc::new(azure::AzureProvider::new(
-            azure::Settings::from_config(&config.azure, timeout),
-        ));
-        #[cfg(not(feature = "azure"))]
-        let akv: Arc<dyn Provider> = Arc::new(NotBuilt("azure"));
-        let _ = timeout;
-        Ok(Self { sm, vault, akv })
+        Ok(Self::each(|store| Self::built(store, config, timeout)))
+    }
+
+    /// `store`'s provider from its section of `config` and the environment, or the stand-in
+    /// of a store this build left out.
+    fn built(
+        store: Store,
+        config: &crate::config::Config,
+        timeout: Option<std::time::Duration>,
+    ) -> Arc<dyn Provider> {
+        let _ = (config, timeout);
+        match store {
+            #[cfg(feature = "aws")]
+            Store::Sm => Arc::new(aws::AwsProvider::new(aws::Settings::from_config(
+                &config.aws,
+                timeout,
+            ))),
+            #[cfg(feature = "vault")]
+            Store::Vault => Arc::new(vault::VaultProvider::new(vault::Settings::from_config(
+                &config.vault,
+                |name| std::env::var(name).ok(),
+                timeout,
+            ))),
+            #[cfg(feature = "azure")]
+            Store::Akv => Arc::new(azure::AzureProvider::new(azure::Settings::from_config(
+                &config.azure,
+                timeout,
+            ))),
+            #[allow(unreachable_patterns)]
+            other => Arc::new(NotBuilt(other.feature())),
+        }
+    }
+
+    /// A provider per store, each made by `make`.
+    pub fn each(mut make: impl FnMut(Store) -> Arc<dyn Provider>) -> Self {
+        Self {
+            by_store: Store::ALL.map(&mut make),
+        }
     }
 
     /// One provider for every store (the file store).
     pub fn all(provider: Arc<dyn Provider>) -> Self {
-        Self {
-            sm: provider.clone(),
-            vault: provider.clone(),
-            akv: provider,
-        }
+        Self::each(|_| provider.clone())
+    }
+
+    /// These providers with `store`'s replaced by `provider`.
+    pub fn with(mut self, store: Store, provider: Arc<dyn Provider>) -> Self {
+        self.by_store[store.index()] = provider;
+        self
     }
 
     /// The provider of `store`.
     pub fn get(&self, store: Store) -> &Arc<dyn Provider> {
-        match store {
-            Store::Sm => &self.sm,
-            Store::Vault => &self.vault,
-            Store::Akv => &self.akv,
-        }
+        &self.by_store[store.index()]
     }
 }
 

@@ -315,11 +315,7 @@ impl KeyVault {
             timeout: Some(Duration::from_secs(30)),
         });
         Resolver::new(
-            Providers {
-                sm: Arc::new(Unconfigured),
-                vault: Arc::new(Unconfigured),
-                akv: Arc::new(provider),
-            },
+            Providers::all(Arc::new(Unconfigured)).with(secretmask::Store::Akv, Arc::new(provider)),
             &Options {
                 ttl,
                 ..Options::default()
