@@ -69,7 +69,8 @@ pub(crate) trait Syntax {
 
     /// Reads `rendered` again and compares it with `template`: `Err` when the template itself
     /// is not a document of the format, `Ok(Err)` when the output is not the template with each
-    /// value read back exactly where its mask was.
+    /// value read back exactly where its mask was. A format may swap the template's masks for
+    /// placeholders in place to read it ([`swap_placeholders`]), and leaves it as it was.
     fn reread(
         template: &mut [u8],
         slots: &[Slot<'_, Self::Context>],
