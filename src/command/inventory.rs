@@ -297,7 +297,9 @@ struct Metadata<'a> {
     details: &'a Details,
 }
 
-fn json(out: &mut dyn Write, entries: &[Entry], described: &Answers) -> std::io::Result<()> {
+/// Generic over the writer: serde_json writes token by token, which through `dyn Write` would
+/// be a call each (and made whole first, a copy of the document).
+fn json<W: Write>(out: &mut W, entries: &[Entry], described: &Answers) -> std::io::Result<()> {
     let document = Document {
         version: SCHEMA_VERSION,
         secrets: entries
@@ -333,10 +335,8 @@ fn json(out: &mut dyn Write, entries: &[Entry], described: &Answers) -> std::io:
             })
             .collect(),
     };
-    // Made whole, then written at once: a writer behind `dyn` would take each token alone.
-    let mut text = serde_json::to_vec_pretty(&document)?;
-    text.push(b'\n');
-    out.write_all(&text)
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
 }
 
 fn csv(out: &mut dyn Write, entries: &[Entry]) -> std::io::Result<()> {
