@@ -475,7 +475,7 @@ fn yaml_in(
         None => {
             found.fill(Context::Comment);
             super::swap_placeholders(template, masks, |doc| {
-                yaml_piece(doc, 0..doc.len(), masks, false, &mut found, 0)
+                yaml_piece(doc, masks, false, &mut found)
             })?
         }
     };
@@ -528,7 +528,7 @@ fn in_pieces(
                             .map(|m| Span::new(m.start - base, m.end - base))
                             .collect();
                         in_key |= super::swap_placeholders(piece, &local, |doc| {
-                            yaml_piece(doc, 0..doc.len(), &local, true, out, 0)
+                            yaml_piece(doc, &local, true, out)
                         })
                         .ok()?;
                     }
@@ -544,25 +544,21 @@ fn in_pieces(
     })
 }
 
-/// Writes the context of each mask of `template[range]` into `found` (whose first entry is mask
-/// `first`'s), parsing the piece on its own with its masks replaced by placeholders; whether
-/// some mask may stand in a key. With `alone`, the piece must be exactly one document whose root
-/// is a mapping, so that its pieces put together are the whole document's root mapping, key
-/// after key; anything else is an error (and a reason to parse the whole).
+/// Writes the context of each mask of `template` (a piece of a document, or all of it, with its
+/// masks replaced by placeholders) into `found`; whether some mask may stand in a key. With
+/// `alone`, the piece must be exactly one document whose root is a mapping, so that its pieces
+/// put together are the whole document's root mapping, key after key; anything else is an
+/// error (and a reason to parse the whole).
 fn yaml_piece(
     template: &[u8],
-    range: std::ops::Range<usize>,
     masks: &[Span],
     alone: bool,
     found: &mut [Context],
-    first: usize,
 ) -> Result<bool, TemplateSyntax> {
-    let base = range.start;
-    let bytes = &template[range.clone()];
     // `from_utf8` checks ASCII a word at a time; the lossy path is for the rare invalid file.
-    let piece = match std::str::from_utf8(bytes) {
+    let piece = match std::str::from_utf8(template) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(bytes),
+        Err(_) => String::from_utf8_lossy(template),
     };
     let piece = piece.as_ref();
     let mut in_key = false;
@@ -572,7 +568,7 @@ fn yaml_piece(
     let mut open: Vec<(bool, bool, usize, Option<std::borrow::Cow<'_, str>>)> = Vec::new();
     for event in parser(piece) {
         let (event, span) = event.map_err(|e| TemplateSyntax {
-            offset: base + e.marker().byte_offset().unwrap_or(0),
+            offset: e.marker().byte_offset().unwrap_or(0),
             message: syntax_message(&e),
         })?;
         // A mapping's children alternate key and value.
@@ -625,7 +621,6 @@ fn yaml_piece(
         let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset()) else {
             continue;
         };
-        let (start, end) = (base + start, base + end);
         // A literal block under a key that names a file holds a document of that format.
         let mut inside: Vec<(usize, Span)> = Vec::new();
         let nest = match style {
@@ -646,7 +641,7 @@ fn yaml_piece(
             if mask.end > end {
                 continue;
             }
-            found[i - first] = match style {
+            found[i] = match style {
                 ScalarStyle::Plain => Context::Plain {
                     at_start: mask.start == start,
                     at_end: mask.end == end,
@@ -682,7 +677,7 @@ fn yaml_piece(
     }
     if alone && (documents != 1 || roots != 1) {
         return Err(TemplateSyntax {
-            offset: base,
+            offset: 0,
             message: "not one root mapping on its own".into(),
         });
     }
@@ -1240,35 +1235,29 @@ fn with_parsed<'a>(
 /// are kept as hashes: a collision could only refuse a render, never pass one.
 #[derive(Default)]
 struct Repeats {
-    /// Per open collection: the hashes of a mapping's scalar keys, and its children so far.
-    open: Vec<(Option<std::collections::HashSet<u64>>, usize)>,
+    open: Open,
+    /// Per open collection: the hashes of a mapping's scalar keys (none for a sequence).
+    keys: Vec<Option<std::collections::HashSet<u64>>>,
     count: usize,
 }
 
 impl Repeats {
     fn see(&mut self, node: &Node) {
         use std::hash::{BuildHasher, BuildHasherDefault};
-        let child = matches!(
-            node,
-            Node::Scalar(_) | Node::Alias(_) | Node::MappingStart | Node::SequenceStart
-        );
-        if child && let Some((keys, children)) = self.open.last_mut() {
-            if let (Some(keys), Node::Scalar(key)) = (keys, node)
-                && *children % 2 == 0
-                && !keys.insert(
-                    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
-                        .hash_one(key),
-                )
-            {
-                self.count += 1;
-            }
-            *children += 1;
+        if self.open.see(node)
+            && let (Some(Some(keys)), Node::Scalar(key)) = (self.keys.last_mut(), node)
+            && !keys.insert(
+                BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+                    .hash_one(key),
+            )
+        {
+            self.count += 1;
         }
         match node {
-            Node::MappingStart => self.open.push((Some(std::collections::HashSet::new()), 0)),
-            Node::SequenceStart => self.open.push((None, 0)),
+            Node::MappingStart => self.keys.push(Some(std::collections::HashSet::new())),
+            Node::SequenceStart => self.keys.push(None),
             Node::MappingEnd | Node::SequenceEnd => {
-                self.open.pop();
+                self.keys.pop();
             }
             _ => {}
         }
@@ -1296,17 +1285,6 @@ fn compare(
     masks: &[Span],
     rendered: &[u8],
 ) -> Result<(), Mismatch> {
-    let doc = String::from_utf8_lossy(doc);
-    compare_nodes(yaml_nodes(&doc), slots, masks, rendered)
-}
-
-/// [`compare`] of the template's nodes, `expected`, with the output's.
-fn compare_nodes(
-    expected: impl Iterator<Item = Result<Located, usize>>,
-    slots: &[Slot<'_, Context>],
-    masks: &[Span],
-    rendered: &[u8],
-) -> Result<(), Mismatch> {
     /// What a reader finds: a number in a whole plain scalar is written as YAML 1.1 reads it.
     fn read<'s>(slot: &'s Slot<'_, Context>) -> Cow<'s, str> {
         if let Context::Nested(nested) = &slot.context {
@@ -1325,9 +1303,12 @@ fn compare_nodes(
     let all = || Mismatch::all(masks.len());
     // Values that keep the document's shape but not their type: every one is listed.
     let mut mistyped: Vec<(usize, MaskFailure)> = Vec::new();
-    let rendered = String::from_utf8_lossy(rendered);
+    let (doc, rendered) = (
+        String::from_utf8_lossy(doc),
+        String::from_utf8_lossy(rendered),
+    );
     // Both documents are read node by node, side by side: nothing is held per node.
-    let mut expected = with_parsed(expected, slots, masks);
+    let mut expected = with_parsed(yaml_nodes(&doc), slots, masks);
     let mut actual = yaml_nodes(&rendered);
     let (mut repeats_expected, mut repeats_actual) = (Repeats::default(), Repeats::default());
     loop {
