@@ -70,8 +70,8 @@ pub enum ParseErrorKind {
     Reference {
         /// The syntax it is written in.
         syntax: Syntax,
-        /// What is wrong with it (boxed: a scan holds a candidate per mask, and this is the
-        /// largest thing one can hold).
+        /// What is wrong with it (boxed: a `MaskFailure` holds a `ParseError`, and a refused
+        /// render can list one failure per mask).
         fault: Box<ReferenceFault>,
     },
 }

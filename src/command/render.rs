@@ -189,17 +189,16 @@ pub(super) fn render_all(
                 .map(|(job, plan)| plan.place(&mut job.bytes, rendering.escape))
                 .collect::<Vec<_>>()
         });
-        let values = match (runtime, plans.as_slice()) {
-            (Some(_), _) if count == 0 => Vec::new(),
-            // One template's masks are resolved as the plan holds them, not gathered again.
-            (Some(runtime), [plan]) if plan.data.is_empty() => {
-                runtime.block_on(resolver.resolve(&plan.masks))
-            }
-            (Some(runtime), _) => {
-                let all: Vec<&crate::Mask> = plans.iter().flat_map(Plan::masks).collect();
-                runtime.block_on(resolver.resolve(&all))
-            }
-            (None, _) => Vec::new(),
+        let values = match runtime {
+            Some(runtime) if count > 0 => match plans.as_slice() {
+                // One template's masks are resolved as the plan holds them, not gathered again.
+                [plan] if plan.data.is_empty() => runtime.block_on(resolver.resolve(&plan.masks)),
+                _ => {
+                    let all: Vec<&crate::Mask> = plans.iter().flat_map(Plan::masks).collect();
+                    runtime.block_on(resolver.resolve(&all))
+                }
+            },
+            _ => Vec::new(),
         };
         (values, placing.join().expect("placing does not panic"))
     });
