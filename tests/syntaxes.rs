@@ -35,14 +35,18 @@ fn aws_cli(endpoint: &str) -> assert_cmd::Command {
     cmd
 }
 
-/// `secretmask migrate --from avp --avp-type vault FILE` in `dir`, which must succeed; the
-/// file as it is after.
-fn migrated_avp(dir: &Path, file: &str) -> String {
-    let migrate = secretmask()
+/// `secretmask migrate --from avp --avp-type vault PATH` in `dir`.
+fn migrate_avp(dir: &Path, path: &str) -> Output {
+    secretmask()
         .current_dir(dir)
-        .args(["migrate", "--from", "avp", "--avp-type", "vault", file])
+        .args(["migrate", "--from", "avp", "--avp-type", "vault", path])
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// [`migrate_avp`] of `file`, which must succeed; the file as it is after.
+fn migrated_avp(dir: &Path, file: &str) -> String {
+    let migrate = migrate_avp(dir, file);
     assert!(migrate.status.success(), "{migrate:?}");
     std::fs::read_to_string(dir.join(file)).unwrap()
 }
@@ -417,11 +421,7 @@ fn migrate_names_what_has_no_native_form_and_writes_nothing() {
     let broken = "b: <path:kv/data/app#pw | base64encode>\nc: <path:kv/data/app#pw\n";
     std::fs::write(dir.path().join("fine.yaml"), fine).unwrap();
     std::fs::write(dir.path().join("broken.yaml"), broken).unwrap();
-    let output = secretmask()
-        .current_dir(dir.path())
-        .args(["migrate", "--from", "avp", "--avp-type", "vault", "."])
-        .output()
-        .unwrap();
+    let output = migrate_avp(dir.path(), ".");
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("broken.yaml:1:4: error[SM045]"), "{stderr}");
@@ -685,21 +685,12 @@ fn json_parse_places_the_json_a_value_holds_where_the_placeholder_is_the_whole_v
         );
     }
     // No native mask writes it: migrate names it and leaves the file.
-    let migrate = secretmask()
-        .current_dir(dir.path())
-        .args([
-            "migrate",
-            "--from",
-            "avp",
-            "--avp-type",
-            "vault",
-            "app.yaml",
-        ])
-        .output()
-        .unwrap();
+    let before = std::fs::read(dir.path().join("app.yaml")).unwrap();
+    let migrate = migrate_avp(dir.path(), "app.yaml");
     assert_eq!(migrate.status.code(), Some(1), "{migrate:?}");
     assert!(
         String::from_utf8_lossy(&migrate.stderr)
             .contains("app.yaml:1:9: error[SM045]: an argocd-vault-plugin placeholder secretmask cannot read exactly: the modifier `jsonParse`")
     );
+    assert_eq!(std::fs::read(dir.path().join("app.yaml")).unwrap(), before);
 }
