@@ -5,7 +5,7 @@
 //!
 //! The user's own `$XDG_CONFIG_HOME/secretmask/config.yaml` is read first; the project's file
 //! overrides it setting by setting. Settings that decide where credentials are sent or what is
-//! read ([`RESTRICTED`]) are refused from a project file that was only discovered, until
+//! read ([`restricted_settings`]) are refused from a project file that was only discovered, until
 //! `secretmask trust` records that file (ARCHITECTURE.md §Invariants): a repository someone else wrote must not
 //! send your token to its server.
 
@@ -32,13 +32,13 @@ pub struct Config {
     pub render: RenderConfig,
     /// `aws:`.
     #[serde(default)]
-    pub aws: AwsConfig,
+    pub aws: crate::store::aws::Section,
     /// `vault:`.
     #[serde(default)]
-    pub vault: VaultConfig,
+    pub vault: crate::store::vault::Section,
     /// `azure:`.
     #[serde(default)]
-    pub azure: AzureConfig,
+    pub azure: crate::store::azure::Section,
     /// `cache:`.
     #[serde(default)]
     pub cache: CacheConfig,
@@ -48,61 +48,6 @@ pub struct Config {
     /// `syntax:`: the reference syntaxes read as masks (`workato`, `avp`, `vals`); secretmask's
     /// own alone when unset. It chooses what is read, nothing that is sent.
     pub syntax: Option<Vec<crate::syntax::Syntax>>,
-}
-
-/// `aws:`: how the Secrets Manager client is set up.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct AwsConfig {
-    /// A profile of the shared AWS config files.
-    pub profile: Option<String>,
-    /// Send every Secrets Manager call here (an endpoint setting: see [`RESTRICTED`]).
-    pub endpoint_url: Option<String>,
-}
-
-/// `vault:`: the server, its namespace and how to log in.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct VaultConfig {
-    /// The server (an endpoint setting); else `VAULT_ADDR`.
-    pub address: Option<String>,
-    /// An enterprise namespace; else `VAULT_NAMESPACE`.
-    pub namespace: Option<String>,
-    /// A PEM CA to trust (an endpoint setting), relative to this file; else `VAULT_CACERT`.
-    pub ca_file: Option<PathBuf>,
-    /// KV v2 mounts longer than one path segment, such as `team/kv`.
-    #[serde(default)]
-    pub mounts: Vec<String>,
-    /// Log in with AppRole, reading the ids from these files.
-    pub approle: Option<AppRoleConfig>,
-}
-
-/// `azure:`: the credential kind and the endpoints of Key Vault.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct AzureConfig {
-    /// How to get a token: `auto` (the default), `client-secret`, `workload-identity`,
-    /// `managed-identity` or `developer-tools`.
-    pub credential: Option<AzureCredential>,
-    /// A vault host → the `https://` URL its requests go to instead (an endpoint setting), for
-    /// private endpoints and tests.
-    #[serde(default)]
-    pub endpoints: BTreeMap<String, HttpsUrl>,
-    /// A PEM CA to trust (an endpoint setting), relative to this file, for vault and token
-    /// requests alike.
-    pub ca_file: Option<PathBuf>,
-}
-
-/// `vault.approle`: an AppRole login from two files.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct AppRoleConfig {
-    /// Where the AppRole auth method is mounted (default `approle`).
-    pub mount: Option<String>,
-    /// Files holding the `role_id` and the `secret_id`, relative to this file.
-    pub role_id_file: PathBuf,
-    /// The file holding the `secret_id`, relative to the config file.
-    pub secret_id_file: PathBuf,
 }
 
 /// `cache:`: how long and how many secrets a `Resolver` keeps.
@@ -140,7 +85,8 @@ pub struct Restricted {
     pub why: &'static str,
     /// Whether it decides where credentials are sent.
     pub endpoint: bool,
-    is_set: fn(&Config) -> bool,
+    /// Whether a file sets it.
+    pub(crate) is_set: fn(&Config) -> bool,
 }
 
 impl std::fmt::Debug for Restricted {
@@ -149,63 +95,25 @@ impl std::fmt::Debug for Restricted {
     }
 }
 
-const SENDS: &str = "decides where credentials are sent";
-const TRUSTS: &str = "decides which server is trusted with credentials";
+/// Why an endpoint setting needs trust.
+pub(crate) const SENDS: &str = "decides where credentials are sent";
+/// Why a CA setting needs trust.
+pub(crate) const TRUSTS: &str = "decides which server is trusted with credentials";
 
-/// Settings a discovered file may set only once trusted: where credentials go, which credential
-/// files are read and sent, in which Vault namespace a token is used, and a secrets file that
-/// replaces every store's values. The rest (a profile or credential kind among the user's own,
-/// cache, lint and output settings, the mounts' layout) chooses nothing outside the project.
-pub const RESTRICTED: &[Restricted] = &[
-    Restricted {
-        name: "aws.endpoint_url",
-        why: SENDS,
-        endpoint: true,
-        is_set: |c| c.aws.endpoint_url.is_some(),
-    },
-    Restricted {
-        name: "vault.address",
-        why: SENDS,
-        endpoint: true,
-        is_set: |c| c.vault.address.is_some(),
-    },
-    Restricted {
-        name: "vault.ca_file",
-        why: TRUSTS,
-        endpoint: true,
-        is_set: |c| c.vault.ca_file.is_some(),
-    },
-    Restricted {
-        name: "azure.endpoints",
-        why: SENDS,
-        endpoint: true,
-        is_set: |c| !c.azure.endpoints.is_empty(),
-    },
-    Restricted {
-        name: "azure.ca_file",
-        why: TRUSTS,
-        endpoint: true,
-        is_set: |c| c.azure.ca_file.is_some(),
-    },
-    Restricted {
-        name: "vault.namespace",
-        why: "decides which Vault namespace your token is used in",
-        endpoint: false,
-        is_set: |c| c.vault.namespace.is_some(),
-    },
-    Restricted {
-        name: "vault.approle",
-        why: "names credential files to read and send for a login",
-        endpoint: false,
-        is_set: |c| c.vault.approle.is_some(),
-    },
-    Restricted {
+/// The settings a discovered file may set only once trusted: where credentials go, which
+/// credential files are read and sent, in which Vault namespace a token is used (each store's
+/// section declares its own), and a secrets file that replaces every store's values. The rest
+/// (a profile or credential kind among the user's own, cache, lint and output settings, the
+/// mounts' layout) chooses nothing outside the project.
+pub fn restricted_settings() -> impl Iterator<Item = &'static Restricted> {
+    const SECRETS_FILE: Restricted = Restricted {
         name: "secrets_file",
         why: "replaces the value of every mask with a file's",
         endpoint: false,
         is_set: |c| c.secrets_file.is_some(),
-    },
-];
+    };
+    crate::store::restricted().chain([&SECRETS_FILE])
+}
 
 impl Config {
     /// The endpoint settings this file sets.
@@ -216,9 +124,9 @@ impl Config {
             .collect()
     }
 
-    /// The settings of [`RESTRICTED`] this file sets.
+    /// The settings of [`restricted_settings`] this file sets.
     pub fn restricted(&self) -> impl Iterator<Item = &'static Restricted> {
-        RESTRICTED.iter().filter(|r| (r.is_set)(self))
+        restricted_settings().filter(|r| (r.is_set)(self))
     }
 
     /// Every path setting, made absolute against `base` (the folder of the file that set it).
@@ -228,54 +136,21 @@ impl Config {
                 *path = base.join(&*path);
             }
         };
-        for path in [
-            self.secrets_file.as_mut(),
-            self.vault.ca_file.as_mut(),
-            self.azure.ca_file.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        if let Some(path) = &mut self.secrets_file {
             resolve(path);
         }
-        if let Some(approle) = &mut self.vault.approle {
-            resolve(&mut approle.role_id_file);
-            resolve(&mut approle.secret_id_file);
-        }
+        crate::store::resolve_paths(self, &resolve);
     }
 
     /// `self` with every setting `over` sets replaced.
-    fn overridden_by(self, over: Config) -> Config {
+    fn overridden_by(mut self, mut over: Config) -> Config {
+        crate::store::override_sections(&mut self, &mut over);
         let mut require_tags = self.lint.require_tags;
         require_tags.extend(over.lint.require_tags);
         Config {
             secrets_file: over.secrets_file.or(self.secrets_file),
             render: RenderConfig {
                 mode: over.render.mode.or(self.render.mode),
-            },
-            aws: AwsConfig {
-                profile: over.aws.profile.or(self.aws.profile),
-                endpoint_url: over.aws.endpoint_url.or(self.aws.endpoint_url),
-            },
-            vault: VaultConfig {
-                address: over.vault.address.or(self.vault.address),
-                namespace: over.vault.namespace.or(self.vault.namespace),
-                ca_file: over.vault.ca_file.or(self.vault.ca_file),
-                mounts: if over.vault.mounts.is_empty() {
-                    self.vault.mounts
-                } else {
-                    over.vault.mounts
-                },
-                approle: over.vault.approle.or(self.vault.approle),
-            },
-            azure: AzureConfig {
-                credential: over.azure.credential.or(self.azure.credential),
-                endpoints: if over.azure.endpoints.is_empty() {
-                    self.azure.endpoints
-                } else {
-                    over.azure.endpoints
-                },
-                ca_file: over.azure.ca_file.or(self.azure.ca_file),
             },
             cache: CacheConfig {
                 ttl: over.cache.ttl.or(self.cache.ttl),
@@ -287,6 +162,7 @@ impl Config {
                 max_age: over.lint.max_age.or(self.lint.max_age),
             },
             syntax: over.syntax.or(self.syntax),
+            ..self
         }
     }
 }
@@ -304,54 +180,9 @@ pub struct RenderConfig {
     pub mode: Option<Mode>,
 }
 
-/// How the Key Vault provider gets a token (`azure.credential`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum AzureCredential {
-    /// Pick by what the environment provides, in `DefaultAzureCredential`'s order.
-    #[default]
-    Auto,
-    /// A service principal: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`.
-    ClientSecret,
-    /// A federated token file (AKS workload identity): `AZURE_FEDERATED_TOKEN_FILE`.
-    WorkloadIdentity,
-    /// The host's managed identity (a user-assigned one when `AZURE_CLIENT_ID` is set).
-    ManagedIdentity,
-    /// The Azure CLI's or the Azure Developer CLI's login.
-    DeveloperTools,
-}
-
-impl AzureCredential {
-    /// Every kind's name, for messages.
-    pub const NAMES: &str =
-        "auto, client-secret, workload-identity, managed-identity or developer-tools";
-
-    /// The kind a name (as written in the config) stands for.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "auto" => Self::Auto,
-            "client-secret" => Self::ClientSecret,
-            "workload-identity" => Self::WorkloadIdentity,
-            "managed-identity" => Self::ManagedIdentity,
-            "developer-tools" => Self::DeveloperTools,
-            _ => return None,
-        })
-    }
-
-    /// The kind's name, as written in the config.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::ClientSecret => "client-secret",
-            Self::WorkloadIdentity => "workload-identity",
-            Self::ManagedIdentity => "managed-identity",
-            Self::DeveloperTools => "developer-tools",
-        }
-    }
-}
-
 /// A string setting parsed where it is read, so a bad value is an error at its line and
 /// column when the file is loaded.
-fn parsed<'de, D, T>(
+pub(crate) fn parsed<'de, D, T>(
     deserializer: D,
     parse: impl FnOnce(&str) -> Option<T>,
     expected: &str,
@@ -361,16 +192,6 @@ where
 {
     let text = String::deserialize(deserializer)?;
     parse(&text).ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not {expected}")))
-}
-
-impl<'de> Deserialize<'de> for AzureCredential {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        parsed(
-            deserializer,
-            Self::from_name,
-            &format!("one of {}", Self::NAMES),
-        )
-    }
 }
 
 /// A Key Vault endpoint: the SDK sends a bearer token over TLS only.
@@ -447,7 +268,11 @@ impl<'de> Deserialize<'de> for Mode {
 
 impl<'de> Deserialize<'de> for Store {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        parsed(deserializer, Self::from_name, "a store: sm, vault or akv")
+        parsed(
+            deserializer,
+            Self::from_name,
+            &format!("a store: {}", Store::names()),
+        )
     }
 }
 
@@ -528,7 +353,7 @@ pub enum ConfigError {
 
 /// Loads the user's config, then `explicit` if given, else the nearest `.secretmask.yaml` from
 /// `start` upwards, over it. Each file is read once: the bytes hashed for trust are the bytes
-/// parsed. A discovered file that sets a setting of [`RESTRICTED`] must be trusted; the tags
+/// parsed. A discovered file that sets a setting of [`restricted_settings`] must be trusted; the tags
 /// it requires are checked by lint but written by `tag` only once it is trusted.
 pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Loaded, ConfigError> {
     let mut secrets_file_from = None;
@@ -814,23 +639,23 @@ mod tests {
             ("aws.endpoint_url", "aws: {endpoint_url: http://x}\n"),
             ("vault.address", "vault: {address: https://v}\n"),
             ("vault.ca_file", "vault: {ca_file: ca.pem}\n"),
-            (
-                "azure.endpoints",
-                "azure: {endpoints: {a.vault.azure.net: 'https://x'}}\n",
-            ),
-            ("azure.ca_file", "azure: {ca_file: ca.pem}\n"),
             ("vault.namespace", "vault: {namespace: n}\n"),
             (
                 "vault.approle",
                 "vault: {approle: {role_id_file: r, secret_id_file: s}}\n",
             ),
+            (
+                "azure.endpoints",
+                "azure: {endpoints: {a.vault.azure.net: 'https://x'}}\n",
+            ),
+            ("azure.ca_file", "azure: {ca_file: ca.pem}\n"),
             ("secrets_file", "secrets_file: s.yaml\n"),
         ];
         for (name, yaml) in alone {
             let names: Vec<&str> = parse(yaml).unwrap().restricted().map(|r| r.name).collect();
             assert_eq!(names, [name], "{yaml}");
         }
-        let declared: Vec<&str> = RESTRICTED.iter().map(|r| r.name).collect();
+        let declared: Vec<&str> = restricted_settings().map(|r| r.name).collect();
         let tested: Vec<&str> = alone.iter().map(|(name, _)| *name).collect();
         assert_eq!(tested, declared, "a restricted setting without a case");
         let harmless =

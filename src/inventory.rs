@@ -36,11 +36,7 @@ impl<'a> Reference<'a> {
     /// The version the mask pins (Vault `?version=N`, a Key Vault version), as its store
     /// writes it.
     pub(crate) fn version(&self) -> Option<Cow<'a, str>> {
-        match &*self.mask.secret {
-            SecretRef::Vault(path) => path.version.map(|v| Cow::Owned(v.to_string())),
-            SecretRef::Azure(id) => id.version.as_deref().map(Cow::Borrowed),
-            SecretRef::Aws(_) => None,
-        }
+        self.mask.secret.version()
     }
 
     /// The locator as the mask writes it (a partial ARN stays partial here).
@@ -58,23 +54,10 @@ pub(crate) struct Entry<'a> {
     pub references: Vec<Reference<'a>>,
 }
 
-/// The secret a locator names, without the version pin: what its store keeps whole.
-pub(crate) fn identity(secret: &SecretRef) -> Cow<'_, SecretRef> {
-    match secret {
-        // Vault keeps a secret's versions under its path, as it keeps its tags.
-        SecretRef::Vault(path) if path.version.is_some() => Cow::Owned(secret.tagged_as()),
-        SecretRef::Azure(id) if id.version.is_some() => Cow::Owned(SecretRef::Azure(id.latest())),
-        other => Cow::Borrowed(other),
-    }
-}
-
 /// Whether `wanted` (a locator given to `--secret`) names `secret`: the same secret once
-/// versions are dropped, or an ARN that matches as AWS matches partial ARNs.
+/// versions are dropped, as its store matches locators (AWS matches partial ARNs).
 pub(crate) fn names(wanted: &SecretRef, secret: &SecretRef) -> bool {
-    match (&*identity(wanted), secret) {
-        (SecretRef::Aws(a), SecretRef::Aws(b)) => a.matches(b),
-        (wanted, secret) => *wanted == *identity(secret),
-    }
+    wanted.identity().matches(&secret.identity())
 }
 
 /// Every secret the masks of `files` name, sorted by store and locator; each with its
@@ -94,7 +77,7 @@ pub(crate) fn collect(files: &[MaskedFile]) -> Vec<Entry<'_>> {
             let group = *by_scan
                 .entry(std::sync::Arc::as_ptr(&mask.secret))
                 .or_insert_with(|| {
-                    let secret = identity(&mask.secret);
+                    let secret = mask.secret.identity();
                     if let Some(&group) = by_identity.get(&*secret) {
                         return group;
                     }
@@ -113,21 +96,17 @@ pub(crate) fn collect(files: &[MaskedFile]) -> Vec<Entry<'_>> {
         }
     }
     let mut by_secret: BTreeMap<SecretRef, Vec<Reference>> = grouped.into_iter().collect();
-    // A partial ARN joins the full ARN it matches, when exactly one does.
+    // A partial locator (an ARN without its suffix) joins the full one it matches, when exactly
+    // one does.
     let partial: Vec<SecretRef> = by_secret
         .keys()
-        .filter(|s| matches!(s, SecretRef::Aws(arn) if arn.is_partial()))
+        .filter(|s| s.is_partial())
         .cloned()
         .collect();
     for secret in partial {
-        let SecretRef::Aws(arn) = &secret else {
-            continue;
-        };
         let full: Vec<&SecretRef> = by_secret
             .keys()
-            .filter(
-                |s| matches!(s, SecretRef::Aws(other) if !other.is_partial() && arn.matches(other)),
-            )
+            .filter(|s| !s.is_partial() && secret.matches(s))
             .collect();
         if let [full] = full[..] {
             let full = full.clone();
@@ -160,20 +139,6 @@ pub(crate) fn select<'a>(entries: Vec<Entry<'a>>, wanted: &[SecretRef]) -> Vec<E
             (!entry.references.is_empty()).then_some(entry)
         })
         .collect()
-}
-
-/// A locator given on the command line, its store known by its shape: an ARN, a Key Vault
-/// identifier, else a Vault path.
-pub(crate) fn parse_locator(text: &str) -> Result<SecretRef, String> {
-    let store = if text.starts_with("arn:") {
-        crate::mask::Store::Sm
-    } else if text.starts_with("https://") {
-        crate::mask::Store::Akv
-    } else {
-        crate::mask::Store::Vault
-    };
-    SecretRef::parse(store, text)
-        .map_err(|e| format!("`{text}` is not a {store} locator: {}", e.kind))
 }
 
 #[cfg(test)]
@@ -282,8 +247,10 @@ mod tests {
             ),
         )];
         let pick = |locators: &[&str]| -> Vec<String> {
-            let wanted: Vec<SecretRef> =
-                locators.iter().map(|l| parse_locator(l).unwrap()).collect();
+            let wanted: Vec<SecretRef> = locators
+                .iter()
+                .map(|l| SecretRef::parse_any(l).unwrap())
+                .collect();
             select(collect(&files), &wanted)
                 .iter()
                 .map(|e| e.secret.to_string())
@@ -294,9 +261,9 @@ mod tests {
         assert_eq!(pick(&[PARTIAL]), [FULL]);
         assert_eq!(pick(&["kv/gone"]), Vec::<String>::new());
         assert_eq!(pick(&["kv/other", PARTIAL]), [FULL, "kv/other"]);
-        assert!(parse_locator("kv").is_err());
+        assert!(SecretRef::parse_any("kv").is_err());
         assert_eq!(
-            parse_locator("https://corp-kv.vault.azure.net/secrets/tok")
+            SecretRef::parse_any("https://corp-kv.vault.azure.net/secrets/tok")
                 .unwrap()
                 .store(),
             Store::Akv

@@ -62,6 +62,7 @@ pub mod render;
 mod required_tags;
 pub mod resolve;
 pub mod source;
+pub mod store;
 pub mod syntax;
 mod tagging;
 

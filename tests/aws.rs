@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use secrecy::ExposeSecret;
 use secretmask::grammar;
-use secretmask::provider::aws::{AwsProvider, Settings};
 use secretmask::provider::{Providers, Unconfigured};
 use secretmask::resolve::{Options, Resolver};
+use secretmask::store::aws::{AwsProvider, Settings};
 
 use crate::support::moto::{self, Moto};
 use crate::support::proxy::{Fault, Proxy};

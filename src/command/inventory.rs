@@ -55,7 +55,7 @@ pub(super) fn run(options: &InventoryOptions) -> Result<i32, Error> {
     let wanted: Vec<SecretRef> = options
         .secrets
         .iter()
-        .map(|text| inventory::parse_locator(text).map_err(Error::Usage))
+        .map(|text| SecretRef::parse_any(text).map_err(Error::Usage))
         .collect::<Result<_, _>>()?;
     let inputs = super::paths_or_here(&options.inputs);
     let super::FileReading {

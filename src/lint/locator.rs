@@ -1,8 +1,9 @@
 //! Findings for locators that their store cannot resolve, and the partial-ARN warning.
 
 use super::{Finding, Rule};
-use crate::mask::{Arn, LocatorErrorKind, Mask};
+use crate::mask::{LocatorErrorKind, Mask};
 use crate::source::Span;
+use crate::store::aws::Arn;
 
 pub(super) fn describe(kind: &LocatorErrorKind) -> (&'static Rule, String) {
     use super::*;

@@ -263,6 +263,22 @@ pub fn check_candidates(candidates: &[Candidate]) -> Vec<Finding> {
 mod tests {
     use super::*;
 
+    /// The rule table is text, so a store added to `store`'s list must be added to the rules
+    /// that list the stores too.
+    #[test]
+    fn the_rules_that_list_the_stores_name_every_store() {
+        for store in crate::mask::Store::ALL {
+            let named = format!("`{store}`");
+            for rule in [UNKNOWN_STORE, LOCATOR_OF_ANOTHER_STORE] {
+                assert!(
+                    rule.summary.contains(&named) || rule.help.contains(&named),
+                    "{} does not name {named}",
+                    rule.id
+                );
+            }
+        }
+    }
+
     #[test]
     fn ids_are_unique_and_ascending() {
         for pair in RULES.windows(2) {

@@ -216,22 +216,15 @@ fn drift_findings(mask: &Mask, metadata: &Metadata, drift: &Drift) -> Vec<Findin
             format!("secret `{}` expires on {text}", mask.secret),
         ));
     }
-    let pinned = match &*mask.secret {
-        SecretRef::Vault(path) => path.version.map(|v| (v.to_string(), path.path.clone())),
-        SecretRef::Azure(id) => id
-            .version
-            .clone()
-            .map(|v| (v, id.latest().as_str().to_owned())),
-        SecretRef::Aws(_) => None,
-    };
-    if let (Some((pinned, secret)), Some(current)) = (pinned, &details.current_version)
-        && pinned != *current
+    if let (Some(pinned), Some(current)) = (mask.secret.version(), &details.current_version)
+        && *pinned != **current
         && metadata.is_live()
     {
         findings.push(finding(
             PINNED_VERSION_NOT_CURRENT,
             format!(
-                "the mask pins version {pinned} of secret `{secret}`, whose current version is {current}"
+                "the mask pins version {pinned} of secret `{}`, whose current version is {current}",
+                mask.secret.identity()
             ),
         ));
     }

@@ -18,8 +18,9 @@ use secrecy::SecretString;
 use futures::future::BoxFuture;
 
 use super::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
-use crate::mask::{Arn, SecretRef};
+use crate::mask::SecretRef;
 use crate::source::FileSyntax;
+use crate::store::aws::Arn;
 
 /// The largest secrets file read.
 const SIZE_LIMIT: u64 = 64 << 20;

@@ -1,13 +1,7 @@
 //! Secret stores behind one async trait. A provider fetches whole secrets, a batch at a time;
 //! choosing a key inside one is the resolver's job, the same for every store.
 
-#[cfg(feature = "aws")]
-pub mod aws;
-#[cfg(feature = "azure")]
-pub mod azure;
 pub mod file;
-#[cfg(feature = "vault")]
-pub mod vault;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -384,8 +378,8 @@ pub trait Provider: Send + Sync {
     }
 }
 
-/// The provider for each store, one per [`Store::ALL`]: a new store is a new provider and a
-/// line in [`Providers::built`], and nothing here names the others.
+/// The provider for each store, one per [`Store::ALL`], each built by its store's section of
+/// the configuration (`store`): nothing here names a store.
 #[derive(Clone)]
 pub struct Providers {
     by_store: [Arc<dyn Provider>; Store::ALL.len()],
@@ -414,37 +408,9 @@ impl Providers {
             );
             return Ok(Self::all(Arc::new(file::FileStore::load(path)?)));
         }
-        Ok(Self::each(|store| Self::built(store, config, timeout)))
-    }
-
-    /// `store`'s provider from its section of `config` and the environment, or the stand-in
-    /// of a store this build left out.
-    fn built(
-        store: Store,
-        config: &crate::config::Config,
-        timeout: Option<std::time::Duration>,
-    ) -> Arc<dyn Provider> {
-        let _ = (config, timeout);
-        match store {
-            #[cfg(feature = "aws")]
-            Store::Sm => Arc::new(aws::AwsProvider::new(aws::Settings::from_config(
-                &config.aws,
-                timeout,
-            ))),
-            #[cfg(feature = "vault")]
-            Store::Vault => Arc::new(vault::VaultProvider::new(vault::Settings::from_config(
-                &config.vault,
-                |name| std::env::var(name).ok(),
-                timeout,
-            ))),
-            #[cfg(feature = "azure")]
-            Store::Akv => Arc::new(azure::AzureProvider::new(azure::Settings::from_config(
-                &config.azure,
-                timeout,
-            ))),
-            #[allow(unreachable_patterns)]
-            other => Arc::new(NotBuilt(other.feature())),
-        }
+        Ok(Self::each(|store| {
+            crate::store::provider(store, config, timeout)
+        }))
     }
 
     /// A provider per store, each made by `make`.

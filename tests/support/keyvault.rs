@@ -49,9 +49,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
-use secretmask::provider::azure::{AzureProvider, CredentialKind, ServicePrincipal, Settings};
 use secretmask::provider::{Providers, Unconfigured};
 use secretmask::resolve::{Options, Resolver};
+use secretmask::store::azure::{AzureProvider, CredentialKind, ServicePrincipal, Settings};
 use serde_json::{Value, json};
 
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";

@@ -1,9 +1,9 @@
 //! The output formats, one module each (ARCHITECTURE.md §Formats). A format owns the file names
 //! it claims, where a mask stands in it (its quoting contexts), how a value is written there or
 //! why it is refused, and how the rendered output is read again. The pipeline in `render` knows
-//! none of them: it calls [`Syntax`] through [`Format`].
+//! none of them: it calls `Syntax` through [`Format`].
 //!
-//! A new format is a new module implementing [`Syntax`] and one line in the `formats!` list.
+//! A new format is a new module implementing `Syntax` and one line in the `formats!` list.
 
 use std::borrow::{Borrow, Cow};
 use std::path::Path;

@@ -35,8 +35,9 @@ use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
-use crate::mask::{AzureCloud, KeyVaultId, SecretRef};
+use super::{AzureCloud, KeyVaultId};
+use crate::mask::SecretRef;
+use crate::provider::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
 
 mod errors;
 mod transport;
@@ -47,7 +48,7 @@ use self::transport::Http;
 use self::wire::WireSecret;
 
 /// How the provider gets a token (`azure.credential`): parsed where the config is read.
-pub use crate::config::AzureCredential as CredentialKind;
+pub use super::Credential as CredentialKind;
 
 /// `auto`'s choice and why, from the environment (`var`) and the programs on `PATH`
 /// (`on_path`): the same order as the other Azure SDKs' `DefaultAzureCredential`.
@@ -120,7 +121,7 @@ impl Settings {
     /// The `azure` section. The SDK reads its own environment variables (`AZURE_TENANT_ID`,
     /// `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_FEDERATED_TOKEN_FILE`,
     /// `AZURE_AUTHORITY_HOST`, …) for the credential the config picks.
-    pub fn from_config(config: &crate::config::AzureConfig, timeout: Option<Duration>) -> Self {
+    pub fn from_config(config: &super::Section, timeout: Option<Duration>) -> Self {
         Self {
             credential: config.credential.unwrap_or_default(),
             endpoints: config
@@ -189,7 +190,7 @@ impl AzureProvider {
                     builder = builder.tls_certs_merge(certs);
                 }
                 builder.build().map_err(|e| ProviderError::Unreachable {
-                    message: format!("building the HTTP client: {}", super::causes(&e)),
+                    message: format!("building the HTTP client: {}", crate::provider::causes(&e)),
                 })
             })
             .clone()
@@ -357,7 +358,7 @@ impl AzureProvider {
                 .map(timestamp)
                 .filter(|nbf| *nbf > now)
                 .map(rfc3339),
-            details: super::Details {
+            details: crate::provider::Details {
                 created: attributes.created.map(timestamp).map(rfc3339),
                 updated: attributes.updated.map(timestamp).map(rfc3339),
                 current_version: body
@@ -367,7 +368,7 @@ impl AzureProvider {
                     .map(str::to_owned),
                 enabled: attributes.enabled.or(Some(true)),
                 expires: attributes.exp.map(timestamp).map(rfc3339),
-                ..super::Details::default()
+                ..crate::provider::Details::default()
             },
             ..Metadata::default()
         };
@@ -393,7 +394,7 @@ impl AzureProvider {
 
 impl Provider for AzureProvider {
     fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>> {
-        Box::pin(super::one_at_a_time(secrets, move |secret| async move {
+        Box::pin(crate::provider::one_at_a_time(secrets, move |secret| async move {
             match secret {
                 SecretRef::Azure(id) => self.value(id).await,
                 other => Err(ProviderError::no_provider(other)),

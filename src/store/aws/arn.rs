@@ -2,7 +2,7 @@
 
 use nom::{IResult, Parser, bytes::complete::tag, character::complete::char, combinator::rest};
 
-use super::*;
+use crate::store::locator::*;
 use crate::source::Span;
 
 /// An AWS Secrets Manager secret ARN.
@@ -165,6 +165,28 @@ impl Arn {
         let start =
             self.text.len() - self.name.len() - self.suffix.as_ref().map_or(0, |s| s.len() + 1);
         Span::new(start, start + self.name.len())
+    }
+}
+
+impl crate::store::Locator for Arn {
+    fn parse(text: &str) -> Result<Self, LocatorError> {
+        Arn::parse(text)
+    }
+
+    fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    fn looks_like(text: &str) -> bool {
+        text.starts_with("arn:")
+    }
+
+    fn is_partial(&self) -> bool {
+        Arn::is_partial(self)
+    }
+
+    fn matches(&self, other: &Self) -> bool {
+        Arn::matches(self, other)
     }
 }
 

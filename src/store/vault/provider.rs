@@ -17,8 +17,9 @@ use tokio::sync::OnceCell;
 use vaultrs::client::{Client, VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 
-use super::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
-use crate::mask::{SecretRef, VaultPath};
+use super::VaultPath;
+use crate::mask::SecretRef;
+use crate::provider::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
 
 /// A credential, or the file it is read from on first use (so a run without Vault masks never
 /// reads it).
@@ -151,7 +152,7 @@ impl Settings {
     /// `VAULT_ADDR`, `VAULT_NAMESPACE` and `VAULT_CACERT`; AppRole files from the config, else
     /// `VAULT_ROLE_ID` and `VAULT_SECRET_ID`, else `VAULT_TOKEN`, else `~/.vault-token`.
     pub fn from_config(
-        config: &crate::config::VaultConfig,
+        config: &super::Section,
         env: impl Fn(&str) -> Option<String>,
         timeout: Option<Duration>,
     ) -> Self {
@@ -437,11 +438,11 @@ impl VaultProvider {
             .unwrap_or_default()
             .into_iter()
             .collect();
-        let mut details = super::Details {
+        let mut details = crate::provider::Details {
             created: Some(metadata.created_time.clone()).filter(|t| !t.is_empty()),
             updated: Some(metadata.updated_time.clone()).filter(|t| !t.is_empty()),
             current_version: Some(metadata.current_version.to_string()),
-            ..super::Details::default()
+            ..crate::provider::Details::default()
         };
         for (number, each) in &metadata.versions {
             let Ok(number) = number.parse::<u64>() else {
@@ -469,7 +470,7 @@ impl VaultProvider {
 
 impl Provider for VaultProvider {
     fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>> {
-        Box::pin(super::one_at_a_time(secrets, move |secret| async move {
+        Box::pin(crate::provider::one_at_a_time(secrets, move |secret| async move {
             match secret {
                 SecretRef::Vault(path) => self.read(path).await,
                 other => Err(ProviderError::no_provider(other)),
@@ -703,10 +704,10 @@ fn client_error(error: &ClientError) -> ProviderError {
 /// A transport failure: the reqwest error underneath says what happened (refused, timed out,
 /// certificate); its chain names the URL, never a body.
 fn transport_error(error: &rustify::errors::ClientError) -> ProviderError {
-    match super::chain(error).find_map(|e| e.downcast_ref::<reqwest::Error>()) {
+    match crate::provider::chain(error).find_map(|e| e.downcast_ref::<reqwest::Error>()) {
         Some(r) if r.is_timeout() => ProviderError::TimedOut { seconds: None },
         Some(r) => ProviderError::Unreachable {
-            message: super::causes(r),
+            message: crate::provider::causes(r),
         },
         None => ProviderError::Unreachable {
             message: error.to_string(),

@@ -8,7 +8,7 @@ use nom::{
     sequence::preceded,
 };
 
-use super::*;
+use crate::store::locator::*;
 use crate::source::Span;
 
 /// The Azure clouds a Key Vault identifier can name, by DNS suffix.
@@ -148,6 +148,29 @@ impl KeyVaultId {
             name: self.name.clone(),
             version: None,
         }
+    }
+}
+
+impl crate::store::Locator for KeyVaultId {
+    fn parse(text: &str) -> Result<Self, LocatorError> {
+        KeyVaultId::parse(text)
+    }
+
+    fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    fn looks_like(text: &str) -> bool {
+        text.starts_with("https://")
+    }
+
+    fn version(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.version.as_deref().map(Into::into)
+    }
+
+    /// A Key Vault version has tags of its own, so it is tagged as itself.
+    fn unversioned(&self) -> Option<Self> {
+        self.version.is_some().then(|| self.latest())
     }
 }
 

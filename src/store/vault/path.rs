@@ -8,12 +8,12 @@ use nom::{
     sequence::preceded,
 };
 
-use super::*;
+use crate::store::locator::*;
 
 /// A Vault KV v2 secret: `<mount>/<path>[?version=<n>]`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct VaultPath {
-    pub(super) text: String,
+    text: String,
     /// Mount and path, without the version query.
     pub path: String,
     /// `?version=N`; `None` is the latest.
@@ -100,5 +100,37 @@ impl VaultPath {
     /// The path as written, without the query.
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+}
+
+impl crate::store::Locator for VaultPath {
+    fn parse(text: &str) -> Result<Self, LocatorError> {
+        VaultPath::parse(text)
+    }
+
+    fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Anything that is neither a URL nor an ARN: a mistyped path is told as a path.
+    fn looks_like(text: &str) -> bool {
+        !text.contains("://") && !text.starts_with("arn:")
+    }
+
+    fn version(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.version.map(|v| v.to_string().into())
+    }
+
+    fn unversioned(&self) -> Option<Self> {
+        self.version.is_some().then(|| Self {
+            text: self.path.clone(),
+            path: self.path.clone(),
+            version: None,
+        })
+    }
+
+    /// Vault keeps tags (custom metadata) per secret, not per version.
+    fn tagged_as(&self) -> Self {
+        self.unversioned().unwrap_or_else(|| self.clone())
     }
 }

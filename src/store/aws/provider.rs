@@ -25,8 +25,9 @@ use futures::future::BoxFuture;
 use secrecy::{SecretSlice, SecretString};
 use tokio::sync::OnceCell;
 
-use super::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
-use crate::mask::{Arn, SecretRef};
+use super::Arn;
+use crate::mask::SecretRef;
+use crate::provider::{Described, Fetched, Metadata, Provider, ProviderError, SecretValue};
 
 /// `BatchGetSecretValue` takes at most 20 secret ids.
 pub const BATCH_LIMIT: usize = 20;
@@ -66,7 +67,7 @@ impl Settings {
     /// The `aws` section; credentials, region and `AWS_ENDPOINT_URL` are the SDK's own to read
     /// (its default chain: environment, profiles, SSO, web identity, container and instance
     /// roles), so the config only picks a profile and an endpoint.
-    pub fn from_config(config: &crate::config::AwsConfig, timeout: Option<Duration>) -> Self {
+    pub fn from_config(config: &super::Section, timeout: Option<Duration>) -> Self {
         Self {
             profile: config.profile.clone(),
             endpoint_url: config.endpoint_url.clone(),
@@ -260,7 +261,7 @@ impl Provider for AwsProvider {
             let date = |d: Option<aws_smithy_types::DateTime>| {
                 d.and_then(|d| d.fmt(DateFormat::DateTime).ok())
             };
-            let details = super::Details {
+            let details = crate::provider::Details {
                 name: output.name.clone(),
                 arn: output.arn.clone(),
                 created: date(output.created_date),
@@ -275,7 +276,7 @@ impl Provider for AwsProvider {
                         .find(|(_, stages)| stages.iter().any(|s| s == "AWSCURRENT"))
                         .map(|(id, _)| id.clone())
                 }),
-                ..super::Details::default()
+                ..crate::provider::Details::default()
             };
             Ok(Metadata {
                 tags: Some(tags),
@@ -294,7 +295,7 @@ impl Provider for AwsProvider {
         name: &'a str,
     ) -> BoxFuture<'a, Result<String, ProviderError>> {
         Box::pin(async move {
-            let partition = crate::mask::partition_of(region).ok_or(ProviderError::NotFound)?;
+            let partition = super::partition_of(region).ok_or(ProviderError::NotFound)?;
             // The client of that partition and region (a client is chosen by an ARN's).
             let key = Arn::parse(&format!(
                 "arn:{partition}:secretsmanager:{region}:000000000000:secret:{name}"
@@ -454,10 +455,10 @@ where
             ProviderError::TimedOut { seconds: None }
         }
         _ if caused_by_credentials(error) => ProviderError::Credentials {
-            message: super::causes(error),
+            message: crate::provider::causes(error),
         },
         _ => ProviderError::Unreachable {
-            message: super::causes(error),
+            message: crate::provider::causes(error),
         },
     }
 }
@@ -512,11 +513,11 @@ async fn check_credentials(base: &SdkConfig, profile: Option<&str>) -> Result<()
         (CredentialsError::CredentialsNotLoaded(_), None) => "the default AWS chain found none: it looked at AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the default profile of ~/.aws/config and ~/.aws/credentials, web identity, the container and instance metadata; set one of them (`aws configure`, AWS_PROFILE, or aws.profile in .secretmask.yaml)".to_owned(),
         (_, Some((name, from))) => format!(
             "the credentials of AWS profile `{name}` ({from}) could not be loaded: {}; check the profile (`aws configure list --profile {name}`, or `aws sso login --profile {name}` for SSO)",
-            super::causes(&error)
+            crate::provider::causes(&error)
         ),
         (_, None) => format!(
             "the default credential chain failed: {}; check `aws configure list`",
-            super::causes(&error)
+            crate::provider::causes(&error)
         ),
     };
     Err(ProviderError::Credentials { message })
@@ -537,7 +538,7 @@ fn not_an_answer(raw: &aws_sdk_secretsmanager::config::http::HttpResponse) -> Pr
 }
 
 fn caused_by_credentials(error: &(dyn std::error::Error + 'static)) -> bool {
-    super::chain(error).any(|e| e.is::<CredentialsError>())
+    crate::provider::chain(error).any(|e| e.is::<CredentialsError>())
 }
 
 /// The error AWS names with `code` (documented for `GetSecretValue` and `APIErrorType`).
