@@ -7,25 +7,32 @@ use crate::store::aws::Arn;
 
 pub(super) fn describe(kind: &LocatorErrorKind) -> (&'static Rule, String) {
     use super::*;
+    use crate::store::{aws, azure, vault};
     let rule = match kind {
-        LocatorErrorKind::ArnShape | LocatorErrorKind::ArnService { .. } => MALFORMED_ARN,
-        LocatorErrorKind::ArnPartition { .. } => UNKNOWN_PARTITION,
-        LocatorErrorKind::ArnRegion { .. } => INVALID_REGION,
-        LocatorErrorKind::ArnRegionPartition { .. } => REGION_PARTITION_MISMATCH,
-        LocatorErrorKind::ArnAccount { .. } => INVALID_ACCOUNT,
-        LocatorErrorKind::ArnResource { .. } => INVALID_RESOURCE_TYPE,
-        LocatorErrorKind::SecretName { .. } => INVALID_SECRET_NAME,
-        LocatorErrorKind::ArnSuffix { .. } => INVALID_ARN_SUFFIX,
-        LocatorErrorKind::VaultPath { .. } => INVALID_VAULT_PATH,
-        LocatorErrorKind::VaultVersion { .. } => INVALID_VAULT_VERSION,
-        LocatorErrorKind::KeyVaultId { .. } => INVALID_KEYVAULT_ID,
-        LocatorErrorKind::KeyVaultName { .. } => INVALID_KEYVAULT_NAME,
-        LocatorErrorKind::KeyVaultSecretName { .. } => INVALID_KEYVAULT_SECRET_NAME,
-        LocatorErrorKind::KeyVaultVersion { .. } => INVALID_KEYVAULT_VERSION,
+        LocatorErrorKind::Aws(fault) => match fault {
+            aws::Fault::Shape | aws::Fault::Service { .. } => MALFORMED_ARN,
+            aws::Fault::Partition { .. } => UNKNOWN_PARTITION,
+            aws::Fault::Region { .. } => INVALID_REGION,
+            aws::Fault::RegionPartition { .. } => REGION_PARTITION_MISMATCH,
+            aws::Fault::Account { .. } => INVALID_ACCOUNT,
+            aws::Fault::Resource { .. } => INVALID_RESOURCE_TYPE,
+            aws::Fault::SecretName { .. } => INVALID_SECRET_NAME,
+            aws::Fault::Suffix { .. } => INVALID_ARN_SUFFIX,
+        },
+        LocatorErrorKind::Vault(fault) => match fault {
+            vault::Fault::Path { .. } => INVALID_VAULT_PATH,
+            vault::Fault::Version { .. } => INVALID_VAULT_VERSION,
+        },
+        LocatorErrorKind::Azure(fault) => match fault {
+            azure::Fault::Id { .. } => INVALID_KEYVAULT_ID,
+            azure::Fault::Name { .. } => INVALID_KEYVAULT_NAME,
+            azure::Fault::SecretName { .. } => INVALID_KEYVAULT_SECRET_NAME,
+            azure::Fault::Version { .. } => INVALID_KEYVAULT_VERSION,
+        },
         LocatorErrorKind::OtherStore { .. } => LOCATOR_OF_ANOTHER_STORE,
     };
     let message = match kind {
-        LocatorErrorKind::ArnRegionPartition { expected, .. } => {
+        LocatorErrorKind::Aws(aws::Fault::RegionPartition { expected, .. }) => {
             format!("{kind}; it belongs to `{expected}`")
         }
         _ => kind.to_string(),

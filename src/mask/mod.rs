@@ -7,9 +7,7 @@ use std::fmt;
 
 use crate::source::Span;
 
-pub use crate::store::{
-    KeyVaultIdFault, LocatorError, LocatorErrorKind, NameFault, PathFault, SecretRef, Store,
-};
+pub use crate::store::{LocatorError, LocatorErrorKind, SecretRef, Store};
 
 /// The two delimiter pairs; a mask is closed by the closer of its own opener.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

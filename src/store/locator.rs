@@ -1,11 +1,11 @@
-//! What every store's locator shares: the error a locator that its store cannot resolve is, the
-//! faults of names and paths, and the one check that spans stores (a locator with the shape of
-//! another store's).
+//! What every store's locator shares: the error a locator that its store cannot resolve is (its
+//! kind, `LocatorErrorKind`, is made by the `stores!` list from each store's own faults), the
+//! faults of names, and the one check that spans stores (a locator with the shape of another
+//! store's).
 
 use nom::{IResult, bytes::complete::take_till};
 
-use super::Store;
-use super::azure::AzureCloud;
+use super::{LocatorErrorKind, Store};
 use crate::source::Span;
 
 /// A locator that its store cannot resolve. The span is relative to the locator's first byte.
@@ -17,115 +17,7 @@ pub struct LocatorError {
     pub kind: LocatorErrorKind,
 }
 
-/// Each way a locator can break its store's rules.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum LocatorErrorKind {
-    /// Not `arn:<partition>:<service>:<region>:<account>:<resource>`.
-    #[error(
-        "the ARN does not have the form arn:<partition>:secretsmanager:<region>:<account>:secret:<name>"
-    )]
-    ArnShape,
-    /// An ARN of another service.
-    #[error("the ARN names service `{service}`, not `secretsmanager`")]
-    ArnService {
-        /// The service named.
-        service: String,
-    },
-    /// A partition AWS does not have.
-    #[error("`{partition}` is not an AWS partition")]
-    ArnPartition {
-        /// The partition named.
-        partition: String,
-    },
-    /// Not a region name.
-    #[error("`{region}` is not an AWS region name")]
-    ArnRegion {
-        /// The region named.
-        region: String,
-    },
-    /// A region of another partition.
-    #[error("region `{region}` is not in partition `{partition}`")]
-    ArnRegionPartition {
-        /// The region named.
-        region: String,
-        /// The partition named.
-        partition: String,
-        /// The partition the region belongs to.
-        expected: &'static str,
-    },
-    /// An account id that is not 12 digits.
-    #[error("account `{account}` is not 12 digits")]
-    ArnAccount {
-        /// The account named.
-        account: String,
-    },
-    /// A resource other than `secret:`.
-    #[error("resource type `{resource}` is not `secret`")]
-    ArnResource {
-        /// The resource type named.
-        resource: String,
-    },
-    /// A secret name outside Secrets Manager's rules.
-    #[error("invalid secret name: {fault}")]
-    SecretName {
-        /// What is wrong with it.
-        fault: NameFault,
-    },
-    /// A 6-character suffix that is not six letters or digits.
-    #[error("`{suffix}` is not a 6-character suffix")]
-    ArnSuffix {
-        /// The suffix written.
-        suffix: String,
-    },
-    /// Not `<mount>/<path>` with clean segments.
-    #[error("invalid Vault path: {fault}")]
-    VaultPath {
-        /// What is wrong with it.
-        fault: PathFault,
-    },
-    /// A query other than `?version=N`, N from 1.
-    #[error("invalid Vault version `{query}`")]
-    VaultVersion {
-        /// The query written.
-        query: String,
-    },
-    /// Not a Key Vault secret identifier.
-    #[error("invalid Key Vault secret identifier: {fault}")]
-    KeyVaultId {
-        /// What is wrong with it.
-        fault: KeyVaultIdFault,
-    },
-    /// A vault name outside Azure's rules.
-    #[error("invalid Key Vault name `{name}`: {fault}")]
-    KeyVaultName {
-        /// The vault name.
-        name: String,
-        /// What is wrong with it.
-        fault: NameFault,
-    },
-    /// A secret name outside Azure's rules.
-    #[error("invalid Key Vault secret name: {fault}")]
-    KeyVaultSecretName {
-        /// What is wrong with it.
-        fault: NameFault,
-    },
-    /// A version that is not 32 hex digits.
-    #[error("`{version}` is not a Key Vault secret version (32 hexadecimal digits)")]
-    KeyVaultVersion {
-        /// The version written.
-        version: String,
-    },
-    /// A locator with the shape of another store's, or of something no store reads.
-    #[error("{}", other_store(found, *fits))]
-    OtherStore {
-        /// What the locator looks like (`a Secrets Manager ARN`, `a URL`…).
-        found: &'static str,
-        /// The store that reads such a locator, if one does.
-        fits: Option<Store>,
-    },
-}
-
-fn other_store(found: &str, fits: Option<Store>) -> String {
+pub(super) fn other_store(found: &str, fits: Option<Store>) -> String {
     match fits {
         Some(store) => format!(
             "the locator is {found}, which the `{store}` store reads: did you mean {{{{workato:{store}:…}}}}?"
@@ -134,51 +26,64 @@ fn other_store(found: &str, fits: Option<Store>) -> String {
     }
 }
 
-/// What a locator written under `store` looks like when it has the shape of another store's
-/// locator (an ARN under `vault`, a Vault path under `sm`, …) or of something no store reads
-/// (an SSM parameter, a Key Vault key or certificate): what it is, and the store that fits.
+/// What a store says a text looks like, seen from its own locators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// One of the store's locators (`a Secrets Manager ARN`): written under another store, it
+    /// is told as this store's.
+    Own(&'static str),
+    /// Something near the store's locators that no store reads (`an SSM parameter ARN`), told
+    /// as such under the stores `under` names.
+    NoStore {
+        /// What it is.
+        what: &'static str,
+        /// Under which stores it is told.
+        under: Under,
+    },
+}
+
+/// Under which stores a [`Shape::NoStore`] is told: under the store's own masks its locator
+/// check may say more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Under {
+    /// Under the store's own masks alone.
+    Own,
+    /// Under every other store's masks.
+    Others,
+    /// Under every mask.
+    Every,
+}
+
+/// What a locator written under `store` is when it has the shape of another store's locator
+/// (an ARN under `vault`, a Vault path under `sm`, …) or of something no store reads (an SSM
+/// parameter, a Key Vault key or certificate): what it is, and the store that reads it. Each
+/// store tells its shapes ([`super::Locator::shape`]); another store's own locators come
+/// first, then what other stores say no store reads, then what `store` says of itself.
 pub(super) fn other_shape(store: Store, locator: &str) -> Option<(&'static str, Option<Store>)> {
-    let lower = locator.to_ascii_lowercase();
-    let arn_service = lower
-        .strip_prefix("arn:")
-        .and_then(|rest| rest.split(':').nth(1));
-    let key_vault_object = lower.strip_prefix("https://").and_then(|rest| {
-        let (host, path) = rest.split_once('/')?;
-        AzureCloud::ALL
-            .iter()
-            .any(|c| host.ends_with(&format!(".{}", c.vault_suffix())))
-            .then(|| path.split('/').next().unwrap_or_default().to_owned())
-    });
-    let vault_path = !lower.contains("://")
-        && !lower.starts_with("arn:")
-        && locator.contains('/')
-        && !locator.contains(':');
-    match (store, arn_service, key_vault_object.as_deref()) {
-        (Store::Sm, Some("ssm"), _) => {
-            Some(("an SSM parameter ARN, not a Secrets Manager secret", None))
-        }
-        (Store::Vault | Store::Akv, Some("secretsmanager"), _) => {
-            Some(("a Secrets Manager ARN", Some(Store::Sm)))
-        }
-        (Store::Vault | Store::Akv, Some(_), _) => Some(("an AWS ARN", None)),
-        (Store::Sm | Store::Vault, None, Some("secrets")) => {
-            Some(("a Key Vault secret identifier", Some(Store::Akv)))
-        }
-        (_, None, Some("keys")) => Some(("a Key Vault key identifier, not a secret's", None)),
-        (_, None, Some("certificates")) => Some((
-            "a Key Vault certificate identifier, not a secret's (a certificate's secret is at /secrets/)",
-            None,
-        )),
-        (Store::Vault, None, None)
-            if lower.starts_with("https://") || lower.starts_with("http://") =>
-        {
-            Some(("a URL, not `<mount>/<path>`", None))
-        }
-        (Store::Sm | Store::Akv, None, None) if vault_path => {
-            Some(("a Vault path", Some(Store::Vault)))
-        }
+    let shapes = || {
+        Store::ALL
+            .into_iter()
+            .filter_map(|s| super::shape(s, locator).map(|shape| (s, shape)))
+    };
+    let other = shapes().find_map(|(s, shape)| match shape {
+        Shape::Own(what) if s != store => Some((what, Some(s))),
         _ => None,
-    }
+    });
+    let no_store = |own: bool| {
+        shapes().find_map(|(s, shape)| match shape {
+            Shape::NoStore { what, under }
+                if (s == store) == own
+                    && matches!(
+                        (under, own),
+                        (Under::Every, _) | (Under::Own, true) | (Under::Others, false)
+                    ) =>
+            {
+                Some((what, None))
+            }
+            _ => None,
+        })
+    };
+    other.or_else(|| no_store(false)).or_else(|| no_store(true))
 }
 
 /// Why a name breaks its store's naming rules.
@@ -220,57 +125,6 @@ pub enum NameFault {
     DoubleHyphen,
 }
 
-/// What is wrong with a Vault path.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum PathFault {
-    /// It starts with `/`.
-    #[error("it starts with `/`")]
-    LeadingSlash,
-    /// It ends with `/`.
-    #[error("it ends with `/`")]
-    TrailingSlash,
-    /// Two `/` in a row.
-    #[error("it has an empty segment (`//`)")]
-    EmptySegment,
-    /// A `.` or `..` segment.
-    #[error("`{segment}` segments are not allowed")]
-    DotSegment {
-        /// The segment.
-        segment: String,
-    },
-    /// A mount with no path under it.
-    #[error("it names only the mount `{mount}`; add the secret's path")]
-    MountOnly {
-        /// The mount.
-        mount: String,
-    },
-    /// A character a path cannot hold.
-    #[error("`{ch}` is not allowed")]
-    Char {
-        /// The character.
-        ch: char,
-    },
-}
-
-/// What is wrong with a Key Vault identifier.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum KeyVaultIdFault {
-    /// Not `https://`.
-    #[error("it must start with `https://`")]
-    Scheme,
-    /// A host that is not `<vault>.vault.<cloud suffix>`.
-    #[error(
-        "`{host}` is not a Key Vault host (<vault>.vault.azure.net, .vault.azure.cn, .vault.usgovcloudapi.net or .vault.microsoftazure.de)"
-    )]
-    Host {
-        /// The host.
-        host: String,
-    },
-    /// Not `/secrets/<name>[/<version>]`.
-    #[error("the path must be /secrets/<name>[/<version>]")]
-    Path,
-}
-
 /// Character offset of `part` inside `whole`; `part` must be a sub-slice of `whole`.
 pub(super) fn offset(whole: &str, part: &str) -> usize {
     part.as_ptr() as usize - whole.as_ptr() as usize
@@ -281,8 +135,11 @@ pub(super) fn span_of(whole: &str, part: &str) -> Span {
     Span::new(start, start + part.len())
 }
 
-pub(super) fn err(span: Span, kind: LocatorErrorKind) -> LocatorError {
-    LocatorError { span, kind }
+pub(super) fn err(span: Span, kind: impl Into<LocatorErrorKind>) -> LocatorError {
+    LocatorError {
+        span,
+        kind: kind.into(),
+    }
 }
 
 /// A fault's position inside the checked name, as (byte offset, byte length), or `None` for the

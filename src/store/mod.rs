@@ -21,10 +21,13 @@ use crate::source::Span;
 
 pub mod locator;
 
-pub use self::locator::{KeyVaultIdFault, LocatorError, LocatorErrorKind, NameFault, PathFault};
+pub use self::locator::{LocatorError, NameFault, Shape, Under};
 
 /// A store's locator: the text after a mask's key, parsed and checked by the store's rules.
 pub trait Locator: Sized + Clone + Eq {
+    /// Each way a locator can break the store's rules: a variant of [`LocatorErrorKind`].
+    type Fault: std::error::Error + Clone + PartialEq + Eq + Into<LocatorErrorKind> + 'static;
+
     /// Checks `text` as this store's locator. Error spans are relative to `text`.
     fn parse(text: &str) -> Result<Self, LocatorError>;
 
@@ -34,6 +37,14 @@ pub trait Locator: Sized + Clone + Eq {
     /// Whether `text` has this store's shape, for a locator given without its store
     /// (`inventory --secret`); the first store in the list that claims it parses it.
     fn looks_like(text: &str) -> bool;
+
+    /// What `text` looks like from this store's locators, if it looks like one of them or like
+    /// something near them that no store reads (told to a mask of another store, or of this
+    /// one, in place of a parse error: `locator::other_shape`).
+    fn shape(text: &str) -> Option<Shape> {
+        let _ = text;
+        None
+    }
 
     /// The version the locator pins, as its store writes versions.
     fn version(&self) -> Option<Cow<'_, str>> {
@@ -126,6 +137,25 @@ macro_rules! stores {
                     $(Self::$variant => $feature,)*
                 }
             }
+        }
+
+        /// Each way a locator can break its store's rules: each store's own faults, and the
+        /// locator of another store.
+        #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+        pub enum LocatorErrorKind {
+            $(
+                #[doc = concat!("A locator that breaks the rules of ", $title, ".")]
+                #[error(transparent)]
+                $secret(#[from] <$locator as Locator>::Fault),
+            )*
+            /// A locator with the shape of another store's, or of something no store reads.
+            #[error("{}", locator::other_store(found, *fits))]
+            OtherStore {
+                /// What the locator looks like (`a Secrets Manager ARN`, `a URL`…).
+                found: &'static str,
+                /// The store that reads such a locator, if one does.
+                fits: Option<Store>,
+            },
         }
 
         /// A secret in a store, without the key: what providers fetch and the cache holds.
@@ -221,6 +251,13 @@ macro_rules! stores {
         pub(crate) fn provider(store: Store, config: &Config, timeout: Option<Duration>) -> Arc<dyn Provider> {
             match store {
                 $(Store::$variant => config.$section.provider(timeout),)*
+            }
+        }
+
+        /// What `text` looks like to `store`.
+        fn shape(store: Store, text: &str) -> Option<Shape> {
+            match store {
+                $(Store::$variant => <$locator as Locator>::shape(text),)*
             }
         }
 
@@ -342,9 +379,9 @@ mod tests {
                 Store::Sm,
                 "arn:aws:secretsmanager:us-west-2:123456789012:secret:prod/db!x"
             ),
-            LocatorErrorKind::SecretName {
+            LocatorErrorKind::Aws(aws::Fault::SecretName {
                 fault: NameFault::Char { ch: '!' }
-            }
+            })
         ));
     }
 
@@ -355,20 +392,20 @@ mod tests {
                 Store::Sm,
                 "arn:aws:secretsmanager:cn-north-1:123456789012:secret:x"
             ),
-            LocatorErrorKind::ArnRegionPartition {
+            LocatorErrorKind::Aws(aws::Fault::RegionPartition {
                 expected: "aws-cn",
                 ..
-            }
+            })
         ));
         assert!(matches!(
             kind(
                 Store::Sm,
                 "arn:aws-us-gov:secretsmanager:us-east-1:123456789012:secret:x"
             ),
-            LocatorErrorKind::ArnRegionPartition {
+            LocatorErrorKind::Aws(aws::Fault::RegionPartition {
                 expected: "aws",
                 ..
-            }
+            })
         ));
         Arn::parse("arn:aws-iso-b:secretsmanager:us-isob-east-1:123456789012:secret:x").unwrap();
         Arn::parse("arn:aws-iso-f:secretsmanager:us-isof-south-1:123456789012:secret:x").unwrap();
@@ -383,17 +420,17 @@ mod tests {
         );
         assert!(matches!(
             kind(Store::Vault, "kv"),
-            LocatorErrorKind::VaultPath { .. }
+            LocatorErrorKind::Vault(vault::Fault::Path { .. })
         ));
         assert!(matches!(
             kind(Store::Vault, "kv/a?version=0"),
-            LocatorErrorKind::VaultVersion { .. }
+            LocatorErrorKind::Vault(vault::Fault::Version { .. })
         ));
         assert!(matches!(
             kind(Store::Vault, "kv/../b"),
-            LocatorErrorKind::VaultPath {
-                fault: PathFault::DotSegment { .. }
-            }
+            LocatorErrorKind::Vault(vault::Fault::Path {
+                fault: vault::PathFault::DotSegment { .. }
+            })
         ));
     }
 
@@ -406,76 +443,132 @@ mod tests {
         assert_eq!(id.vault_url(), "https://corp-kv.vault.azure.net");
         assert!(matches!(
             kind(Store::Akv, "https://corp-kv.vault.example.com/secrets/x"),
-            LocatorErrorKind::KeyVaultId {
-                fault: KeyVaultIdFault::Host { .. }
-            }
+            LocatorErrorKind::Azure(azure::Fault::Id {
+                fault: azure::IdFault::Host { .. }
+            })
         ));
         assert!(matches!(
             kind(Store::Akv, "https://k--v.vault.azure.net/secrets/x"),
-            LocatorErrorKind::KeyVaultName {
+            LocatorErrorKind::Azure(azure::Fault::Name {
                 fault: NameFault::DoubleHyphen,
                 ..
-            }
+            })
         ));
     }
-}
 
-#[test]
-fn a_locator_without_its_store_is_read_by_the_first_store_it_looks_like() {
-    let store = |text| SecretRef::parse_any(text).map(|s| s.store());
-    assert_eq!(
-        store("arn:aws:secretsmanager:us-east-1:137149879143:secret:x"),
-        Ok(Store::Sm)
-    );
-    assert_eq!(store("kv/app?version=2"), Ok(Store::Vault));
-    assert_eq!(
-        store("https://corp-kv.vault.azure.net/secrets/tok"),
-        Ok(Store::Akv)
-    );
-    assert!(store("kv").unwrap_err().contains("is not a vault locator"));
-    assert!(
-        store("ftp://x/y")
-            .unwrap_err()
-            .contains("is not the locator of any store")
-    );
-}
+    #[test]
+    fn a_locator_without_its_store_is_read_by_the_first_store_it_looks_like() {
+        let store = |text| SecretRef::parse_any(text).map(|s| s.store());
+        assert_eq!(
+            store("arn:aws:secretsmanager:us-east-1:137149879143:secret:x"),
+            Ok(Store::Sm)
+        );
+        assert_eq!(store("kv/app?version=2"), Ok(Store::Vault));
+        assert_eq!(
+            store("https://corp-kv.vault.azure.net/secrets/tok"),
+            Ok(Store::Akv)
+        );
+        assert!(store("kv").unwrap_err().contains("is not a vault locator"));
+        assert!(
+            store("ftp://x/y")
+                .unwrap_err()
+                .contains("is not the locator of any store")
+        );
+    }
 
-#[test]
-fn versions_and_identities_are_each_stores_own() {
-    let parse = |store, text: &str| SecretRef::parse(store, text).unwrap();
-    let pinned = parse(Store::Vault, "kv/app?version=3");
-    assert_eq!(pinned.version().as_deref(), Some("3"));
-    assert_eq!(pinned.identity().as_str(), "kv/app");
-    assert_eq!(pinned.tagged_as().as_str(), "kv/app");
-    let id = "https://corp-kv.vault.azure.net/secrets/tok";
-    let version = "0123456789abcdef0123456789abcdef";
-    let pinned = parse(Store::Akv, &format!("{id}/{version}"));
-    assert_eq!(pinned.version().as_deref(), Some(version));
-    assert_eq!(pinned.identity().as_str(), id);
-    assert_eq!(
-        pinned.tagged_as(),
-        pinned,
-        "a Key Vault version has tags of its own"
-    );
-    let partial = parse(
-        Store::Sm,
-        "arn:aws:secretsmanager:us-east-1:137149879143:secret:db",
-    );
-    let full = parse(
-        Store::Sm,
-        "arn:aws:secretsmanager:us-east-1:137149879143:secret:db-AbC123",
-    );
-    assert_eq!(partial.version(), None);
-    assert!(partial.is_partial() && !full.is_partial());
-    assert!(partial.matches(&full) && full.matches(&partial));
-    assert!(!parse(Store::Vault, "kv/db").matches(&parse(Store::Vault, "kv/db2")));
-}
+    #[test]
+    fn versions_and_identities_are_each_stores_own() {
+        let parse = |store, text: &str| SecretRef::parse(store, text).unwrap();
+        let pinned = parse(Store::Vault, "kv/app?version=3");
+        assert_eq!(pinned.version().as_deref(), Some("3"));
+        assert_eq!(pinned.identity().as_str(), "kv/app");
+        assert_eq!(pinned.tagged_as().as_str(), "kv/app");
+        let id = "https://corp-kv.vault.azure.net/secrets/tok";
+        let version = "0123456789abcdef0123456789abcdef";
+        let pinned = parse(Store::Akv, &format!("{id}/{version}"));
+        assert_eq!(pinned.version().as_deref(), Some(version));
+        assert_eq!(pinned.identity().as_str(), id);
+        assert_eq!(
+            pinned.tagged_as(),
+            pinned,
+            "a Key Vault version has tags of its own"
+        );
+        let partial = parse(
+            Store::Sm,
+            "arn:aws:secretsmanager:us-east-1:137149879143:secret:db",
+        );
+        let full = parse(
+            Store::Sm,
+            "arn:aws:secretsmanager:us-east-1:137149879143:secret:db-AbC123",
+        );
+        assert_eq!(partial.version(), None);
+        assert!(partial.is_partial() && !full.is_partial());
+        assert!(partial.matches(&full) && full.matches(&partial));
+        assert!(!parse(Store::Vault, "kv/db").matches(&parse(Store::Vault, "kv/db2")));
+    }
 
-#[test]
-fn every_store_is_named_in_the_list_sentence() {
-    assert_eq!(Store::names(), "`sm`, `vault` or `akv`");
-    for store in Store::ALL {
-        assert_eq!(Store::from_name(store.as_str()), Some(store));
-        assert_eq!(Store::ALL[store.index()], store);
+    #[test]
+    fn every_store_is_named_in_the_list_sentence() {
+        assert_eq!(Store::names(), "`sm`, `vault` or `akv`");
+        for store in Store::ALL {
+            assert_eq!(Store::from_name(store.as_str()), Some(store));
+            assert_eq!(Store::ALL[store.index()], store);
+        }
+    }
+
+    #[test]
+    fn a_locator_of_another_shape_is_told_by_the_store_whose_shape_it_has() {
+        fn told(store: Store, text: &str) -> Option<(&'static str, Option<Store>)> {
+            match SecretRef::parse(store, text) {
+                Err(LocatorError {
+                    kind: LocatorErrorKind::OtherStore { found, fits },
+                    ..
+                }) => Some((found, fits)),
+                _ => None,
+            }
+        }
+        let ssm = "arn:aws:ssm:us-east-1:123456789012:parameter/x";
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:x";
+        let s3 = "arn:aws:s3:::bucket";
+        let kv = "https://kv1.vault.azure.net";
+        let ssm_text = "an SSM parameter ARN, not a Secrets Manager secret";
+        assert_eq!(told(Store::Sm, ssm), Some((ssm_text, None)));
+        assert_eq!(told(Store::Vault, ssm), Some((ssm_text, None)));
+        assert_eq!(
+            told(Store::Vault, arn),
+            Some(("a Secrets Manager ARN", Some(Store::Sm)))
+        );
+        assert_eq!(told(Store::Akv, s3), Some(("an AWS ARN", None)));
+        assert_eq!(told(Store::Sm, s3), None, "the ARN check names the service");
+        let secret = format!("{kv}/secrets/x");
+        assert_eq!(
+            told(Store::Sm, &secret),
+            Some(("a Key Vault secret identifier", Some(Store::Akv)))
+        );
+        assert_eq!(told(Store::Akv, &secret), None);
+        let key = "a Key Vault key identifier, not a secret's";
+        assert_eq!(
+            told(Store::Vault, &format!("{kv}/keys/x")),
+            Some((key, None))
+        );
+        assert_eq!(told(Store::Akv, &format!("{kv}/keys/x")), Some((key, None)));
+        assert!(told(Store::Akv, &format!("{kv}/certificates/x")).is_some());
+        let url = "https://example.com/x";
+        assert_eq!(
+            told(Store::Vault, url),
+            Some(("a URL, not `<mount>/<path>`", None))
+        );
+        assert_eq!(
+            told(Store::Akv, url),
+            None,
+            "the identifier check names the host"
+        );
+        for store in [Store::Sm, Store::Akv] {
+            assert_eq!(
+                told(store, "kv/app"),
+                Some(("a Vault path", Some(Store::Vault)))
+            );
+        }
+        assert!(SecretRef::parse(Store::Vault, "kv/app").is_ok());
     }
 }

@@ -21,6 +21,68 @@ pub struct Arn {
     pub suffix: Option<String>,
 }
 
+/// Each way an ARN can break Secrets Manager's rules.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    /// Not `arn:<partition>:<service>:<region>:<account>:<resource>`.
+    #[error(
+        "the ARN does not have the form arn:<partition>:secretsmanager:<region>:<account>:secret:<name>"
+    )]
+    Shape,
+    /// An ARN of another service.
+    #[error("the ARN names service `{service}`, not `secretsmanager`")]
+    Service {
+        /// The service named.
+        service: String,
+    },
+    /// A partition AWS does not have.
+    #[error("`{partition}` is not an AWS partition")]
+    Partition {
+        /// The partition named.
+        partition: String,
+    },
+    /// Not a region name.
+    #[error("`{region}` is not an AWS region name")]
+    Region {
+        /// The region named.
+        region: String,
+    },
+    /// A region of another partition.
+    #[error("region `{region}` is not in partition `{partition}`")]
+    RegionPartition {
+        /// The region named.
+        region: String,
+        /// The partition named.
+        partition: String,
+        /// The partition the region belongs to.
+        expected: &'static str,
+    },
+    /// An account id that is not 12 digits.
+    #[error("account `{account}` is not 12 digits")]
+    Account {
+        /// The account named.
+        account: String,
+    },
+    /// A resource other than `secret:`.
+    #[error("resource type `{resource}` is not `secret`")]
+    Resource {
+        /// The resource type named.
+        resource: String,
+    },
+    /// A secret name outside Secrets Manager's rules.
+    #[error("invalid secret name: {fault}")]
+    SecretName {
+        /// What is wrong with it.
+        fault: NameFault,
+    },
+    /// A 6-character suffix that is not six letters or digits.
+    #[error("`{suffix}` is not a 6-character suffix")]
+    Suffix {
+        /// The suffix written.
+        suffix: String,
+    },
+}
+
 /// AWS partitions a Secrets Manager ARN can name, with the region prefix each one owns. The
 /// commercial `aws` partition owns every region no other partition claims.
 const PARTITIONS: [(&str, &[&str]); 7] = [
@@ -58,12 +120,12 @@ impl Arn {
         let Ok((_, (_, partition, _, service, _, region, _, account, _, resource, _, name))) =
             parsed
         else {
-            return Err(err(whole, LocatorErrorKind::ArnShape));
+            return Err(err(whole, Fault::Shape));
         };
         if service != "secretsmanager" {
             return Err(err(
                 span_of(text, service),
-                LocatorErrorKind::ArnService {
+                Fault::Service {
                     service: service.to_owned(),
                 },
             ));
@@ -71,7 +133,7 @@ impl Arn {
         if !PARTITIONS.iter().any(|(p, _)| *p == partition) {
             return Err(err(
                 span_of(text, partition),
-                LocatorErrorKind::ArnPartition {
+                Fault::Partition {
                     partition: partition.to_owned(),
                 },
             ));
@@ -79,7 +141,7 @@ impl Arn {
         if !is_region(region) {
             return Err(err(
                 span_of(text, region),
-                LocatorErrorKind::ArnRegion {
+                Fault::Region {
                     region: region.to_owned(),
                 },
             ));
@@ -91,7 +153,7 @@ impl Arn {
         if owner != partition {
             return Err(err(
                 span_of(text, region),
-                LocatorErrorKind::ArnRegionPartition {
+                Fault::RegionPartition {
                     region: region.to_owned(),
                     partition: partition.to_owned(),
                     expected: owner,
@@ -101,7 +163,7 @@ impl Arn {
         if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
             return Err(err(
                 span_of(text, account),
-                LocatorErrorKind::ArnAccount {
+                Fault::Account {
                     account: account.to_owned(),
                 },
             ));
@@ -109,7 +171,7 @@ impl Arn {
         if resource != "secret" {
             return Err(err(
                 span_of(text, resource),
-                LocatorErrorKind::ArnResource {
+                Fault::Resource {
                     resource: resource.to_owned(),
                 },
             ));
@@ -118,7 +180,7 @@ impl Arn {
         let (base, suffix) = split_suffix(name).map_err(|suffix| {
             err(
                 span_of(text, suffix),
-                LocatorErrorKind::ArnSuffix {
+                Fault::Suffix {
                     suffix: suffix.to_owned(),
                 },
             )
@@ -127,7 +189,7 @@ impl Arn {
             let span = at.map_or(name_span, |(i, len)| {
                 Span::new(name_span.start + i, name_span.start + i + len)
             });
-            err(span, LocatorErrorKind::SecretName { fault })
+            err(span, Fault::SecretName { fault })
         })?;
         Ok(Self {
             text: text.to_owned(),
@@ -169,6 +231,8 @@ impl Arn {
 }
 
 impl crate::store::Locator for Arn {
+    type Fault = Fault;
+
     fn parse(text: &str) -> Result<Self, LocatorError> {
         Arn::parse(text)
     }
@@ -179,6 +243,25 @@ impl crate::store::Locator for Arn {
 
     fn looks_like(text: &str) -> bool {
         text.starts_with("arn:")
+    }
+
+    /// A Secrets Manager ARN is this store's; an SSM parameter's is told under every store (it
+    /// is the one most often mistaken for a secret's); any other ARN, under the other stores
+    /// (under `sm` the ARN check names the service).
+    fn shape(text: &str) -> Option<Shape> {
+        let lower = text.to_ascii_lowercase();
+        let service = lower.strip_prefix("arn:")?.split(':').nth(1)?;
+        Some(match service {
+            "secretsmanager" => Shape::Own("a Secrets Manager ARN"),
+            "ssm" => Shape::NoStore {
+                what: "an SSM parameter ARN, not a Secrets Manager secret",
+                under: Under::Every,
+            },
+            _ => Shape::NoStore {
+                what: "an AWS ARN",
+                under: Under::Others,
+            },
+        })
     }
 
     fn is_partial(&self) -> bool {

@@ -14,7 +14,7 @@ mod arn;
 #[cfg(feature = "aws")]
 mod provider;
 
-pub use self::arn::{Arn, partition_of};
+pub use self::arn::{Arn, Fault, partition_of};
 #[cfg(feature = "aws")]
 pub use self::provider::{AwsProvider, BATCH_LIMIT, Settings};
 

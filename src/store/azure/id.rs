@@ -11,6 +11,56 @@ use nom::{
 use crate::store::locator::*;
 use crate::source::Span;
 
+/// Each way an identifier can break Key Vault's rules.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    /// Not a Key Vault secret identifier.
+    #[error("invalid Key Vault secret identifier: {fault}")]
+    Id {
+        /// What is wrong with it.
+        fault: IdFault,
+    },
+    /// A vault name outside Azure's rules.
+    #[error("invalid Key Vault name `{name}`: {fault}")]
+    Name {
+        /// The vault name.
+        name: String,
+        /// What is wrong with it.
+        fault: NameFault,
+    },
+    /// A secret name outside Azure's rules.
+    #[error("invalid Key Vault secret name: {fault}")]
+    SecretName {
+        /// What is wrong with it.
+        fault: NameFault,
+    },
+    /// A version that is not 32 hex digits.
+    #[error("`{version}` is not a Key Vault secret version (32 hexadecimal digits)")]
+    Version {
+        /// The version written.
+        version: String,
+    },
+}
+
+/// What is wrong with a Key Vault identifier.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IdFault {
+    /// Not `https://`.
+    #[error("it must start with `https://`")]
+    Scheme,
+    /// A host that is not `<vault>.vault.<cloud suffix>`.
+    #[error(
+        "`{host}` is not a Key Vault host (<vault>.vault.azure.net, .vault.azure.cn, .vault.usgovcloudapi.net or .vault.microsoftazure.de)"
+    )]
+    Host {
+        /// The host.
+        host: String,
+    },
+    /// Not `/secrets/<name>[/<version>]`.
+    #[error("the path must be /secrets/<name>[/<version>]")]
+    Path,
+}
+
 /// The Azure clouds a Key Vault identifier can name, by DNS suffix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AzureCloud {
@@ -57,11 +107,11 @@ impl KeyVaultId {
     /// Validates `text` as a Key Vault secret identifier.
     pub fn parse(text: &str) -> Result<Self, LocatorError> {
         let whole = Span::new(0, text.len());
-        let id_err = |span, fault| err(span, LocatorErrorKind::KeyVaultId { fault });
+        let id_err = |span, fault| err(span, Fault::Id { fault });
         let scheme: IResult<&str, &str> = tag_no_case("https://").parse(text);
         let Ok((after_scheme, _)) = scheme else {
             let end = text.find("://").map_or(text.len().min(5), |i| i + 3);
-            return Err(id_err(Span::new(0, end), KeyVaultIdFault::Scheme));
+            return Err(id_err(Span::new(0, end), IdFault::Scheme));
         };
         let parsed: IResult<&str, _> = (
             take_till(|c| c == '/'),
@@ -78,7 +128,7 @@ impl KeyVaultId {
             }
             return Err(id_err(
                 Span::new(offset(text, host) + host.len(), whole.end),
-                KeyVaultIdFault::Path,
+                IdFault::Path,
             ));
         };
         let Some((vault, cloud)) = host_cloud(host) else {
@@ -87,7 +137,7 @@ impl KeyVaultId {
         check_vault_name(vault).map_err(|fault| {
             err(
                 span_of(text, vault),
-                LocatorErrorKind::KeyVaultName {
+                Fault::Name {
                     name: vault.to_owned(),
                     fault,
                 },
@@ -102,7 +152,7 @@ impl KeyVaultId {
                 },
                 |(i, len)| Span::new(offset(text, name) + i, offset(text, name) + i + len),
             );
-            err(span, LocatorErrorKind::KeyVaultSecretName { fault })
+            err(span, Fault::SecretName { fault })
         })?;
         if let Some(version) = version
             && (version.len() != 32 || !version.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -114,7 +164,7 @@ impl KeyVaultId {
             };
             return Err(err(
                 span,
-                LocatorErrorKind::KeyVaultVersion {
+                Fault::Version {
                     version: version.to_owned(),
                 },
             ));
@@ -152,6 +202,8 @@ impl KeyVaultId {
 }
 
 impl crate::store::Locator for KeyVaultId {
+    type Fault = Fault;
+
     fn parse(text: &str) -> Result<Self, LocatorError> {
         KeyVaultId::parse(text)
     }
@@ -162,6 +214,29 @@ impl crate::store::Locator for KeyVaultId {
 
     fn looks_like(text: &str) -> bool {
         text.starts_with("https://")
+    }
+
+    /// An identifier on a Key Vault host is this store's when it names a secret; a key's or a
+    /// certificate's is told under every store.
+    fn shape(text: &str) -> Option<Shape> {
+        let lower = text.to_ascii_lowercase();
+        let (host, path) = lower.strip_prefix("https://")?.split_once('/')?;
+        AzureCloud::ALL
+            .iter()
+            .any(|c| host.ends_with(&format!(".{}", c.vault_suffix())))
+            .then_some(())?;
+        let no_store = |what| Shape::NoStore {
+            what,
+            under: Under::Every,
+        };
+        match path.split('/').next().unwrap_or_default() {
+            "secrets" => Some(Shape::Own("a Key Vault secret identifier")),
+            "keys" => Some(no_store("a Key Vault key identifier, not a secret's")),
+            "certificates" => Some(no_store(
+                "a Key Vault certificate identifier, not a secret's (a certificate's secret is at /secrets/)",
+            )),
+            _ => None,
+        }
     }
 
     fn version(&self) -> Option<std::borrow::Cow<'_, str>> {
@@ -182,8 +257,8 @@ fn host_error(text: &str, host: &str) -> LocatorError {
     };
     err(
         span,
-        LocatorErrorKind::KeyVaultId {
-            fault: KeyVaultIdFault::Host {
+        Fault::Id {
+            fault: IdFault::Host {
                 host: host.to_owned(),
             },
         },

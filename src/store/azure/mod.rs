@@ -16,7 +16,7 @@ mod id;
 #[cfg(feature = "azure")]
 mod provider;
 
-pub use self::id::{AzureCloud, KeyVaultId};
+pub use self::id::{AzureCloud, Fault, IdFault, KeyVaultId};
 #[cfg(feature = "azure")]
 pub use self::provider::{AzureProvider, CredentialKind, ServicePrincipal, Settings, pick};
 

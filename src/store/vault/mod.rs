@@ -15,7 +15,7 @@ mod path;
 #[cfg(feature = "vault")]
 mod provider;
 
-pub use self::path::VaultPath;
+pub use self::path::{Fault, PathFault, VaultPath};
 #[cfg(feature = "vault")]
 pub use self::provider::{Auth, Credential, Settings, VaultProvider};
 

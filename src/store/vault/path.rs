@@ -20,6 +20,55 @@ pub struct VaultPath {
     pub version: Option<u64>,
 }
 
+/// Each way a locator can break Vault KV v2's rules.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    /// Not `<mount>/<path>` with clean segments.
+    #[error("invalid Vault path: {fault}")]
+    Path {
+        /// What is wrong with it.
+        fault: PathFault,
+    },
+    /// A query other than `?version=N`, N from 1.
+    #[error("invalid Vault version `{query}`")]
+    Version {
+        /// The query written.
+        query: String,
+    },
+}
+
+/// What is wrong with a Vault path.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PathFault {
+    /// It starts with `/`.
+    #[error("it starts with `/`")]
+    LeadingSlash,
+    /// It ends with `/`.
+    #[error("it ends with `/`")]
+    TrailingSlash,
+    /// Two `/` in a row.
+    #[error("it has an empty segment (`//`)")]
+    EmptySegment,
+    /// A `.` or `..` segment.
+    #[error("`{segment}` segments are not allowed")]
+    DotSegment {
+        /// The segment.
+        segment: String,
+    },
+    /// A mount with no path under it.
+    #[error("it names only the mount `{mount}`; add the secret's path")]
+    MountOnly {
+        /// The mount.
+        mount: String,
+    },
+    /// A character a path cannot hold.
+    #[error("`{ch}` is not allowed")]
+    Char {
+        /// The character.
+        ch: char,
+    },
+}
+
 impl VaultPath {
     /// Validates `text` as `<mount>/<path>[?version=N]`.
     pub fn parse(text: &str) -> Result<Self, LocatorError> {
@@ -29,7 +78,7 @@ impl VaultPath {
             unreachable!("take_till and opt accept any input")
         };
         let path_err =
-            |part: &str, fault| err(span_of(text, part), LocatorErrorKind::VaultPath { fault });
+            |part: &str, fault| err(span_of(text, part), Fault::Path { fault });
         if path.starts_with('/') {
             return Err(path_err(&path[..1], PathFault::LeadingSlash));
         }
@@ -82,7 +131,7 @@ impl VaultPath {
                     None => {
                         return Err(err(
                             span_of(text, query),
-                            LocatorErrorKind::VaultVersion {
+                            Fault::Version {
                                 query: query.to_owned(),
                             },
                         ));
@@ -104,6 +153,8 @@ impl VaultPath {
 }
 
 impl crate::store::Locator for VaultPath {
+    type Fault = Fault;
+
     fn parse(text: &str) -> Result<Self, LocatorError> {
         VaultPath::parse(text)
     }
@@ -115,6 +166,19 @@ impl crate::store::Locator for VaultPath {
     /// Anything that is neither a URL nor an ARN: a mistyped path is told as a path.
     fn looks_like(text: &str) -> bool {
         !text.contains("://") && !text.starts_with("arn:")
+    }
+
+    /// A path with a `/` and no `:` is this store's; a URL under `vault` is told as a URL.
+    fn shape(text: &str) -> Option<Shape> {
+        let lower = text.to_ascii_lowercase();
+        if lower.starts_with("https://") || lower.starts_with("http://") {
+            return Some(Shape::NoStore {
+                what: "a URL, not `<mount>/<path>`",
+                under: Under::Own,
+            });
+        }
+        (Self::looks_like(&lower) && text.contains('/') && !text.contains(':'))
+            .then_some(Shape::Own("a Vault path"))
     }
 
     fn version(&self) -> Option<std::borrow::Cow<'_, str>> {
