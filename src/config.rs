@@ -21,33 +21,28 @@ use crate::source::FileSyntax;
 /// The file name looked for in the working directory and its ancestors.
 pub const FILE_NAME: &str = ".secretmask.yaml";
 
-/// One configuration, as read from a file or several layered.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// The `file` store: a YAML file of secrets; when set, no network is touched.
-    pub secrets_file: Option<PathBuf>,
-    /// `render:`.
-    #[serde(default)]
-    pub render: RenderConfig,
-    /// `aws:`.
-    #[serde(default)]
-    pub aws: crate::store::aws::Section,
-    /// `vault:`.
-    #[serde(default)]
-    pub vault: crate::store::vault::Section,
-    /// `azure:`.
-    #[serde(default)]
-    pub azure: crate::store::azure::Section,
-    /// `cache:`.
-    #[serde(default)]
-    pub cache: CacheConfig,
-    /// `lint:`.
-    #[serde(default)]
-    pub lint: LintConfig,
-    /// `syntax:`: the reference syntaxes read as masks (`workato`, `avp`, `vals`); secretmask's
-    /// own alone when unset. It chooses what is read, nothing that is sent.
-    pub syntax: Option<Vec<crate::syntax::Syntax>>,
+crate::store::with_sections! {
+    /// One configuration, as read from a file or several layered; besides the fields here, a
+    /// section per store (`aws:`, `vault:`, `azure:`), each its folder's `Section`, which the list
+    /// in `store` adds.
+    #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+    #[serde(deny_unknown_fields)]
+    pub struct Config {
+        /// The `file` store: a YAML file of secrets; when set, no network is touched.
+        pub secrets_file: Option<PathBuf>,
+        /// `render:`.
+        #[serde(default)]
+        pub render: RenderConfig,
+        /// `cache:`.
+        #[serde(default)]
+        pub cache: CacheConfig,
+        /// `lint:`.
+        #[serde(default)]
+        pub lint: LintConfig,
+        /// `syntax:`: the reference syntaxes read as masks (`workato`, `avp`, `vals`); secretmask's
+        /// own alone when unset. It chooses what is read, nothing that is sent.
+        pub syntax: Option<Vec<crate::syntax::Syntax>>,
+    }
 }
 
 /// `cache:`: how long and how many secrets a `Resolver` keeps.

@@ -96,13 +96,32 @@ pub trait Section: Default {
 
 /// Declares the stores: for each, its variant of [`Store`] with its name in a mask and its
 /// title, its folder, its variant of [`SecretRef`] with the folder's locator type, its
-/// section's field in [`Config`], and the Cargo feature that builds its provider.
+/// section's field in [`Config`], and the Cargo feature that builds its provider. The list
+/// opens with `($)`, the one token a macro cannot write itself, so that it can define
+/// `with_sections!` (which adds the sections to `Config`).
 macro_rules! stores {
-    ($(
+    (($d:tt) $(
         $variant:ident = $name:literal $title:literal,
         pub mod $module:ident, $secret:ident($locator:ty), section $section:ident, feature $feature:literal;
     )*) => {
         $(pub mod $module;)*
+
+        /// Adds each store's section to the configuration struct it is given, as a field named
+        /// for the section, so `Config` lists no store itself.
+        macro_rules! with_sections {
+            ($d(#[$d attribute:meta])* pub struct $d name:ident { $d($d body:tt)* }) => {
+                $d(#[$d attribute])*
+                pub struct $d name {
+                    $d($d body)*
+                    $(
+                        #[doc = concat!("`", stringify!($section), ":`: how ", $title, " is reached.")]
+                        #[serde(default)]
+                        pub $section: crate::store::$module::Section,
+                    )*
+                }
+            };
+        }
+        pub(crate) use with_sections;
 
         /// The secret stores a mask can name.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -271,6 +290,7 @@ macro_rules! stores {
 }
 
 stores! {
+    ($)
     Sm = "sm" "AWS Secrets Manager",
         pub mod aws, Aws(aws::Arn), section aws, feature "aws";
     Vault = "vault" "HashiCorp Vault KV v2",
