@@ -273,6 +273,18 @@ macro_rules! stores {
             }
         }
 
+        $(impl $locator {
+            /// The locator of `secret`, when the secret is this store's: what a provider asked
+            /// for another store's secret answers `ProviderError::NoProvider` for.
+            pub fn of(secret: &SecretRef) -> Option<&Self> {
+                match secret {
+                    SecretRef::$secret(locator) => Some(locator),
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        })*
+
         /// What `text` looks like to `store`.
         fn shape(store: Store, text: &str) -> Option<Shape> {
             match store {

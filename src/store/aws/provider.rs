@@ -210,10 +210,7 @@ impl AwsProvider {
 
 impl Provider for AwsProvider {
     fn group(&self, secret: &SecretRef) -> String {
-        match secret {
-            SecretRef::Aws(arn) => group_of(arn),
-            _ => String::new(),
-        }
+        Arn::of(secret).map(group_of).unwrap_or_default()
     }
 
     fn batch_limit(&self) -> usize {
@@ -222,7 +219,7 @@ impl Provider for AwsProvider {
 
     fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>> {
         Box::pin(async move {
-            let arns: Vec<&Arn> = secrets.iter().filter_map(aws_arn).collect();
+            let arns: Vec<&Arn> = secrets.iter().filter_map(Arn::of).collect();
             if arns.len() != secrets.len() || arns.is_empty() {
                 return secrets
                     .iter()
@@ -238,9 +235,7 @@ impl Provider for AwsProvider {
         secret: &'a SecretRef,
     ) -> BoxFuture<'a, Result<Described, ProviderError>> {
         Box::pin(async move {
-            let Some(arn) = aws_arn(secret) else {
-                return Err(ProviderError::no_provider(secret));
-            };
+            let arn = Arn::of(secret).ok_or_else(|| ProviderError::no_provider(secret))?;
             let client = self.client(arn).await;
             let output = self
                 .explain(
@@ -324,9 +319,7 @@ impl Provider for AwsProvider {
         _current: &'a BTreeMap<String, String>,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async move {
-            let Some(arn) = aws_arn(secret) else {
-                return Err(ProviderError::no_provider(secret));
-            };
+            let arn = Arn::of(secret).ok_or_else(|| ProviderError::no_provider(secret))?;
             let client = self.client(arn).await;
             let request = tags.iter().fold(
                 client.tag_resource().secret_id(arn.as_str()),
@@ -343,13 +336,6 @@ impl Provider for AwsProvider {
                 .await?;
             Ok(())
         })
-    }
-}
-
-fn aws_arn(secret: &SecretRef) -> Option<&Arn> {
-    match secret {
-        SecretRef::Aws(arn) => Some(arn),
-        _ => None,
     }
 }
 

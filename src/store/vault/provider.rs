@@ -471,10 +471,8 @@ impl VaultProvider {
 impl Provider for VaultProvider {
     fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>> {
         Box::pin(crate::provider::one_at_a_time(secrets, move |secret| async move {
-            match secret {
-                SecretRef::Vault(path) => self.read(path).await,
-                other => Err(ProviderError::no_provider(other)),
-            }
+            let path = VaultPath::of(secret).ok_or_else(|| ProviderError::no_provider(secret))?;
+            self.read(path).await
         }))
     }
 
@@ -483,10 +481,8 @@ impl Provider for VaultProvider {
         secret: &'a SecretRef,
     ) -> BoxFuture<'a, Result<Described, ProviderError>> {
         Box::pin(async move {
-            match secret {
-                SecretRef::Vault(path) => self.describe_path(path).await.map(Described::from),
-                other => Err(ProviderError::no_provider(other)),
-            }
+            let path = VaultPath::of(secret).ok_or_else(|| ProviderError::no_provider(secret))?;
+            self.describe_path(path).await.map(Described::from)
         })
     }
 
@@ -499,9 +495,8 @@ impl Provider for VaultProvider {
         _current: &'a BTreeMap<String, String>,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async move {
-            let SecretRef::Vault(vault_path) = secret else {
-                return Err(ProviderError::no_provider(secret));
-            };
+            let vault_path =
+                VaultPath::of(secret).ok_or_else(|| ProviderError::no_provider(secret))?;
             let client = self.client().await?;
             let (mount, path) = self.split(&vault_path.path);
             let patch = PatchMetadataRequest {

@@ -395,10 +395,8 @@ impl AzureProvider {
 impl Provider for AzureProvider {
     fn fetch<'a>(&'a self, secrets: &'a [SecretRef]) -> BoxFuture<'a, Vec<Fetched>> {
         Box::pin(crate::provider::one_at_a_time(secrets, move |secret| async move {
-            match secret {
-                SecretRef::Azure(id) => self.value(id).await,
-                other => Err(ProviderError::no_provider(other)),
-            }
+            let id = KeyVaultId::of(secret).ok_or_else(|| ProviderError::no_provider(secret))?;
+            self.value(id).await
         }))
     }
 
@@ -409,25 +407,21 @@ impl Provider for AzureProvider {
         secret: &'a SecretRef,
     ) -> BoxFuture<'a, Result<Described, ProviderError>> {
         Box::pin(async move {
-            match secret {
-                SecretRef::Azure(id) => {
-                    let (mut metadata, value) = self.read(id).await?;
-                    // A pinned version's current one is the unversioned secret's: one more
-                    // read, so lint can tell a pin behind a rotation (its value is dropped).
-                    if id.version.is_some() {
-                        metadata.details.current_version = self
-                            .read(&id.latest())
-                            .await
-                            .ok()
-                            .and_then(|(current, _)| current.details.current_version);
-                    }
-                    Ok(Described {
-                        metadata,
-                        value: Some(Arc::new(value)),
-                    })
-                }
-                other => Err(ProviderError::no_provider(other)),
+            let id = KeyVaultId::of(secret).ok_or_else(|| ProviderError::no_provider(secret))?;
+            let (mut metadata, value) = self.read(id).await?;
+            // A pinned version's current one is the unversioned secret's: one more
+            // read, so lint can tell a pin behind a rotation (its value is dropped).
+            if id.version.is_some() {
+                metadata.details.current_version = self
+                    .read(&id.latest())
+                    .await
+                    .ok()
+                    .and_then(|(current, _)| current.details.current_version);
             }
+            Ok(Described {
+                metadata,
+                value: Some(Arc::new(value)),
+            })
         })
     }
 
@@ -441,9 +435,7 @@ impl Provider for AzureProvider {
         current: &'a BTreeMap<String, String>,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async move {
-            let SecretRef::Azure(id) = secret else {
-                return Err(ProviderError::no_provider(secret));
-            };
+            let id = KeyVaultId::of(secret).ok_or_else(|| ProviderError::no_provider(secret))?;
             let client = self.client(id)?;
             let mut all: std::collections::HashMap<String, String> =
                 current.clone().into_iter().collect();
