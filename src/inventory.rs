@@ -5,8 +5,9 @@
 //! identifier without its version, an ARN. A partial ARN joins the full ARN it matches, as AWS
 //! matches it; one that matches none stands alone.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use crate::lint::files::MaskedFile;
 use crate::mask::{Mask, SecretRef};
@@ -35,7 +36,7 @@ impl<'a> Reference<'a> {
 
     /// The version the mask pins (Vault `?version=N`, a Key Vault version), as its store
     /// writes it.
-    pub(crate) fn version(&self) -> Option<Cow<'a, str>> {
+    pub(crate) fn version(&self) -> Option<crate::store::Version<'a>> {
         self.mask.secret.version()
     }
 
@@ -63,29 +64,26 @@ pub(crate) fn names(wanted: &SecretRef, secret: &SecretRef) -> bool {
 /// Every secret the masks of `files` name, sorted by store and locator; each with its
 /// references in file order.
 pub(crate) fn collect(files: &[MaskedFile]) -> Vec<Entry<'_>> {
-    // Each distinct secret once, in `grouped`; the masks of a scan share their secret's `Arc`,
-    // so a mask finds its group by that pointer and the locator is reduced once per scan.
+    // Each distinct secret once, in `grouped`. A locator as written finds its group in
+    // `by_written` (a borrowed key: nothing is made per mask); only a locator not seen before
+    // is reduced to its secret, which may be in a group already (another version of it).
     let mut grouped: Vec<(SecretRef, Vec<Reference<'_>>)> = Vec::new();
-    let mut by_identity: std::collections::HashMap<SecretRef, usize> =
-        std::collections::HashMap::new();
+    let mut by_identity: FxHashMap<SecretRef, usize> = FxHashMap::default();
+    let mut by_written: FxHashMap<&SecretRef, usize> = FxHashMap::default();
     for (f, file) in files.iter().enumerate() {
         let index = LineIndex::new(&file.bytes);
-        let mut by_scan: std::collections::HashMap<*const SecretRef, usize> =
-            std::collections::HashMap::new();
         for mask in &file.masks {
             let at = index.position(mask.span.start);
-            let group = *by_scan
-                .entry(std::sync::Arc::as_ptr(&mask.secret))
-                .or_insert_with(|| {
-                    let secret = mask.secret.identity();
-                    if let Some(&group) = by_identity.get(&*secret) {
-                        return group;
-                    }
-                    let secret = secret.into_owned();
-                    by_identity.insert(secret.clone(), grouped.len());
-                    grouped.push((secret, Vec::new()));
-                    grouped.len() - 1
-                });
+            let group = *by_written.entry(&*mask.secret).or_insert_with(|| {
+                let secret = mask.secret.identity();
+                if let Some(&group) = by_identity.get(&*secret) {
+                    return group;
+                }
+                let secret = secret.into_owned();
+                by_identity.insert(secret.clone(), grouped.len());
+                grouped.push((secret, Vec::new()));
+                grouped.len() - 1
+            });
             grouped[group].1.push(Reference {
                 path: &file.path,
                 file: f,
@@ -189,7 +187,7 @@ mod tests {
                                 r.line,
                                 r.column,
                                 r.key(),
-                                r.version().as_deref().unwrap_or("-"),
+                                r.version().map_or("-".to_owned(), |v| v.to_string()),
                                 r.locator()
                             )
                         })

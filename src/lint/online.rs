@@ -217,7 +217,7 @@ fn drift_findings(mask: &Mask, metadata: &Metadata, drift: &Drift) -> Vec<Findin
         ));
     }
     if let (Some(pinned), Some(current)) = (mask.secret.version(), &details.current_version)
-        && *pinned != **current
+        && pinned.to_string() != *current
         && metadata.is_live()
     {
         findings.push(finding(

@@ -125,6 +125,13 @@ pub enum NameFault {
     DoubleHyphen,
 }
 
+/// Whether `text` starts with `prefix`, ASCII case ignored (no lowercase copy: a shape is
+/// asked of every locator parsed).
+pub(super) fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.get(..prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+}
+
 /// Character offset of `part` inside `whole`; `part` must be a sub-slice of `whole`.
 pub(super) fn offset(whole: &str, part: &str) -> usize {
     part.as_ptr() as usize - whole.as_ptr() as usize

@@ -47,7 +47,7 @@ pub trait Locator: Sized + Clone + Eq {
     }
 
     /// The version the locator pins, as its store writes versions.
-    fn version(&self) -> Option<Cow<'_, str>> {
+    fn version(&self) -> Option<Version<'_>> {
         None
     }
 
@@ -71,6 +71,31 @@ pub trait Locator: Sized + Clone + Eq {
     /// Whether the secret `self` names is the secret `other` names, the versions dropped.
     fn matches(&self, other: &Self) -> bool {
         self == other
+    }
+}
+
+/// A version a locator pins, as its store writes versions: printed, never allocated (an
+/// inventory prints one per reference).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version<'a> {
+    /// A number (Vault KV v2).
+    Number(u64),
+    /// An identifier (a Key Vault version's 32 hexadecimal digits).
+    Id(&'a str),
+}
+
+impl fmt::Display for Version<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(n) => write!(f, "{n}"),
+            Self::Id(id) => f.write_str(id),
+        }
+    }
+}
+
+impl serde::Serialize for Version<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -209,7 +234,7 @@ macro_rules! stores {
 
             /// The version the locator pins (Vault `?version=N`, a Key Vault version), as its
             /// store writes versions.
-            pub fn version(&self) -> Option<Cow<'_, str>> {
+            pub fn version(&self) -> Option<Version<'_>> {
                 match self {
                     $(Self::$secret(l) => l.version(),)*
                 }
@@ -512,13 +537,13 @@ mod tests {
     fn versions_and_identities_are_each_stores_own() {
         let parse = |store, text: &str| SecretRef::parse(store, text).unwrap();
         let pinned = parse(Store::Vault, "kv/app?version=3");
-        assert_eq!(pinned.version().as_deref(), Some("3"));
+        assert_eq!(pinned.version(), Some(Version::Number(3)));
         assert_eq!(pinned.identity().as_str(), "kv/app");
         assert_eq!(pinned.tagged_as().as_str(), "kv/app");
         let id = "https://corp-kv.vault.azure.net/secrets/tok";
         let version = "0123456789abcdef0123456789abcdef";
         let pinned = parse(Store::Akv, &format!("{id}/{version}"));
-        assert_eq!(pinned.version().as_deref(), Some(version));
+        assert_eq!(pinned.version(), Some(Version::Id(version)));
         assert_eq!(pinned.identity().as_str(), id);
         assert_eq!(
             pinned.tagged_as(),

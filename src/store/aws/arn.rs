@@ -249,11 +249,13 @@ impl crate::store::Locator for Arn {
     /// is the one most often mistaken for a secret's); any other ARN, under the other stores
     /// (under `sm` the ARN check names the service).
     fn shape(text: &str) -> Option<Shape> {
-        let lower = text.to_ascii_lowercase();
-        let service = lower.strip_prefix("arn:")?.split(':').nth(1)?;
+        if !starts_with_ignore_case(text, "arn:") {
+            return None;
+        }
+        let service = text["arn:".len()..].split(':').nth(1)?;
         Some(match service {
-            "secretsmanager" => Shape::Own("a Secrets Manager ARN"),
-            "ssm" => Shape::NoStore {
+            s if s.eq_ignore_ascii_case("secretsmanager") => Shape::Own("a Secrets Manager ARN"),
+            s if s.eq_ignore_ascii_case("ssm") => Shape::NoStore {
                 what: "an SSM parameter ARN, not a Secrets Manager secret",
                 under: Under::Every,
             },

@@ -219,8 +219,11 @@ impl crate::store::Locator for KeyVaultId {
     /// An identifier on a Key Vault host is this store's when it names a secret; a key's or a
     /// certificate's is told under every store.
     fn shape(text: &str) -> Option<Shape> {
+        if !starts_with_ignore_case(text, "https://") {
+            return None;
+        }
         let lower = text.to_ascii_lowercase();
-        let (host, path) = lower.strip_prefix("https://")?.split_once('/')?;
+        let (host, path) = lower["https://".len()..].split_once('/')?;
         AzureCloud::ALL
             .iter()
             .any(|c| host.ends_with(&format!(".{}", c.vault_suffix())))
@@ -239,8 +242,8 @@ impl crate::store::Locator for KeyVaultId {
         }
     }
 
-    fn version(&self) -> Option<std::borrow::Cow<'_, str>> {
-        self.version.as_deref().map(Into::into)
+    fn version(&self) -> Option<crate::store::Version<'_>> {
+        self.version.as_deref().map(crate::store::Version::Id)
     }
 
     /// A Key Vault version has tags of its own, so it is tagged as itself.

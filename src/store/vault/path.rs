@@ -170,19 +170,18 @@ impl crate::store::Locator for VaultPath {
 
     /// A path with a `/` and no `:` is this store's; a URL under `vault` is told as a URL.
     fn shape(text: &str) -> Option<Shape> {
-        let lower = text.to_ascii_lowercase();
-        if lower.starts_with("https://") || lower.starts_with("http://") {
+        if starts_with_ignore_case(text, "https://") || starts_with_ignore_case(text, "http://") {
             return Some(Shape::NoStore {
                 what: "a URL, not `<mount>/<path>`",
                 under: Under::Own,
             });
         }
-        (Self::looks_like(&lower) && text.contains('/') && !text.contains(':'))
-            .then_some(Shape::Own("a Vault path"))
+        // A path has a `/` and no `:` (so neither a URL nor an ARN).
+        (text.contains('/') && !text.contains(':')).then_some(Shape::Own("a Vault path"))
     }
 
-    fn version(&self) -> Option<std::borrow::Cow<'_, str>> {
-        self.version.map(|v| v.to_string().into())
+    fn version(&self) -> Option<crate::store::Version<'_>> {
+        self.version.map(crate::store::Version::Number)
     }
 
     fn unversioned(&self) -> Option<Self> {
