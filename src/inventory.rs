@@ -139,19 +139,23 @@ pub(crate) fn select<'a>(entries: Vec<Entry<'a>>, wanted: &[SecretRef]) -> Vec<E
         .collect()
 }
 
+/// `text` as a file the walk found masks in, for the tests of the inventory and its command.
+#[cfg(test)]
+pub(crate) fn masked_file(path: &str, text: &str) -> MaskedFile {
+    let (_, masks) = crate::lint::check_all(text.as_bytes());
+    MaskedFile {
+        path: path.into(),
+        bytes: text.as_bytes().to_vec(),
+        masks,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::mask::Store;
 
-    fn file(path: &str, text: &str) -> MaskedFile {
-        let (_, masks) = crate::lint::check_all(text.as_bytes());
-        MaskedFile {
-            path: path.into(),
-            bytes: text.as_bytes().to_vec(),
-            masks,
-        }
-    }
+    use super::masked_file as file;
 
     const FULL: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf";
     const PARTIAL: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app";

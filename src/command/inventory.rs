@@ -537,15 +537,6 @@ mod tests {
         secrets: Vec<Secret<'a>>,
     }
 
-    fn file(path: &str, text: &str) -> MaskedFile {
-        let (_, masks) = crate::lint::check_all(text.as_bytes());
-        MaskedFile {
-            path: path.into(),
-            bytes: text.as_bytes().to_vec(),
-            masks,
-        }
-    }
-
     #[test]
     fn the_document_written_in_parts_is_serde_jsons_pretty_document() {
         let files: Vec<MaskedFile> = (0..7)
@@ -559,7 +550,7 @@ mod tests {
                         )
                     })
                     .collect();
-                file(&format!("dir/f{f}.yaml"), &text)
+                crate::inventory::masked_file(&format!("dir/f{f}.yaml"), &text)
             })
             .collect();
         let entries = crate::inventory::collect(&files);
