@@ -5,9 +5,10 @@
 //! settings, which of them a discovered file may set only once trusted, how two files layer),
 //! and its provider (how the store is reached, its metadata, the environment it reads and in
 //! which order). The rest of the crate knows stores only through what the `stores!` list
-//! makes of them: [`Store`], [`SecretRef`] and the dispatch below. A new store is a folder
-//! implementing [`Locator`] and [`Section`], its line in that list, and its section's field in
-//! [`crate::config::Config`] (ARCHITECTURE.md §Stores).
+//! makes of them: [`Store`], [`SecretRef`], [`LocatorErrorKind`], the sections of
+//! [`crate::config::Config`] and the dispatch below. A new store is a folder implementing
+//! [`Locator`] and [`Section`] and its line in that list, besides a lint rule for each of its
+//! locator's faults (ARCHITECTURE.md §Stores).
 
 use std::borrow::Cow;
 use std::fmt;
