@@ -563,6 +563,7 @@ mod tests {
         assert!(partial.is_partial() && !full.is_partial());
         assert!(partial.matches(&full) && full.matches(&partial));
         assert!(!parse(Store::Vault, "kv/db").matches(&parse(Store::Vault, "kv/db2")));
+        assert!(!parse(Store::Vault, "kv/db").is_partial() && !pinned.is_partial());
     }
 
     #[test]
@@ -628,5 +629,14 @@ mod tests {
             );
         }
         assert!(SecretRef::parse(Store::Vault, "kv/app").is_ok());
+        let said = |store, text: &str| SecretRef::parse(store, text).unwrap_err().kind.to_string();
+        assert_eq!(
+            said(Store::Vault, arn),
+            "the locator is a Secrets Manager ARN, which the `sm` store reads: did you mean {{workato:sm:…}}?"
+        );
+        assert_eq!(
+            said(Store::Sm, ssm),
+            format!("the locator is {ssm_text}, which no store reads")
+        );
     }
 }
