@@ -307,7 +307,7 @@ where
 
 impl ProviderError {
     /// The answer for a secret no provider here can read (a provider asked for another store's
-    /// secret: `ok_or_else(|| ProviderError::no_provider(secret))` after `Locator::of`).
+    /// secret: `ok_or_else(|| ProviderError::no_provider(secret))` after the locator type's `of`).
     pub(crate) fn no_provider(secret: &SecretRef) -> Self {
         Self::NoProvider {
             store: secret.store(),
