@@ -567,22 +567,28 @@ impl Value {
             };
             let raw: Box<serde_json::value::RawValue> =
                 serde_json::from_str(self.expose_secret()).map_err(|_| not_json())?;
-            let raw = raw.get();
-            match raw.as_bytes().first() {
-                Some(b'"') => {
-                    Value::string(serde_json::from_str::<String>(raw).map_err(|_| not_json())?)
-                }
-                Some(b'[') => Value::new(compact(raw).into(), Kind::Array),
-                Some(b'{') => Value::new(compact(raw).into(), Kind::Object),
-                Some(b't' | b'f') => Value::new(raw.to_owned().into(), Kind::Bool),
-                Some(b'n') => Value::new(raw.to_owned().into(), Kind::Null),
-                _ => Value::new(raw.to_owned().into(), Kind::Number),
-            }
+            Value::from_json(raw.get())
         } else {
             self
         };
         value.parsed = true;
         Ok(value)
+    }
+
+    /// The value JSON text holds, as a `RawValue` keeps it (valid, without surrounding white
+    /// space): a string as its characters, anything else as compact JSON, with its type.
+    fn from_json(raw: &str) -> Self {
+        match raw.as_bytes().first() {
+            Some(b'"') => Value::string(
+                serde_json::from_str::<String>(raw).expect("a JSON string reads as a string"),
+            ),
+            // Compact JSON text; its numbers keep their digits too.
+            Some(b'[') => Value::new(compact(raw).into(), Kind::Array),
+            Some(b'{') => Value::new(compact(raw).into(), Kind::Object),
+            Some(b't' | b'f') => Value::new(raw.to_owned().into(), Kind::Bool),
+            Some(b'n') => Value::new(raw.to_owned().into(), Kind::Null),
+            _ => Value::new(raw.to_owned().into(), Kind::Number),
+        }
     }
 
     /// A string value.
@@ -686,23 +692,8 @@ impl<'a> Selector<'a> {
             }
             .into());
         };
-        match object.get(key).map(|raw| raw.get()) {
-            Some(raw) if raw.starts_with('"') => {
-                let text: String = serde_json::from_str(raw).expect("a JSON string reads");
-                Ok(Value::string(text))
-            }
-            Some(raw @ ("true" | "false")) => Ok(Value::new(raw.to_owned().into(), Kind::Bool)),
-            Some("null") => Ok(Value::new("null".to_owned().into(), Kind::Null)),
-            Some(raw) if raw.starts_with(['[', '{']) => {
-                // Compact JSON text; its numbers keep their digits too.
-                let kind = if raw.starts_with('[') {
-                    Kind::Array
-                } else {
-                    Kind::Object
-                };
-                Ok(Value::new(compact(raw).into(), kind))
-            }
-            Some(raw) => Ok(Value::new(raw.to_owned().into(), Kind::Number)),
+        match object.get(key) {
+            Some(raw) => Ok(Value::from_json(raw.get())),
             None => Err(ResolveErrorKind::KeyMissing {
                 key: key.to_owned(),
                 available: object.keys().cloned().collect(),
