@@ -169,13 +169,6 @@ macro_rules! stores {
                 }
             }
 
-            /// What the store is, as the help texts name it (`AWS Secrets Manager`).
-            pub const fn title(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $title,)*
-                }
-            }
-
             /// The Cargo feature that builds its provider.
             pub const fn feature(self) -> &'static str {
                 match self {
@@ -369,10 +362,10 @@ impl SecretRef {
     /// Validates `locator` as written for `store`. Error spans are relative to the locator.
     pub fn parse(store: Store, locator: &str) -> Result<Self, LocatorError> {
         if let Some((found, fits)) = locator::other_shape(store, locator) {
-            return Err(LocatorError {
-                span: Span::new(0, locator.len()),
-                kind: LocatorErrorKind::OtherStore { found, fits },
-            });
+            return Err(locator::err(
+                Span::new(0, locator.len()),
+                LocatorErrorKind::OtherStore { found, fits },
+            ));
         }
         Self::parse_as(store, locator)
     }
